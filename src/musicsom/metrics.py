@@ -1,0 +1,156 @@
+"""Trajectory metrics of SPEC §5 (paper §5.1). Pure numpy; a trajectory is its states x_0..x_T and BMUs c_0..c_T.
+
+Steps of zero length have no direction: cosines involving them are NaN and are skipped by the
+summaries (nan-aware medians and means).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "step_cosines",
+    "cosines_to_first",
+    "transition_rate",
+    "dwell_lengths",
+    "curvature",
+    "geodesic_efficiency",
+    "segmented_continuity",
+    "convergence_ratio",
+    "trajectory_summary",
+    "median_iqr",
+]
+
+
+def _steps(states) -> np.ndarray:
+    states = np.asarray(states, dtype=np.float64)
+    if states.ndim != 2 or states.shape[0] < 2:
+        raise ValueError(f"states must be (T+1, D) with T >= 1; got shape {states.shape}")
+    return np.diff(states, axis=0)
+
+
+def _cos(a, b) -> np.ndarray:
+    na = np.linalg.norm(a, axis=-1)
+    nb = np.linalg.norm(b, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = (a * b).sum(-1) / (na * nb)
+    c = np.where((na > 0) & (nb > 0), c, np.nan)
+    return np.clip(c, -1.0, 1.0)
+
+
+def step_cosines(states) -> np.ndarray:
+    """Step-direction continuity ``cos(δ_t, δ_{t−1})`` for t = 2..T (length T−1)."""
+    d = _steps(states)
+    return _cos(d[1:], d[:-1])
+
+
+def cosines_to_first(states) -> np.ndarray:
+    """``cos(δ_t, δ_1)`` for t = 1..T (length T; the first is 1)."""
+    d = _steps(states)
+    return _cos(d, d[:1])
+
+
+def transition_rate(bmus) -> float:
+    """Fraction of steps where the BMU changes (``c_t ≠ c_{t−1}``)."""
+    b = np.asarray(bmus)
+    if b.size < 2:
+        raise ValueError("bmus must hold at least two entries (c_0, c_1)")
+    return float(np.mean(b[1:] != b[:-1]))
+
+
+def dwell_lengths(bmus) -> np.ndarray:
+    """Run lengths of a constant BMU along c_0..c_T (they sum to T+1)."""
+    b = np.asarray(bmus)
+    if b.size == 0:
+        raise ValueError("bmus is empty")
+    change = np.flatnonzero(b[1:] != b[:-1]) + 1
+    edges = np.concatenate([[0], change, [b.size]])
+    return np.diff(edges)
+
+
+def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
+    """Turning angle per unit step ``θ_t / ||δ_t||`` for t = 2..T, split into (within-cell, across-cell).
+
+    A step is across cells when it changes the BMU (``c_t ≠ c_{t−1}``).
+    """
+    d = _steps(states)
+    b = np.asarray(bmus)
+    theta = np.arccos(step_cosines(states))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kappa = theta / np.linalg.norm(d[1:], axis=1)
+    across = b[2:] != b[1:-1]
+    return kappa[~across], kappa[across]
+
+
+def geodesic_efficiency(states) -> float:
+    """``||x_T − x_0|| / Σ ||δ_t||`` (1 = a straight path; NaN if the path has no length)."""
+    d = _steps(states)
+    length = np.linalg.norm(d, axis=1).sum()
+    states = np.asarray(states, dtype=np.float64)
+    return float(np.linalg.norm(states[-1] - states[0]) / length) if length > 0 else float("nan")
+
+
+def segmented_continuity(states, bmus) -> np.ndarray:
+    """Mean step continuity inside each dwell segment (segments with at least two steps inside one cell).
+
+    Step t (from x_{t−1} to x_t) lies inside a segment when c_{t−1} = c_t; the continuity of two
+    consecutive steps counts for the segment when both lie inside it.
+    """
+    b = np.asarray(bmus)
+    cos = step_cosines(states)  # cos[j] pairs steps j+1 and j+2 (1-based)
+    inside = b[1:] == b[:-1]  # inside[t-1]: step t stays in one cell
+    out = []
+    seg_vals: list[float] = []
+    for j in range(cos.size):
+        s1, s2 = j, j + 1  # 0-based step indices
+        if inside[s1] and inside[s2] and b[s1 + 1] == b[s2 + 1]:
+            seg_vals.append(cos[j])
+        else:
+            if seg_vals:
+                out.append(np.nanmean(seg_vals) if np.any(np.isfinite(seg_vals)) else np.nan)
+            seg_vals = []
+    if seg_vals:
+        out.append(np.nanmean(seg_vals) if np.any(np.isfinite(seg_vals)) else np.nan)
+    return np.asarray(out, dtype=np.float64)
+
+
+def convergence_ratio(states, target) -> float:
+    """Final over initial distance to ``target`` (< 1 means the path ended nearer)."""
+    states = np.asarray(states, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    d0 = np.linalg.norm(states[0] - target)
+    return float(np.linalg.norm(states[-1] - target) / d0) if d0 > 0 else float("nan")
+
+
+def _nanmedian(v) -> float:
+    v = np.asarray(v, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def trajectory_summary(states, bmus) -> dict:
+    """Every §5 metric of one trajectory as scalars (medians over its steps / segments)."""
+    cos = step_cosines(states)
+    dwell = dwell_lengths(bmus)
+    k_in, k_across = curvature(states, bmus)
+    seg = segmented_continuity(states, bmus)
+    return {
+        "continuity": float(np.nanmean(cos)) if np.any(np.isfinite(cos)) else float("nan"),
+        "transition_rate": transition_rate(bmus),
+        "dwell_median": float(np.median(dwell)),
+        "dwell_iqr": float(np.subtract(*np.percentile(dwell, [75, 25]))),
+        "curvature_within": _nanmedian(k_in),
+        "curvature_across": _nanmedian(k_across),
+        "geodesic_efficiency": geodesic_efficiency(states),
+        "segmented_continuity": _nanmedian(seg),
+    }
+
+
+def median_iqr(values) -> tuple[float, float, float]:
+    """(median, 25th percentile, 75th percentile) ignoring NaN."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    q25, med, q75 = np.percentile(v, [25, 50, 75])
+    return float(med), float(q25), float(q75)

@@ -1,0 +1,9 @@
+# data stage
+
+localrules:
+    data_all,
+
+
+rule data_all:
+    input:
+        [],

@@ -1,0 +1,9 @@
+# faces stage
+
+localrules:
+    faces_all,
+
+
+rule faces_all:
+    input:
+        [],

@@ -1,0 +1,9 @@
+# gmm stage
+
+localrules:
+    gmm_all,
+
+
+rule gmm_all:
+    input:
+        [],

@@ -1,0 +1,9 @@
+# mnist stage
+
+localrules:
+    mnist_all,
+
+
+rule mnist_all:
+    input:
+        [],

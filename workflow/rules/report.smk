@@ -1,0 +1,9 @@
+# report stage
+
+localrules:
+    report_all,
+
+
+rule report_all:
+    input:
+        [],
