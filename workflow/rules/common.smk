@@ -35,3 +35,8 @@ def cfg(path):
     for key in path.split("/"):
         node = node[key]
     return node
+
+
+def som_sigma_start(value):
+    """The --sigma-start option of train_som, or nothing when the config leaves it to the default (null)."""
+    return "" if value is None else f"--sigma-start {value}"

@@ -1,4 +1,10 @@
-# gmm stage
+# Gaussian-mixture experiments (paper §5.2): Figs 1, 2, 3, 5, 6 and Table 1.
+# Per seed: synthesise -> standardise -> SOM -> trajectories; Table 1 gathers the seeds.
+# The illustrations (Figs 1, 2, 3, 5, 6) use the first seed.
+
+GMM = "results/gmm/seed{seed}"
+GMM0 = f"results/gmm/seed{SEEDS[0]}"
+
 
 localrules:
     gmm_all,
@@ -6,4 +12,224 @@ localrules:
 
 rule gmm_all:
     input:
-        [],
+        "results/figures/fig01_noise_bound.png",
+        "results/figures/fig02_naive_vs_consistent.png",
+        "results/figures/fig03_radial_tangential.png",
+        "results/figures/fig05_inversion_vs_m.png",
+        "results/figures/fig06_gmm_trajectories.png",
+        "results/tables/table1_gmm_metrics.csv",
+        "results/gmm/claims.json",
+
+
+rule gmm_synthesise:
+    input:
+        code=src("gmm_synthesise.py", "gmm.py"),
+    output:
+        f"{GMM}/raw.npz",
+    params:
+        dim=cfg("gmm/dim"),
+        n_train=cfg("gmm/n_train"),
+        n_test=cfg("gmm/n_test"),
+        components=cfg("gmm/components"),
+        radius=cfg("gmm/radius"),
+        spread=cfg("gmm/spread"),
+        noise=cfg("gmm/noise"),
+    log:
+        "results/logs/gmm/synthesise_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/synthesise_seed{seed}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_synthesise --dim {params.dim} --n-train {params.n_train}"
+        " --n-test {params.n_test} --components {params.components} --radius {params.radius}"
+        " --spread {params.spread} --noise {params.noise} --seed {wildcards.seed}"
+        " --out {output} > {log} 2>&1"
+
+
+rule gmm_standardise:
+    input:
+        raw=f"{GMM}/raw.npz",
+        code=src("gmm_standardise.py", "gmm.py"),
+    output:
+        f"{GMM}/data.npz",
+    params:
+        mode=cfg("gmm/standardise"),
+    log:
+        "results/logs/gmm/standardise_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/standardise_seed{seed}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_standardise --raw {input.raw} --mode {params.mode}"
+        " --out {output} > {log} 2>&1"
+
+
+rule gmm_som:
+    input:
+        data=f"{GMM}/data.npz",
+        code=src("train_som.py", "som.py"),
+    output:
+        f"{GMM}/som.npz",
+    params:
+        rows=cfg("gmm/som/rows"),
+        cols=cfg("gmm/som/cols"),
+        topology=cfg("gmm/som/topology"),
+        epochs=cfg("gmm/som/epochs"),
+        sigma_start=som_sigma_start(cfg("gmm/som/sigma_start")),
+        sigma_end=cfg("gmm/som/sigma_end"),
+        init=cfg("gmm/som/init"),
+    log:
+        "results/logs/gmm/som_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/som_seed{seed}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
+        " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
+        " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
+        " --out {output} > {log} 2>&1"
+
+
+rule gmm_inversion:
+    input:
+        data=f"{GMM0}/data.npz",
+        som=f"{GMM0}/som.npz",
+        code=src("gmm_inversion.py", "gmm.py", "inversion.py"),
+    output:
+        figure="results/figures/fig05_inversion_vs_m.png",
+        data="results/figures/fig05_inversion_vs_m.csv",
+        summary="results/gmm/inversion_summary.json",
+    params:
+        n_points=cfg("gmm/inversion/n_points"),
+        m_max_factor=cfg("gmm/inversion/m_max_factor"),
+    log:
+        "results/logs/gmm/inversion.log",
+    benchmark:
+        "results/benchmarks/gmm/inversion.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_inversion --data {input.data} --som {input.som}"
+        " --n-points {params.n_points} --m-max-factor {params.m_max_factor}"
+        " --figure {output.figure} --summary {output.summary} > {log} 2>&1"
+
+
+rule gmm_noise:
+    input:
+        data=f"{GMM0}/data.npz",
+        som=f"{GMM0}/som.npz",
+        code=src("gmm_noise.py", "gmm.py", "inversion.py"),
+    output:
+        figure="results/figures/fig01_noise_bound.png",
+        data="results/figures/fig01_noise_bound.csv",
+        summary="results/gmm/noise_summary.json",
+    params:
+        n_points=cfg("gmm/inversion/noise_points"),
+        levels=cfg("gmm/inversion/noise_levels"),
+        m_values=cfg("gmm/inversion/noise_m_values"),
+        seed=SEEDS[0],
+    log:
+        "results/logs/gmm/noise.log",
+    benchmark:
+        "results/benchmarks/gmm/noise.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_noise --data {input.data} --som {input.som}"
+        " --n-points {params.n_points} --noise-levels {params.levels} --m-values {params.m_values}"
+        " --seed {params.seed} --figure {output.figure} --summary {output.summary} > {log} 2>&1"
+
+
+rule gmm_geometry:
+    input:
+        data=f"{GMM0}/data.npz",
+        som=f"{GMM0}/som.npz",
+        code=src("gmm_geometry.py", "gmm.py", "music.py"),
+    output:
+        fig02="results/figures/fig02_naive_vs_consistent.png",
+        csv02="results/figures/fig02_naive_vs_consistent.csv",
+        fig03="results/figures/fig03_radial_tangential.png",
+        csv03="results/figures/fig03_radial_tangential.csv",
+    params:
+        delta_d=cfg("gmm/geometry/delta_d"),
+        seed=SEEDS[0],
+    log:
+        "results/logs/gmm/geometry.log",
+    benchmark:
+        "results/benchmarks/gmm/geometry.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_geometry --data {input.data} --som {input.som} --seed {params.seed}"
+        " --delta-d {params.delta_d} --fig02 {output.fig02} --fig03 {output.fig03} > {log} 2>&1"
+
+
+rule gmm_trajectories:
+    input:
+        data=f"{GMM}/data.npz",
+        som=f"{GMM}/som.npz",
+        code=src("gmm_trajectories.py", "gmm.py", "music.py", "metrics.py"),
+    output:
+        trajectories=f"{GMM}/trajectories.npz",
+        metrics=f"{GMM}/per_trajectory.csv",
+    params:
+        n_starts=cfg("gmm/trajectories/n_starts"),
+        n_steps=cfg("gmm/trajectories/n_steps"),
+        component=cfg("gmm/trajectories/component"),
+        alpha=cfg("gmm/trajectories/alpha"),
+        lam=cfg("gmm/trajectories/lam"),
+        kappa=cfg("gmm/trajectories/kappa"),
+        eta=cfg("gmm/trajectories/eta"),
+    log:
+        "results/logs/gmm/trajectories_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/trajectories_seed{seed}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_trajectories --data {input.data} --som {input.som}"
+        " --n-starts {params.n_starts} --n-steps {params.n_steps} --component {params.component}"
+        " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
+        " --seed {wildcards.seed} --out {output.trajectories} --metrics {output.metrics} > {log} 2>&1"
+
+
+rule gmm_fig06:
+    input:
+        data=f"{GMM0}/data.npz",
+        som=f"{GMM0}/som.npz",
+        trajectories=f"{GMM0}/trajectories.npz",
+        code=src("gmm_fig06.py"),
+    output:
+        figure="results/figures/fig06_gmm_trajectories.png",
+        data="results/figures/fig06_gmm_trajectories.csv",
+    log:
+        "results/logs/gmm/fig06.log",
+    benchmark:
+        "results/benchmarks/gmm/fig06.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_fig06 --data {input.data} --som {input.som}"
+        " --trajectories {input.trajectories} --figure {output.figure} > {log} 2>&1"
+
+
+rule gmm_table1:
+    input:
+        metrics=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
+        code=src("gmm_table1.py", "gmm.py", "metrics.py"),
+    output:
+        table="results/tables/table1_gmm_metrics.csv",
+        markdown="results/tables/table1_gmm_metrics.md",
+        claims="results/gmm/claims.json",
+    log:
+        "results/logs/gmm/table1.log",
+    benchmark:
+        "results/benchmarks/gmm/table1.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.gmm_table1 --metrics {input.metrics} --table {output.table}"
+        " --claims {output.claims} > {log} 2>&1"
