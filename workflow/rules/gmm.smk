@@ -26,6 +26,12 @@ rule gmm_synthesise:
         code=src("gmm_synthesise.py", "gmm.py"),
     output:
         f"{GMM}/raw.npz",
+    log:
+        "results/logs/gmm/synthesise_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/synthesise_seed{seed}.tsv"
+    conda:
+        ENV
     params:
         dim=cfg("gmm/dim"),
         n_train=cfg("gmm/n_train"),
@@ -34,12 +40,6 @@ rule gmm_synthesise:
         radius=cfg("gmm/radius"),
         spread=cfg("gmm/spread"),
         noise=cfg("gmm/noise"),
-    log:
-        "results/logs/gmm/synthesise_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/gmm/synthesise_seed{seed}.tsv"
-    conda:
-        ENV
     shell:
         "python -m musicsom.gmm_synthesise --dim {params.dim} --n-train {params.n_train}"
         " --n-test {params.n_test} --components {params.components} --radius {params.radius}"
@@ -53,14 +53,14 @@ rule gmm_standardise:
         code=src("gmm_standardise.py", "gmm.py"),
     output:
         f"{GMM}/data.npz",
-    params:
-        mode=cfg("gmm/standardise"),
     log:
         "results/logs/gmm/standardise_seed{seed}.log",
     benchmark:
         "results/benchmarks/gmm/standardise_seed{seed}.tsv"
     conda:
         ENV
+    params:
+        mode=cfg("gmm/standardise"),
     shell:
         "python -m musicsom.gmm_standardise --raw {input.raw} --mode {params.mode}"
         " --out {output} > {log} 2>&1"
@@ -72,6 +72,12 @@ rule gmm_som:
         code=src("train_som.py", "som.py"),
     output:
         f"{GMM}/som.npz",
+    log:
+        "results/logs/gmm/som_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/som_seed{seed}.tsv"
+    conda:
+        ENV
     params:
         rows=cfg("gmm/som/rows"),
         cols=cfg("gmm/som/cols"),
@@ -80,12 +86,6 @@ rule gmm_som:
         sigma_start=som_sigma_start(cfg("gmm/som/sigma_start")),
         sigma_end=cfg("gmm/som/sigma_end"),
         init=cfg("gmm/som/init"),
-    log:
-        "results/logs/gmm/som_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/gmm/som_seed{seed}.tsv"
-    conda:
-        ENV
     shell:
         "python -m musicsom.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
         " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
@@ -102,15 +102,15 @@ rule gmm_inversion:
         figure="results/figures/fig05_inversion_vs_m.png",
         data="results/figures/fig05_inversion_vs_m.csv",
         summary="results/gmm/inversion_summary.json",
-    params:
-        n_points=cfg("gmm/inversion/n_points"),
-        m_max_factor=cfg("gmm/inversion/m_max_factor"),
     log:
         "results/logs/gmm/inversion.log",
     benchmark:
         "results/benchmarks/gmm/inversion.tsv"
     conda:
         ENV
+    params:
+        n_points=cfg("gmm/inversion/n_points"),
+        m_max_factor=cfg("gmm/inversion/m_max_factor"),
     shell:
         "python -m musicsom.gmm_inversion --data {input.data} --som {input.som}"
         " --n-points {params.n_points} --m-max-factor {params.m_max_factor}"
@@ -126,17 +126,17 @@ rule gmm_noise:
         figure="results/figures/fig01_noise_bound.png",
         data="results/figures/fig01_noise_bound.csv",
         summary="results/gmm/noise_summary.json",
-    params:
-        n_points=cfg("gmm/inversion/noise_points"),
-        levels=cfg("gmm/inversion/noise_levels"),
-        m_values=cfg("gmm/inversion/noise_m_values"),
-        seed=SEEDS[0],
     log:
         "results/logs/gmm/noise.log",
     benchmark:
         "results/benchmarks/gmm/noise.tsv"
     conda:
         ENV
+    params:
+        n_points=cfg("gmm/inversion/noise_points"),
+        levels=cfg("gmm/inversion/noise_levels"),
+        m_values=cfg("gmm/inversion/noise_m_values"),
+        seed=SEEDS[0],
     shell:
         "python -m musicsom.gmm_noise --data {input.data} --som {input.som}"
         " --n-points {params.n_points} --noise-levels {params.levels} --m-values {params.m_values}"
@@ -153,15 +153,15 @@ rule gmm_geometry:
         csv02="results/figures/fig02_naive_vs_consistent.csv",
         fig03="results/figures/fig03_radial_tangential.png",
         csv03="results/figures/fig03_radial_tangential.csv",
-    params:
-        delta_d=cfg("gmm/geometry/delta_d"),
-        seed=SEEDS[0],
     log:
         "results/logs/gmm/geometry.log",
     benchmark:
         "results/benchmarks/gmm/geometry.tsv"
     conda:
         ENV
+    params:
+        delta_d=cfg("gmm/geometry/delta_d"),
+        seed=SEEDS[0],
     shell:
         "python -m musicsom.gmm_geometry --data {input.data} --som {input.som} --seed {params.seed}"
         " --delta-d {params.delta_d} --fig02 {output.fig02} --fig03 {output.fig03} > {log} 2>&1"
@@ -175,6 +175,12 @@ rule gmm_trajectories:
     output:
         trajectories=f"{GMM}/trajectories.npz",
         metrics=f"{GMM}/per_trajectory.csv",
+    log:
+        "results/logs/gmm/trajectories_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/trajectories_seed{seed}.tsv"
+    conda:
+        ENV
     params:
         n_starts=cfg("gmm/trajectories/n_starts"),
         n_steps=cfg("gmm/trajectories/n_steps"),
@@ -183,12 +189,6 @@ rule gmm_trajectories:
         lam=cfg("gmm/trajectories/lam"),
         kappa=cfg("gmm/trajectories/kappa"),
         eta=cfg("gmm/trajectories/eta"),
-    log:
-        "results/logs/gmm/trajectories_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/gmm/trajectories_seed{seed}.tsv"
-    conda:
-        ENV
     shell:
         "python -m musicsom.gmm_trajectories --data {input.data} --som {input.som}"
         " --n-starts {params.n_starts} --n-steps {params.n_steps} --component {params.component}"

@@ -1,5 +1,6 @@
 # report stage
 
+
 localrules:
     report_all,
 

@@ -1,0 +1,72 @@
+"""Shared test fixtures: the repository root, the offline data mirror, the Snakemake runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def data_mirror() -> Path | None:
+    """The offline data mirror: $MUSICSOM_DATA_MIRROR, else ../shared/data beside the checkout."""
+    env = os.environ.get("MUSICSOM_DATA_MIRROR")
+    path = Path(env) if env else ROOT.parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    path = data_mirror()
+    if path is None:
+        pytest.skip("no data mirror: set MUSICSOM_DATA_MIRROR or place the data in ../shared/data")
+    return path
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 1500, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile in ``workdir`` (its own config.yaml); kill the whole job tree on timeout."""
+    cmd = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+    mirror = data_mirror()
+    if mirror is not None:
+        env.setdefault("MUSICSOM_DATA_MIRROR", str(mirror))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        raise AssertionError(f"snakemake timed out after {timeout} s:\n{out[-5000:]}")
+    result = subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{out[-8000:]}")
+    return result
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """Parse the 'Job stats' block of a Snakemake run or dry run into {rule: count}."""
+    lines = output.splitlines()
+    stats: dict[str, int] = {}
+    try:
+        start = next(i for i, l in enumerate(lines) if l.strip() == "Job stats:")
+    except StopIteration:
+        return stats
+    for line in lines[start + 3 :]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] == "total":
+            break
+        stats[parts[0]] = int(parts[1])
+    return stats
+
+
+def copy_smoke_config(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "tests" / "smoke" / "config.yaml", dest / "config.yaml")
+    return dest

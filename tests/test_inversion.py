@@ -1,0 +1,108 @@
+"""Exact inversion (SPEC §2): round-off recovery at full rank, the rank error below it, the noise bound."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from musicsom.inversion import Inverter, RankError, activations, invert, invert_with_bmu_anchor
+
+
+@settings(max_examples=60, deadline=None)
+@given(D=st.integers(1, 12), extra=st.integers(0, 20), seed=st.integers(0, 2**31 - 1), scale=st.floats(0.1, 100))
+def test_inversion_recovers_input_to_round_off(D, extra, seed, scale):
+    rng = np.random.default_rng(seed)
+    K = D + 1 + extra
+    W = scale * rng.standard_normal((K, D))
+    x = scale * rng.standard_normal(D)
+    a = activations(x, W)
+    for ref in (0, int(np.argmin(a)), K - 1):
+        x_hat = Inverter(W, ref).invert(a)
+        assert np.linalg.norm(x_hat - x) <= 1e-9 * max(1.0, np.linalg.norm(x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(D=st.integers(2, 12), deficit=st.integers(0, 5), seed=st.integers(0, 2**31 - 1))
+def test_rank_error_when_too_few_prototypes(D, deficit, seed):
+    rng = np.random.default_rng(seed)
+    K = max(D - deficit, 1) if deficit else D  # K <= D: at most D affinely independent points
+    W = rng.standard_normal((max(K, 2), D))
+    with pytest.raises(RankError, match=f"at least D \\+ 1 = {D + 1}"):
+        Inverter(W, 0)
+
+
+def test_rank_error_for_affinely_dependent_prototypes():
+    rng = np.random.default_rng(0)
+    # 20 prototypes on a 2-D plane inside R^3: plenty of points, rank only 2
+    W = np.c_[rng.standard_normal((20, 2)), np.zeros(20)]
+    with pytest.raises(RankError, match="rank 2 < D = 3"):
+        Inverter(W, 0)
+
+
+def test_many_vectors_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((30, 6))
+    X = rng.standard_normal((50, 6))
+    A = activations(X, W)
+    inv = Inverter(W, 3)
+    batch = inv.invert(A)
+    single = np.stack([inv.invert(a) for a in A])
+    np.testing.assert_allclose(batch, single, atol=1e-12)
+    np.testing.assert_allclose(batch, X, atol=1e-10)
+
+
+def test_subset_and_bmu_anchor():
+    rng = np.random.default_rng(2)
+    D = 5
+    W = rng.standard_normal((40, D))
+    X = rng.standard_normal((20, D))
+    A = activations(X, W)
+    np.testing.assert_allclose(invert_with_bmu_anchor(A, W, m=D + 1), X, atol=1e-9)
+    assert np.median(np.linalg.norm(invert_with_bmu_anchor(A, W, m=D, strict=False) - X, axis=1)) > 1e-2
+    np.testing.assert_allclose(invert(A[0], W, subset=np.arange(D + 1)), X[0], atol=1e-9)
+
+
+def test_noise_bound_corollary_1():
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((25, 4))
+    x = rng.standard_normal(4)
+    a = activations(x, W)
+    inv = Inverter(W, 0)
+    for s in (1e-6, 1e-3, 1e-1, 1.0):
+        eps = s * rng.standard_normal(a.shape)
+        err = np.linalg.norm(inv.invert(a + eps) - x)
+        assert err <= inv.error_bound(eps) * (1 + 1e-9)
+    assert inv.condition_number >= 1.0
+    assert inv.sigma_min > 0
+
+
+def test_weighted_least_squares_matches_closed_form():
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((12, 3))
+    x = rng.standard_normal(3)
+    a = activations(x, W) + 0.01 * rng.standard_normal(12)
+    B = rng.standard_normal((11, 11))
+    S = B @ B.T + 11 * np.eye(11)
+    inv = Inverter(W, 0, noise_cov=S)
+    A, b = inv.A, inv.rhs(a)
+    Si = np.linalg.inv(S)
+    expected = np.linalg.solve(A.T @ Si @ A, A.T @ Si @ b)
+    np.testing.assert_allclose(inv.invert(a), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([[np.nan, 1.0], [0.0, 1.0], [1.0, 0.0]]), "NaN"),
+        (np.ones(3), "2-D"),
+    ],
+)
+def test_bad_prototypes_raise_value_error(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Inverter(bad, 0)
+
+
+def test_bad_activation_shape():
+    W = np.random.default_rng(0).standard_normal((5, 2))
+    with pytest.raises(ValueError, match="shape"):
+        Inverter(W, 0).invert(np.ones(4))

@@ -1,0 +1,117 @@
+"""The Snakemake workflow end to end on the tiny CI config (tests/smoke/config.yaml).
+
+One smoke run (module fixture) feeds every test here: outputs present and non-trivial, a second
+dry run with nothing to do, and the rerun scope after editing one trajectory parameter (last,
+because it edits the run's config).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import BIN, ROOT, copy_smoke_config, job_stats, snakemake
+
+pytestmark = pytest.mark.slow
+
+GMM_OUTPUTS = [
+    "results/figures/fig01_noise_bound",
+    "results/figures/fig02_naive_vs_consistent",
+    "results/figures/fig03_radial_tangential",
+    "results/figures/fig05_inversion_vs_m",
+    "results/figures/fig06_gmm_trajectories",
+]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, mirror):
+    workdir = copy_smoke_config(tmp_path_factory.mktemp("smoke"))
+    result = snakemake(workdir)
+    return workdir, result.stdout
+
+
+def test_every_figure_and_table_is_present_and_non_trivial(smoke_run):
+    workdir, _ = smoke_run
+    for stem in GMM_OUTPUTS:
+        assert (workdir / f"{stem}.png").stat().st_size > 10_000, stem
+        assert len(pd.read_csv(workdir / f"{stem}.csv")) > 1, stem
+    figures = sorted((workdir / "results" / "figures").glob("*.png"))
+    assert figures, "no figures were made"
+    for png in figures:
+        assert re.fullmatch(r"fig\d\d_[a-z0-9_]+\.png", png.name), f"{png.name} breaks the figNN_<slug> naming"
+        assert png.with_suffix(".csv").exists(), f"{png.name} has no CSV of its numbers beside it"
+        assert png.stat().st_size > 5_000, f"{png.name} is nearly empty"
+    tables = sorted((workdir / "results" / "tables").glob("table*.csv"))
+    assert tables, "no tables were made"
+    for csv in tables:
+        frame = pd.read_csv(csv)
+        assert len(frame) > 0 and frame.select_dtypes("number").notna().any().any(), csv.name
+    for md in (workdir / "results" / "tables").glob("table*.md"):
+        assert md.read_text().count("|") > 10, md.name
+
+
+def test_gmm_numbers_meet_the_issue(smoke_run):
+    import json
+
+    workdir, _ = smoke_run
+    inv = json.loads((workdir / "results/gmm/inversion_summary.json").read_text())
+    assert inv["max_median_error_full_rank"] <= 1e-10
+    assert inv["min_median_error_rank_deficient"] >= 1e-2
+    noise = json.loads((workdir / "results/gmm/noise_summary.json").read_text())
+    assert noise["share_within_bound"] == 1.0
+    claims = json.loads((workdir / "results/gmm/claims.json").read_text())
+    assert all(c["informed_all_end_nearer"] for c in claims.values())
+
+
+def test_second_dry_run_has_nothing_to_do(smoke_run):
+    workdir, _ = smoke_run
+    out = snakemake(workdir, "-n").stdout
+    assert "Nothing to be done" in out, out[-3000:]
+
+
+def test_editing_a_trajectory_parameter_reruns_only_what_depends_on_it(smoke_run):
+    workdir, _ = smoke_run
+    cfg_path = workdir / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["gmm"]["trajectories"]["n_steps"] = 31
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    rules = set(job_stats(snakemake(workdir, "-n").stdout))
+    assert {"gmm_trajectories", "gmm_fig06", "gmm_table1"} <= rules
+    unexpected = {r for r in rules if r.startswith(("gmm_", "mnist_", "faces_", "data_", "fetch"))} - {
+        "gmm_trajectories", "gmm_fig06", "gmm_table1", "gmm_all",
+    }
+    assert not unexpected, f"a trajectory parameter should not rerun {sorted(unexpected)}"
+
+
+def test_lint_passes():
+    proc = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_snakefmt_check_passes():
+    files = [str(ROOT / "Snakefile"), *map(str, sorted((ROOT / "workflow" / "rules").glob("*.smk")))]
+    proc = subprocess.run([str(BIN / "snakefmt"), "--check", *files], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_full_config_builds_its_dag(tmp_path):
+    (tmp_path / "config.yaml").write_text((ROOT / "config.yaml").read_text())
+    out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
+    assert job_stats(out).get("gmm_trajectories") == 3, out[-2000:]
+
+
+def test_every_stage_has_a_cli_help():
+    import pkgutil
+
+    import musicsom
+
+    stages = [m.name for m in pkgutil.iter_modules(musicsom.__path__) if m.name.startswith(("gmm_", "train_som", "mnist_", "faces_", "fetch", "prepare", "report"))]
+    assert "train_som" in stages
+    for name in stages:
+        proc = subprocess.run([sys.executable, "-m", f"musicsom.{name}", "--help"], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "usage" in proc.stdout, name
