@@ -1,0 +1,162 @@
+"""Verdicts on the paper's claims (SPEC §7) from measured numbers. Pure functions; no file I/O.
+
+Each claim is judged by a stated rule on numbers the pipeline measured. A claim carried by several
+seeds counts as held only if the rule holds for every seed; otherwise the report gives the rate.
+A ``Check`` is one named condition with the numbers it used; a claim's verdict per seed is
+"held" when all its checks pass, "partly" when at least half do, "failed" otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Evidence:
+    """One measured number: what it is, its value, the seed, and the file it was read from."""
+
+    quantity: str
+    value: float
+    source: str
+    seed: int | None = None
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class ClaimResult:
+    number: int
+    title: str
+    paper: str
+    rule: str
+    checks_by_seed: dict = field(default_factory=dict)  # seed -> list[Check]
+    explanation: str = ""
+    missing: str | None = None  # why the claim could not be judged
+
+    def seed_verdict(self, seed) -> str:
+        checks = self.checks_by_seed[seed]
+        n = sum(c.passed for c in checks)
+        if n == len(checks):
+            return "held"
+        return "partly" if 2 * n >= len(checks) else "failed"
+
+    @property
+    def verdict(self) -> str:
+        if self.missing or not self.checks_by_seed:
+            return "not judged"
+        verdicts = [self.seed_verdict(s) for s in self.checks_by_seed]
+        if all(v == "held" for v in verdicts):
+            return "held"
+        if all(v == "failed" for v in verdicts):
+            return "failed"
+        return "partly"
+
+    @property
+    def seed_rate(self) -> str:
+        if not self.checks_by_seed:
+            return ""
+        if list(self.checks_by_seed) == [None]:
+            return "first seed only"
+        held = sum(self.seed_verdict(s) == "held" for s in self.checks_by_seed)
+        return f"{held}/{len(self.checks_by_seed)} seeds"
+
+    def evidence(self) -> list[Evidence]:
+        return [e for checks in self.checks_by_seed.values() for c in checks for e in c.evidence]
+
+
+def ev(quantity, value, source, seed=None) -> Evidence:
+    return Evidence(quantity, float(value), source, seed)
+
+
+# ---------------------------------------------------------------- the claims
+def claim1_inversion(gmm_inv: dict, src: str, extra: list[tuple[str, float, str, float]] = ()) -> ClaimResult:
+    """Inversion error is round-off once m >= D + 1, large below.
+
+    ``extra``: further (quantity, value, source, threshold) round-off checks, e.g. MNIST's median relative error.
+    """
+    c = ClaimResult(
+        1,
+        "Exact inversion from D + 1 prototypes",
+        "Inversion error is round-off (about 1e-12 or less) once m >= D + 1, and large below.",
+        "held if the median GMM error is <= 1e-10 for every m >= D + 1 and >= 1e-2 for every m <= D "
+        "(and every extra round-off check is <= its threshold)",
+    )
+    checks = [
+        Check("round-off from m = D + 1", gmm_inv["max_median_error_full_rank"] <= 1e-10,
+              [ev("largest median error for m >= D + 1 (GMM)", gmm_inv["max_median_error_full_rank"], src)]),
+        Check("large below D + 1", gmm_inv["min_median_error_rank_deficient"] >= 1e-2,
+              [ev("smallest median error for m <= D (GMM)", gmm_inv["min_median_error_rank_deficient"], src)]),
+    ]
+    for quantity, value, source, threshold in extra:
+        checks.append(Check(quantity, value <= threshold, [ev(quantity, value, source)]))
+    c.checks_by_seed = {None: checks}
+    return c
+
+
+def claim2_noise(noise: dict, src: str) -> ClaimResult:
+    c = ClaimResult(
+        2,
+        "Noise follows the Corollary 1 bound",
+        "Reconstruction error under activation noise follows ||e|| / sigma_min(A).",
+        "held if every case lies within the bound and the error's Spearman rank correlation with the bound is >= 0.9",
+    )
+    c.checks_by_seed = {
+        None: [
+            Check("every case within the bound", noise["share_within_bound"] >= 1.0,
+                  [ev("share of cases with error <= bound", noise["share_within_bound"], src)]),
+            Check("error tracks the bound", noise["spearman_error_vs_bound"] >= 0.9,
+                  [ev("Spearman correlation of error and bound", noise["spearman_error_vs_bound"], src),
+                   ev("median error / bound", noise["median_ratio"], src)]),
+        ]
+    }
+    return c
+
+
+def claim3_gmm_regimes(per_seed: dict, src: str) -> ClaimResult:
+    """``per_seed``: seed -> the GMM claims dict (medians of each metric per regime)."""
+    c = ClaimResult(
+        3,
+        "GMM: informed vs cluster regimes",
+        "Informed convergence has a low transition rate, long dwells, high continuity and geodesic efficiency "
+        "near 1; cluster exploration has frequent transitions, dwells of 1-2 steps, lower continuity and much "
+        "lower geodesic efficiency.",
+        "per seed, on medians over trajectories: informed transition rate < cluster's; informed dwell > cluster's; "
+        "informed continuity >= 0.9; informed geodesic efficiency >= 0.8; cluster median dwell <= 2; cluster "
+        "continuity < informed's; cluster efficiency <= half the informed one",
+    )
+    for seed, m in per_seed.items():
+        s = int(seed)
+
+        def e(key, label):
+            return ev(label, m[key], src, s)
+
+        c.checks_by_seed[s] = [
+            Check("fewer transitions when informed", m["informed_transition_rate"] < m["cluster_transition_rate"],
+                  [e("informed_transition_rate", "transition rate, informed"), e("cluster_transition_rate", "transition rate, cluster")]),
+            Check("longer dwells when informed", m["informed_dwell_median"] > m["cluster_dwell_median"],
+                  [e("informed_dwell_median", "median dwell, informed"), e("cluster_dwell_median", "median dwell, cluster")]),
+            Check("informed continuity high", m["informed_continuity"] >= 0.9, [e("informed_continuity", "continuity, informed")]),
+            Check("informed efficiency near 1", m["informed_geodesic_efficiency"] >= 0.8,
+                  [e("informed_geodesic_efficiency", "geodesic efficiency, informed")]),
+            Check("cluster dwells of 1-2 steps", m["cluster_dwell_median"] <= 2, [e("cluster_dwell_median", "median dwell, cluster")]),
+            Check("cluster continuity lower", m["cluster_continuity"] < m["informed_continuity"],
+                  [e("cluster_continuity", "continuity, cluster")]),
+            Check("cluster efficiency much lower", m["cluster_geodesic_efficiency"] <= 0.5 * m["informed_geodesic_efficiency"],
+                  [e("cluster_geodesic_efficiency", "geodesic efficiency, cluster")]),
+        ]
+    return c
+
+
+def failed_checks(c: ClaimResult) -> list[str]:
+    """Names of checks that failed on any seed, in order, without repeats."""
+    seen: list[str] = []
+    for checks in c.checks_by_seed.values():
+        for ch in checks:
+            if not ch.passed and ch.name not in seen:
+                seen.append(ch.name)
+    return seen
