@@ -115,3 +115,22 @@ def test_every_stage_has_a_cli_help():
     for name in stages:
         proc = subprocess.run([sys.executable, "-m", f"musicsom.{name}", "--help"], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0 and "usage" in proc.stdout, name
+
+
+EXPECTED_CLAIMS = [1, 2, 3]
+
+
+def test_report_has_every_claim_and_cites_its_numbers(smoke_run):
+    workdir, _ = smoke_run
+    text = (workdir / "results" / "REPORT.md").read_text()
+    evidence = pd.read_csv(workdir / "results" / "report" / "evidence.csv")
+    for n in EXPECTED_CLAIMS:
+        assert re.search(rf"^\| {n} \| .+ \| \*\*(held|failed|partly|not judged)\*\* \|", text, re.M), f"claim {n} missing"
+        assert f"## Claim {n}:" in text
+    cited = {f"{v:.4g}" for v in evidence["value"]}
+    measured = [line for line in text.splitlines() if line.startswith("- ✔") or line.startswith("- ✘")]
+    assert measured, "the report quotes no measured values"
+    for line in measured:
+        for number in re.findall(r"= (-?[0-9.]+(?:e[-+]?\d+)?)", line):
+            assert number in cited, f"{number} in {line!r} is not in evidence.csv"
+    assert set(evidence["source"]) and all((workdir / s).exists() for s in set(evidence["source"]))

@@ -99,7 +99,11 @@ rule gmm_inversion:
         som=f"{GMM0}/som.npz",
         code=src("gmm_inversion.py", "gmm.py", "inversion.py"),
     output:
-        figure="results/figures/fig05_inversion_vs_m.png",
+        figure=report(
+            "results/figures/fig05_inversion_vs_m.png",
+            caption="../report/fig05.rst",
+            category="Gaussian mixture",
+        ),
         data="results/figures/fig05_inversion_vs_m.csv",
         summary="results/gmm/inversion_summary.json",
     log:
@@ -123,7 +127,11 @@ rule gmm_noise:
         som=f"{GMM0}/som.npz",
         code=src("gmm_noise.py", "gmm.py", "inversion.py"),
     output:
-        figure="results/figures/fig01_noise_bound.png",
+        figure=report(
+            "results/figures/fig01_noise_bound.png",
+            caption="../report/fig01.rst",
+            category="Gaussian mixture",
+        ),
         data="results/figures/fig01_noise_bound.csv",
         summary="results/gmm/noise_summary.json",
     log:
@@ -149,9 +157,17 @@ rule gmm_geometry:
         som=f"{GMM0}/som.npz",
         code=src("gmm_geometry.py", "gmm.py", "music.py"),
     output:
-        fig02="results/figures/fig02_naive_vs_consistent.png",
+        fig02=report(
+            "results/figures/fig02_naive_vs_consistent.png",
+            caption="../report/fig02.rst",
+            category="Gaussian mixture",
+        ),
         csv02="results/figures/fig02_naive_vs_consistent.csv",
-        fig03="results/figures/fig03_radial_tangential.png",
+        fig03=report(
+            "results/figures/fig03_radial_tangential.png",
+            caption="../report/fig03.rst",
+            category="Gaussian mixture",
+        ),
         csv03="results/figures/fig03_radial_tangential.csv",
     log:
         "results/logs/gmm/geometry.log",
@@ -203,7 +219,11 @@ rule gmm_fig06:
         trajectories=f"{GMM0}/trajectories.npz",
         code=src("gmm_fig06.py"),
     output:
-        figure="results/figures/fig06_gmm_trajectories.png",
+        figure=report(
+            "results/figures/fig06_gmm_trajectories.png",
+            caption="../report/fig06.rst",
+            category="Gaussian mixture",
+        ),
         data="results/figures/fig06_gmm_trajectories.csv",
     log:
         "results/logs/gmm/fig06.log",
@@ -221,7 +241,11 @@ rule gmm_table1:
         metrics=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
         code=src("gmm_table1.py", "gmm.py", "metrics.py"),
     output:
-        table="results/tables/table1_gmm_metrics.csv",
+        table=report(
+            "results/tables/table1_gmm_metrics.csv",
+            caption="../report/table1.rst",
+            category="Gaussian mixture",
+        ),
         markdown="results/tables/table1_gmm_metrics.md",
         claims="results/gmm/claims.json",
     log:

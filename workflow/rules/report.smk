@@ -22,7 +22,9 @@ rule report:
         gmm_done=rules.gmm_all.input,
         code=src("make_report.py", "report.py"),
     output:
-        report="results/REPORT.md",
+        report=report(
+            "results/REPORT.md", caption="../report/report_md.rst", category="Report"
+        ),
         evidence="results/report/evidence.csv",
     log:
         "results/logs/report/report.log",
