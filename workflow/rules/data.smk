@@ -1,4 +1,12 @@
-# data stage
+# data stage: fetch the public datasets, verify them against pinned hashes, build the arrays the
+# later stages read (docs/DATA.md). Files come from the mirror (data.mirror, else
+# $MUSICSOM_DATA_MIRROR) or the canonical URLs; either way they are verified before use.
+# The mirror is not an experimental parameter (the data is verified whatever its source): it
+# reaches the jobs through the environment, and config wins over an existing variable.
+DATA_MIRROR = data_mirror_path(config["data"]["mirror"])
+if DATA_MIRROR:
+    os.environ.update(MUSICSOM_DATA_MIRROR=DATA_MIRROR)
+
 
 localrules:
     data_all,
@@ -6,4 +14,86 @@ localrules:
 
 rule data_all:
     input:
-        [],
+        "results/data/digits.npz",
+        "results/data/lfw_faces.npz",
+        "results/data/lfw_labels.csv",
+
+
+# MNIST or Fashion-MNIST (data.digits): the verified .gz files stay in results/data/raw as a cache.
+rule fetch_digits:
+    input:
+        code=src("fetch_digits.py", "data/fetch.py", "data/mnist.py"),
+    output:
+        "results/data/digits.npz",
+    log:
+        "results/logs/data/fetch_digits.log",
+    benchmark:
+        "results/benchmarks/data/fetch_digits.tsv"
+    conda:
+        ENV
+    params:
+        dataset=cfg("data/digits"),
+    shell:
+        "python -m musicsom.fetch_digits --dataset {params.dataset} --raw-dir results/data/raw"
+        " --out {output} > {log} 2>&1"
+
+
+# The LFW archive (kept, so that a new crop or size does not fetch it again) and the official text files.
+rule fetch_lfw:
+    input:
+        code=src("fetch_data.py", "data/fetch.py", "data/lfw.py"),
+    output:
+        data_raw(*DATA_GROUPS["lfw"]),
+    log:
+        "results/logs/data/fetch_lfw.log",
+    benchmark:
+        "results/benchmarks/data/fetch_lfw.tsv"
+    conda:
+        ENV
+    params:
+        names=DATA_GROUPS["lfw"],
+    shell:
+        "python -m musicsom.fetch_data --raw-dir results/data/raw {params.names} > {log} 2>&1"
+
+
+rule fetch_lfw_labels:
+    input:
+        code=src("fetch_data.py", "data/fetch.py"),
+    output:
+        data_raw(*DATA_GROUPS["lfw_labels"]),
+    log:
+        "results/logs/data/fetch_lfw_labels.log",
+    benchmark:
+        "results/benchmarks/data/fetch_lfw_labels.tsv"
+    conda:
+        ENV
+    params:
+        names=DATA_GROUPS["lfw_labels"],
+    shell:
+        "python -m musicsom.fetch_data --raw-dir results/data/raw {params.names} > {log} 2>&1"
+
+
+# Stream the archive (no extracted tree), check its image-set digest, crop and resize every face.
+rule prepare_lfw:
+    input:
+        archive="results/data/raw/lfw/lfw-deepfunneled.tgz",
+        names="results/data/raw/lfw/lfw-names.txt",
+        labels=data_raw(*DATA_GROUPS["lfw_labels"]) if cfg("data/lfw_labels") else [],
+        code=src("prepare_lfw.py", "data/lfw.py", "data/labels.py", "data/fetch.py"),
+    output:
+        faces="results/data/lfw_faces.npz",
+        labels="results/data/lfw_labels.csv",
+    log:
+        "results/logs/data/prepare_lfw.log",
+    benchmark:
+        "results/benchmarks/data/prepare_lfw.tsv"
+    conda:
+        ENV
+    params:
+        crop=cfg("data/lfw/crop"),
+        size=cfg("data/lfw/size"),
+        labels=lfw_label_args(cfg("data/lfw_labels")),
+    shell:
+        "python -m musicsom.prepare_lfw --archive {input.archive} --names {input.names}"
+        " --crop {params.crop} --size {params.size} {params.labels}"
+        " --out {output.faces} --labels-out {output.labels} > {log} 2>&1"
