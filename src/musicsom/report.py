@@ -152,6 +152,31 @@ def claim3_gmm_regimes(per_seed: dict, src: str) -> ClaimResult:
     return c
 
 
+def claim9_kmeans(per_seed: dict, src: str) -> ClaimResult:
+    """``per_seed``: seed -> the k-means comparison numbers (medians, median differences SOM − k-means, Holm p)."""
+    c = ClaimResult(
+        9,
+        "k-means prototypes give unstable motion (beyond the paper)",
+        "Unstructured prototypes such as k-means give unstable, uninterpretable MUSIC motion (asserted in §6, not shown).",
+        "per seed, on the MNIST Table 2 trajectories run on both prototype sets: SOM step continuity higher than "
+        "k-means (median paired difference > 0, Holm-adjusted Wilcoxon p < 0.05) and SOM geodesic efficiency higher "
+        "(median paired difference > 0)",
+    )
+    for seed, m in per_seed.items():
+        s = int(seed)
+        c.checks_by_seed[s] = [
+            Check("SOM motion significantly more continuous",
+                  m["continuity_median_diff"] > 0 and m["continuity_p_holm"] < 0.05,
+                  [ev("continuity median, SOM", m["continuity_median_som"], src, s),
+                   ev("continuity median, k-means", m["continuity_median_kmeans"], src, s),
+                   ev("continuity Holm p", m["continuity_p_holm"], src, s)]),
+            Check("SOM paths straighter", m["geodesic_efficiency_median_diff"] > 0,
+                  [ev("geodesic efficiency median, SOM", m["geodesic_efficiency_median_som"], src, s),
+                   ev("geodesic efficiency median, k-means", m["geodesic_efficiency_median_kmeans"], src, s)]),
+        ]
+    return c
+
+
 def failed_checks(c: ClaimResult) -> list[str]:
     """Names of checks that failed on any seed, in order, without repeats."""
     seen: list[str] = []

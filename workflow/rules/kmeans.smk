@@ -1,0 +1,103 @@
+# The k-means control (beyond the paper): its §6 says unstructured prototypes such as k-means give
+# unstable, uninterpretable MUSIC motion but never shows it. Same K, encoding, pairs, starts and
+# MUSIC settings as MNIST Table 2; only the prototypes differ.
+
+KMEANS = "results/kmeans/seed{seed}"
+
+
+localrules:
+    kmeans_all,
+
+
+rule kmeans_all:
+    input:
+        "results/tables/table5_kmeans_vs_som.csv",
+        "results/figures/fig21_kmeans_vs_som.png",
+        "results/kmeans/claims.json",
+
+
+rule kmeans_fit:
+    input:
+        latent="results/mnist/latent.npz",
+        code=src("kmeans_fit.py", "som.py"),
+    output:
+        f"{KMEANS}/prototypes.npz",
+    log:
+        "results/logs/kmeans/fit_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/kmeans/fit_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 2
+    params:
+        k=kmeans_k(config),
+        n_init=cfg("kmeans/n_init"),
+        max_iter=cfg("kmeans/max_iter"),
+    shell:
+        "python -m musicsom.kmeans_fit --latent {input.latent} --k {params.k} --n-init {params.n_init}"
+        " --max-iter {params.max_iter} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+use rule mnist_labels as kmeans_labels with:
+    input:
+        latent="results/mnist/latent.npz",
+        som=f"{KMEANS}/prototypes.npz",
+        code=src("mnist_labels.py", "mnist.py", "som.py"),
+    output:
+        labels=f"{KMEANS}/labels.npz",
+        summary=f"{KMEANS}/labels.json",
+    log:
+        "results/logs/kmeans/labels_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/kmeans/labels_seed{seed}.tsv"
+
+
+use rule mnist_pair as kmeans_pair with:
+    input:
+        data="results/data/digits.npz",
+        encoding="results/mnist/encoding.npz",
+        latent="results/mnist/latent.npz",
+        som=f"{KMEANS}/prototypes.npz",
+        labels=f"{KMEANS}/labels.npz",
+        classifier="results/mnist/classifier.pt",
+        vae="results/mnist/vae.pt",
+        code=src(
+            "mnist_pair.py", "mnist.py", "music.py", "image_metrics.py", "metrics.py"
+        ),
+    output:
+        f"{KMEANS}/pairs/{{src}}to{{tgt}}.csv",
+    log:
+        "results/logs/kmeans/pair_seed{seed}_{src}to{tgt}.log",
+    benchmark:
+        "results/benchmarks/kmeans/pair_seed{seed}_{src}to{tgt}.tsv"
+
+
+rule kmeans_compare:
+    input:
+        som_pairs=mnist_pair_csvs(SEEDS),
+        kmeans_pairs=kmeans_pair_csvs(SEEDS),
+        code=src("kmeans_compare.py", "stats.py"),
+    output:
+        table=report(
+            "results/tables/table5_kmeans_vs_som.csv",
+            caption="../report/table5.rst",
+            category="k-means control",
+        ),
+        markdown="results/tables/table5_kmeans_vs_som.md",
+        figure=report(
+            "results/figures/fig21_kmeans_vs_som.png",
+            caption="../report/fig21.rst",
+            category="k-means control",
+        ),
+        data="results/figures/fig21_kmeans_vs_som.csv",
+        claims="results/kmeans/claims.json",
+    log:
+        "results/logs/kmeans/compare.log",
+    benchmark:
+        "results/benchmarks/kmeans/compare.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.kmeans_compare --som-pairs {input.som_pairs}"
+        " --kmeans-pairs {input.kmeans_pairs} --table {output.table} --figure {output.figure}"
+        " --claims {output.claims} > {log} 2>&1"
