@@ -177,6 +177,75 @@ def claim9_kmeans(per_seed: dict, src: str) -> ClaimResult:
     return c
 
 
+def _get(d, path):
+    for key in path.split("."):
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def claim_from_stage_checks(number, title, paper, rule, per_seed: dict, block: str, evidence_paths: dict, src: str) -> ClaimResult:
+    """A claim whose checks a stage already evaluated (``per_seed[seed][block]["checks"]``: name -> bool).
+
+    ``evidence_paths`` maps a check name to the dotted paths (inside the block) of the numbers it rests on.
+    """
+    c = ClaimResult(number, title, paper, rule)
+    for seed, d in per_seed.items():
+        b = d.get(block) if isinstance(d, dict) else None
+        if not b or "checks" not in b:
+            c.missing = f"the stage's claims file has no '{block}' checks"
+            return c
+        s = int(seed)
+        checks = []
+        for name, passed in b["checks"].items():
+            evid = []
+            for path in evidence_paths.get(name, []):
+                v = _get(b, path)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+                    evid.append(ev(path.replace(".", " "), v, src, s))
+            checks.append(Check(name.replace("_", " "), bool(passed), evid))
+        c.checks_by_seed[s] = checks
+    return c
+
+
+def claim8_faces(per_seed: dict, src: str) -> ClaimResult:
+    """Faces: the faces stage's claim-8 dict per seed (three sub-claims, each with held, numbers, rule)."""
+    c = ClaimResult(
+        8,
+        "Faces: on the manifold, monotone approach, less identity drift",
+        "Free evolution with MUSIC stays on the face manifold while the radial baseline drifts off it; informed "
+        "trajectories approach the target cluster monotonically; linear interpolation to the cluster mean drifts "
+        "in identity much more than MUSIC.",
+        "",
+    )
+    rules = []
+    for seed, d in per_seed.items():
+        b = d.get("claim8") if isinstance(d, dict) else None
+        if not b:
+            c.missing = "the faces claims file has no 'claim8' entry"
+            return c
+        s = int(seed)
+        checks = []
+        for name, sub in b.items():
+            if not isinstance(sub, dict) or "held" not in sub:
+                continue
+            if sub.get("rule") and sub["rule"] not in rules:
+                rules.append(sub["rule"])
+            evid = []
+            for key, v in sub.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+                    evid.append(ev(key.replace("_", " "), v, src, s))
+                elif isinstance(v, dict):
+                    for k2, v2 in v.items():
+                        if isinstance(v2, (int, float)) and not isinstance(v2, bool) and v2 == v2:
+                            evid.append(ev(f"{key} {k2}".replace("_", " "), v2, src, s))
+            checks.append(Check(name.replace("_", " "), bool(sub["held"]), evid))
+        c.checks_by_seed[s] = checks
+    c.rule = "; ".join(rules) if rules else "as stated by the faces stage"
+    return c
+
+
 def failed_checks(c: ClaimResult) -> list[str]:
     """Names of checks that failed on any seed, in order, without repeats."""
     seen: list[str] = []
