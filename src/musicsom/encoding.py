@@ -1,0 +1,119 @@
+"""PCA whitening of images: fit on training data, encode to a whitened latent, decode back. Pure numpy.
+
+With the training mean ``μ``, the top ``D`` principal axes ``V`` (D × P, orthonormal rows) and their
+variances ``s²`` (explained variance), a flattened image ``x`` maps to
+
+    z = V (x − μ) / s            (every latent coordinate has unit variance on the training data)
+
+and any latent state ``z`` (an image's code or a MUSIC state) decodes to ``x̂ = μ + Vᵀ (s ⊙ z)``.
+``decode(encode(x))`` is the projection of ``x`` onto the principal subspace, so the round trip is
+exact when ``D`` equals the rank of the centred training data. The axes come from the eigen-
+decomposition of the P × P covariance (deterministic); each axis's sign is fixed so that its
+largest-magnitude loading is positive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_matrix
+
+__all__ = ["PCAWhitening", "flatten_images"]
+
+
+def flatten_images(images) -> np.ndarray:
+    """(n, H, W) images (uint8 0..255 or floats) → (n, H·W) float64; uint8 is scaled to [0, 1]."""
+    a = np.asarray(images)
+    scale = 255.0 if a.dtype == np.uint8 else 1.0
+    return a.reshape(a.shape[0], -1).astype(np.float64) / scale
+
+
+@dataclass
+class PCAWhitening:
+    """PCA whitening to ``n_components`` dimensions (fit on training rows).
+
+    Attributes after ``fit``: ``mean_`` (P,), ``components_`` (D, P), ``explained_variance_`` (D,),
+    ``explained_variance_ratio_`` (D,) and ``total_variance_``.
+    """
+
+    n_components: int = 50
+    eps: float = 1e-12
+    mean_: np.ndarray | None = None
+    components_: np.ndarray | None = None
+    explained_variance_: np.ndarray | None = None
+    explained_variance_ratio_: np.ndarray | None = None
+    total_variance_: float | None = None
+
+    def fit(self, X) -> "PCAWhitening":
+        X = check_matrix(X, "X", min_rows=2)
+        n, P = X.shape
+        D = int(self.n_components)
+        if not 1 <= D <= min(n - 1, P):
+            raise ValueError(f"n_components must be in [1, {min(n - 1, P)}] for {n} rows of {P} features; got {D}")
+        mean = X.mean(0)
+        C = np.zeros((P, P))
+        for s in range(0, n, 8192):  # chunked covariance keeps memory bounded
+            B = X[s : s + 8192] - mean
+            C += B.T @ B
+        C /= n - 1
+        evals, evecs = np.linalg.eigh(C)
+        order = np.argsort(evals)[::-1][:D]
+        var = evals[order]
+        if var[-1] <= self.eps * max(var[0], 1e-300):
+            raise ValueError(
+                f"the {D}-th principal variance ({var[-1]:.3g}) is numerically zero: the training data has rank < {D}; "
+                "use fewer components"
+            )
+        V = evecs[:, order].T
+        flip = np.sign(V[np.arange(D), np.abs(V).argmax(1)])
+        self.mean_ = mean
+        self.components_ = V * flip[:, None]
+        self.explained_variance_ = var
+        self.total_variance_ = float(np.trace(C))
+        self.explained_variance_ratio_ = var / self.total_variance_
+        return self
+
+    @classmethod
+    def from_arrays(cls, mean, components, explained_variance, total_variance=None) -> "PCAWhitening":
+        """Rebuild a fitted encoder from its saved arrays."""
+        comps = np.asarray(components, dtype=np.float64)
+        enc = cls(n_components=comps.shape[0])
+        enc.mean_ = np.asarray(mean, dtype=np.float64)
+        enc.components_ = comps
+        enc.explained_variance_ = np.asarray(explained_variance, dtype=np.float64)
+        if total_variance is not None:
+            enc.total_variance_ = float(total_variance)
+            enc.explained_variance_ratio_ = enc.explained_variance_ / enc.total_variance_
+        return enc
+
+    def _fitted(self):
+        if self.components_ is None:
+            raise ValueError("this PCAWhitening is not fitted yet; call fit(X) first")
+
+    @property
+    def scale_(self) -> np.ndarray:
+        self._fitted()
+        return np.sqrt(self.explained_variance_)
+
+    def encode(self, X) -> np.ndarray:
+        """(n, P) rows → (n, D) whitened codes (a (P,) row gives (D,))."""
+        self._fitted()
+        X = np.asarray(X, dtype=np.float64)
+        single = X.ndim == 1
+        X2 = check_matrix(X[None] if single else X, "X", ncols=self.mean_.size)
+        Z = (X2 - self.mean_) @ self.components_.T / self.scale_
+        return Z[0] if single else Z
+
+    def decode(self, Z) -> np.ndarray:
+        """(n, D) whitened codes (or MUSIC states) → (n, P) rows (a (D,) code gives (P,))."""
+        self._fitted()
+        Z = np.asarray(Z, dtype=np.float64)
+        single = Z.ndim == 1
+        Z2 = check_matrix(Z[None] if single else Z, "Z", ncols=self.components_.shape[0])
+        X = self.mean_ + (Z2 * self.scale_) @ self.components_
+        return X[0] if single else X
+
+    def fit_encode(self, X) -> np.ndarray:
+        return self.fit(X).encode(X)
