@@ -1,4 +1,13 @@
-# faces stage
+# Faces on LFW deep-funneled (paper §5.4 and S7): Figs 11-15 and Table 3.
+# Once, with the first seed: autoencoder (image -> 512-d code) -> PCA whitening.
+# Per seed: SOM -> inversion check, labelled clusters, start faces -> free evolution, informed MUSIC,
+# linear interpolation -> decoded frames measured by dlib -> per-start metrics and claims.json.
+# Figures use the first seed; Table 3 gathers every seed. Face images stay under results/.
+
+FACES = "results/faces"
+FSEED = "results/faces/seed{seed}"
+FSEED0 = f"results/faces/seed{SEEDS[0]}"
+
 
 localrules:
     faces_all,
@@ -6,4 +15,439 @@ localrules:
 
 rule faces_all:
     input:
-        [],
+        "results/figures/fig11_faces_free_evolution.png",
+        "results/figures/fig12_faces_informed_strips.png",
+        "results/figures/fig13_faces_cluster_distance.png",
+        "results/figures/fig14_faces_linear_vs_music_strips.png",
+        "results/figures/fig15_faces_identity_drift.png",
+        "results/tables/table3_faces.csv",
+        "results/faces/claims.json",
+        f"{FACES}/autoencoder.json",
+        f"{FACES}/latent.json",
+        expand(f"{FSEED}/inversion.json", seed=SEEDS),
+        expand(f"{FSEED}/claims.json", seed=SEEDS),
+
+
+# The autoencoder trains once (first seed: a documented deviation from per-seed runs).
+rule faces_autoencoder:
+    input:
+        faces="results/data/lfw_faces.npz",
+        code=src(
+            "faces_autoencoder.py",
+            "faces.py",
+            "models/face_autoencoder.py",
+            "models/__init__.py",
+        ),
+    output:
+        checkpoint=f"{FACES}/autoencoder.pt",
+        codes=f"{FACES}/codes.npz",
+        summary=f"{FACES}/autoencoder.json",
+    log:
+        "results/logs/faces/autoencoder.log",
+    benchmark:
+        "results/benchmarks/faces/autoencoder.tsv"
+    conda:
+        ENV
+    threads: 2
+    params:
+        n_faces=cfg("faces/n_faces"),
+        holdout=cfg("faces/autoencoder/holdout"),
+        code_dim=cfg("faces/autoencoder/code_dim"),
+        channels=" ".join(str(c) for c in cfg("faces/autoencoder/channels")),
+        epochs=cfg("faces/autoencoder/epochs"),
+        batch_size=cfg("faces/autoencoder/batch_size"),
+        lr=cfg("faces/autoencoder/lr"),
+        flip="" if cfg("faces/autoencoder/flip") else "--no-flip",
+        seed=SEEDS[0],
+    shell:
+        "python -m musicsom.faces_autoencoder --faces {input.faces} --n-faces {params.n_faces}"
+        " --holdout {params.holdout} --code-dim {params.code_dim} --channels {params.channels}"
+        " --epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} {params.flip}"
+        " --seed {params.seed} --threads {threads} --checkpoint {output.checkpoint}"
+        " --codes {output.codes} --summary {output.summary} > {log} 2>&1"
+
+
+rule faces_latent:
+    input:
+        codes=f"{FACES}/codes.npz",
+        code=src("faces_latent.py", "encoding.py"),
+    output:
+        latent=f"{FACES}/latent.npz",
+        summary=f"{FACES}/latent.json",
+    log:
+        "results/logs/faces/latent.log",
+    benchmark:
+        "results/benchmarks/faces/latent.tsv"
+    conda:
+        ENV
+    params:
+        components=cfg("faces/pca_components"),
+    shell:
+        "python -m musicsom.faces_latent --codes {input.codes} --components {params.components}"
+        " --out {output.latent} --summary {output.summary} > {log} 2>&1"
+
+
+rule faces_som:
+    input:
+        data=f"{FACES}/latent.npz",
+        code=src("train_som.py", "som.py"),
+    output:
+        f"{FSEED}/som.npz",
+    log:
+        "results/logs/faces/som_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/som_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        rows=cfg("faces/som/rows"),
+        cols=cfg("faces/som/cols"),
+        topology=cfg("faces/som/topology"),
+        epochs=cfg("faces/som/epochs"),
+        sigma_start=som_sigma_start(cfg("faces/som/sigma_start")),
+        sigma_end=cfg("faces/som/sigma_end"),
+        init=cfg("faces/som/init"),
+    shell:
+        "python -m musicsom.train_som --data {input.data} --key x_train --rows {params.rows}"
+        " --cols {params.cols} --topology {params.topology} --epochs {params.epochs}"
+        " {params.sigma_start} --sigma-end {params.sigma_end} --init {params.init}"
+        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule faces_inversion:
+    input:
+        latent=f"{FACES}/latent.npz",
+        som=f"{FSEED}/som.npz",
+        code=src("faces_inversion.py", "inversion.py", "som.py"),
+    output:
+        f"{FSEED}/inversion.json",
+    log:
+        "results/logs/faces/inversion_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/inversion_seed{seed}.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.faces_inversion --latent {input.latent} --som {input.som}"
+        " --out {output} > {log} 2>&1"
+
+
+rule faces_clusters:
+    input:
+        latent=f"{FACES}/latent.npz",
+        som=f"{FSEED}/som.npz",
+        labels="results/data/lfw_labels.csv",
+        code=src("faces_clusters.py", "faces.py", "som.py"),
+    output:
+        clusters=f"{FSEED}/clusters.json",
+        shares=f"{FSEED}/shares.csv",
+    log:
+        "results/logs/faces/clusters_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/clusters_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        threshold=cfg("faces/clusters/threshold"),
+        max_size=cfg("faces/clusters/max_size"),
+        min_hits=cfg("faces/clusters/min_hits"),
+        n_random=cfg("faces/clusters/n_random"),
+    shell:
+        "python -m musicsom.faces_clusters --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --threshold {params.threshold} --max-size {params.max_size}"
+        " --min-hits {params.min_hits} --n-random {params.n_random} --seed {wildcards.seed}"
+        " --out {output.clusters} --shares {output.shares} > {log} 2>&1"
+
+
+rule faces_starts:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        labels="results/data/lfw_labels.csv",
+        code=src(
+            "faces_starts.py",
+            "face_id.py",
+            "faces_latent.py",
+            "faces_autoencoder.py",
+            "models/face_autoencoder.py",
+        ),
+    output:
+        f"{FSEED}/starts.json",
+    log:
+        "results/logs/faces/starts_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/starts_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        n_starts=cfg("faces/starts/n_starts"),
+        outside="--outside-clusters" if cfg("faces/starts/outside_clusters") else "",
+        id_size=cfg("faces/identity/size"),
+        upsample=cfg("faces/identity/detector_upsample"),
+    shell:
+        "python -m musicsom.faces_starts --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --labels {input.labels} --n-starts {params.n_starts} {params.outside}"
+        " --id-size {params.id_size} --detector-upsample {params.upsample}"
+        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule faces_free:
+    input:
+        latent=f"{FACES}/latent.npz",
+        som=f"{FSEED}/som.npz",
+        starts=f"{FSEED}/starts.json",
+        code=src("faces_free.py", "faces.py", "music.py"),
+    output:
+        f"{FSEED}/free.npz",
+    log:
+        "results/logs/faces/free_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/free_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        n_steps=cfg("faces/free/n_steps"),
+        change=cfg("faces/free/change"),
+        n_preserve=cfg("faces/free/n_preserve"),
+        alpha=cfg("faces/music/alpha"),
+        lam=cfg("faces/music/lam"),
+        eta=cfg("faces/music/eta"),
+        per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
+    shell:
+        "python -m musicsom.faces_free --latent {input.latent} --som {input.som} --starts {input.starts}"
+        " --n-steps {params.n_steps} --change {params.change} --n-preserve {params.n_preserve}"
+        " --alpha {params.alpha} --lam {params.lam} --eta {params.eta}"
+        " --per-row-mean {params.per_row_mean} --seed {wildcards.seed}"
+        " --out {output} > {log} 2>&1"
+
+
+rule faces_informed:
+    input:
+        latent=f"{FACES}/latent.npz",
+        som=f"{FSEED}/som.npz",
+        clusters=f"{FSEED}/clusters.json",
+        starts=f"{FSEED}/starts.json",
+        code=src("faces_informed.py", "faces.py", "faces_clusters.py", "music.py"),
+    output:
+        f"{FSEED}/informed.npz",
+    log:
+        "results/logs/faces/informed_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/informed_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        n_steps=cfg("faces/informed/n_steps"),
+        alpha=cfg("faces/music/alpha"),
+        lam=cfg("faces/music/lam"),
+        kappa=cfg("faces/music/kappa"),
+        eta=cfg("faces/music/eta"),
+        per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
+    shell:
+        "python -m musicsom.faces_informed --latent {input.latent} --som {input.som}"
+        " --clusters {input.clusters} --starts {input.starts} --n-steps {params.n_steps}"
+        " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
+        " --per-row-mean {params.per_row_mean} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule faces_linear:
+    input:
+        latent=f"{FACES}/latent.npz",
+        som=f"{FSEED}/som.npz",
+        clusters=f"{FSEED}/clusters.json",
+        starts=f"{FSEED}/starts.json",
+        code=src("faces_linear.py", "faces.py"),
+    output:
+        f"{FSEED}/linear.npz",
+    log:
+        "results/logs/faces/linear_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/linear_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        n_steps=cfg("faces/informed/n_steps"),
+    shell:
+        "python -m musicsom.faces_linear --latent {input.latent} --som {input.som}"
+        " --clusters {input.clusters} --starts {input.starts} --cluster female"
+        " --n-steps {params.n_steps} --out {output} > {log} 2>&1"
+
+
+rule faces_frames:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        som=f"{FSEED}/som.npz",
+        clusters=f"{FSEED}/clusters.json",
+        free=f"{FSEED}/free.npz",
+        informed=f"{FSEED}/informed.npz",
+        linear=f"{FSEED}/linear.npz",
+        code=src(
+            "faces_frames.py",
+            "face_id.py",
+            "faces.py",
+            "faces_latent.py",
+            "faces_autoencoder.py",
+            "models/face_autoencoder.py",
+        ),
+    output:
+        f"{FSEED}/frames.csv",
+    log:
+        "results/logs/faces/frames_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/frames_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        every=cfg("faces/identity/every"),
+        id_size=cfg("faces/identity/size"),
+        upsample=cfg("faces/identity/detector_upsample"),
+    shell:
+        "python -m musicsom.faces_frames --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --som {input.som} --clusters {input.clusters} --free {input.free}"
+        " --informed {input.informed} --linear {input.linear} --identity-cluster female"
+        " --identity-every {params.every} --id-size {params.id_size}"
+        " --detector-upsample {params.upsample} --out {output} > {log} 2>&1"
+
+
+rule faces_summary:
+    input:
+        frames=f"{FSEED}/frames.csv",
+        starts=f"{FSEED}/starts.json",
+        code=src("faces_summary.py", "faces.py", "face_id.py", "stats.py"),
+    output:
+        per_start=f"{FSEED}/per_start.csv",
+        claims=f"{FSEED}/claims.json",
+    log:
+        "results/logs/faces/summary_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/summary_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        monotone_min=cfg("faces/monotone_min"),
+    shell:
+        "python -m musicsom.faces_summary --frames {input.frames} --starts {input.starts}"
+        " --seed {wildcards.seed} --monotone-min {params.monotone_min}"
+        " --per-start {output.per_start} --claims {output.claims} > {log} 2>&1"
+
+
+rule faces_fig11:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        free=f"{FSEED0}/free.npz",
+        frames=f"{FSEED0}/frames.csv",
+        code=src("faces_fig11.py", "faces_latent.py", "faces_autoencoder.py"),
+    output:
+        figure="results/figures/fig11_faces_free_evolution.png",
+        data="results/figures/fig11_faces_free_evolution.csv",
+    log:
+        "results/logs/faces/fig11.log",
+    benchmark:
+        "results/benchmarks/faces/fig11.tsv"
+    conda:
+        ENV
+    params:
+        n_starts=cfg("faces/figures/n_starts"),
+        n_frames=cfg("faces/figures/n_frames"),
+    shell:
+        "python -m musicsom.faces_fig11 --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --free {input.free} --frames {input.frames} --n-starts {params.n_starts}"
+        " --n-frames {params.n_frames} --figure {output.figure} > {log} 2>&1"
+
+
+rule faces_fig12_13:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        informed=f"{FSEED0}/informed.npz",
+        frames=f"{FSEED0}/frames.csv",
+        clusters=f"{FSEED0}/clusters.json",
+        code=src(
+            "faces_fig12_13.py",
+            "faces_fig11.py",
+            "faces_latent.py",
+            "faces_autoencoder.py",
+        ),
+    output:
+        fig12="results/figures/fig12_faces_informed_strips.png",
+        csv12="results/figures/fig12_faces_informed_strips.csv",
+        fig13=report(
+            "results/figures/fig13_faces_cluster_distance.png",
+            caption="../report/fig13.rst",
+            category="Faces",
+        ),
+        csv13="results/figures/fig13_faces_cluster_distance.csv",
+    log:
+        "results/logs/faces/fig12_13.log",
+    benchmark:
+        "results/benchmarks/faces/fig12_13.tsv"
+    conda:
+        ENV
+    params:
+        n_starts=cfg("faces/figures/n_starts"),
+        n_frames=cfg("faces/figures/n_frames"),
+    shell:
+        "python -m musicsom.faces_fig12_13 --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --informed {input.informed} --frames {input.frames} --clusters {input.clusters}"
+        " --n-starts {params.n_starts} --n-frames {params.n_frames}"
+        " --fig12 {output.fig12} --fig13 {output.fig13} > {log} 2>&1"
+
+
+rule faces_fig14_15:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        informed=f"{FSEED0}/informed.npz",
+        linear=f"{FSEED0}/linear.npz",
+        frames=f"{FSEED0}/frames.csv",
+        code=src(
+            "faces_fig14_15.py",
+            "faces_fig11.py",
+            "faces_latent.py",
+            "faces_autoencoder.py",
+        ),
+    output:
+        fig14="results/figures/fig14_faces_linear_vs_music_strips.png",
+        csv14="results/figures/fig14_faces_linear_vs_music_strips.csv",
+        fig15=report(
+            "results/figures/fig15_faces_identity_drift.png",
+            caption="../report/fig15.rst",
+            category="Faces",
+        ),
+        csv15="results/figures/fig15_faces_identity_drift.csv",
+    log:
+        "results/logs/faces/fig14_15.log",
+    benchmark:
+        "results/benchmarks/faces/fig14_15.tsv"
+    conda:
+        ENV
+    params:
+        n_starts=cfg("faces/figures/n_starts"),
+        n_frames=cfg("faces/figures/n_frames"),
+    shell:
+        "python -m musicsom.faces_fig14_15 --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --informed {input.informed} --linear {input.linear} --frames {input.frames}"
+        " --n-starts {params.n_starts} --n-frames {params.n_frames}"
+        " --fig14 {output.fig14} --fig15 {output.fig15} > {log} 2>&1"
+
+
+rule faces_table3:
+    input:
+        per_start=expand(f"{FSEED}/per_start.csv", seed=SEEDS),
+        claims=expand(f"{FSEED}/claims.json", seed=SEEDS),
+        code=src("faces_table3.py", "faces_summary.py", "stats.py"),
+    output:
+        table="results/tables/table3_faces.csv",
+        markdown="results/tables/table3_faces.md",
+        claims="results/faces/claims.json",
+    log:
+        "results/logs/faces/table3.log",
+    benchmark:
+        "results/benchmarks/faces/table3.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.faces_table3 --per-start {input.per_start}"
+        " --seed-claims {input.claims} --out {output.table} --claims {output.claims} > {log} 2>&1"
