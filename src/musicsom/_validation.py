@@ -12,6 +12,8 @@ def check_matrix(a, name: str, ncols: int | None = None, min_rows: int = 1) -> n
         raise ValueError(f"{name} must be a 2-D array (rows × features); got shape {arr.shape}")
     if arr.shape[0] < min_rows:
         raise ValueError(f"{name} must have at least {min_rows} row(s); got {arr.shape[0]}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one column (feature); got shape {arr.shape}")
     if ncols is not None and arr.shape[1] != ncols:
         raise ValueError(f"{name} must have {ncols} columns to match the prototypes; got {arr.shape[1]}")
     if not np.all(np.isfinite(arr)):

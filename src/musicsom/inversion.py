@@ -85,6 +85,10 @@ class Inverter:
             S = np.asarray(noise_cov, dtype=np.float64)
             if S.shape != (m - 1, m - 1):
                 raise ValueError(f"noise_cov must be ({m - 1}, {m - 1}) (one row per anchored prototype); got {S.shape}")
+            if not np.all(np.isfinite(S)):
+                raise ValueError("noise_cov contains NaN or infinite values")
+            if not np.allclose(S, S.T, rtol=1e-10, atol=0.0):
+                raise ValueError("noise_cov must be symmetric positive definite (it is not symmetric)")
             try:
                 L = np.linalg.cholesky(S)
             except np.linalg.LinAlgError:
@@ -92,6 +96,8 @@ class Inverter:
             # whitening by L⁻¹ turns the weighted problem into ordinary least squares
             self._whiten = L
             A_eff = np.linalg.solve(L, self.A)
+            if not np.all(np.isfinite(A_eff)):
+                raise ValueError("noise_cov is too close to singular: whitening the anchored system overflowed")
         U, s, Vt = np.linalg.svd(A_eff, full_matrices=False)
         self.singular_values = s
         tol = rcond * (s[0] if s.size else 0.0)
@@ -138,6 +144,9 @@ class Inverter:
     def error_bound(self, noise) -> np.ndarray:
         """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K))."""
         noise = np.asarray(noise, dtype=np.float64)
+        K = self.prototypes.shape[0]
+        if noise.ndim not in (1, 2) or noise.shape[-1] != K:
+            raise ValueError(f"noise must have shape (K,) or (n, K) with K = {K}; got {noise.shape}")
         e = noise[..., self.others] - noise[..., [self.reference]]
         return np.linalg.norm(e, axis=-1) / self.sigma_min
 

@@ -26,7 +26,18 @@ def _steps(states) -> np.ndarray:
     states = np.asarray(states, dtype=np.float64)
     if states.ndim != 2 or states.shape[0] < 2:
         raise ValueError(f"states must be (T+1, D) with T >= 1; got shape {states.shape}")
+    if not np.all(np.isfinite(states)):
+        raise ValueError("states contains NaN or infinite values")
     return np.diff(states, axis=0)
+
+
+def _bmus_for(states, bmus) -> np.ndarray:
+    """``bmus`` as a 1-D array with one entry per state, or a ValueError naming it."""
+    b = np.asarray(bmus)
+    n = np.asarray(states).shape[0]
+    if b.ndim != 1 or b.shape[0] != n:
+        raise ValueError(f"bmus must hold one entry per state (c_0..c_T, {n}); got shape {b.shape}")
+    return b
 
 
 def _cos(a, b) -> np.ndarray:
@@ -74,7 +85,7 @@ def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
     A step is across cells when it changes the BMU (``c_t ≠ c_{t−1}``).
     """
     d = _steps(states)
-    b = np.asarray(bmus)
+    b = _bmus_for(states, bmus)
     theta = np.arccos(step_cosines(states))
     with np.errstate(invalid="ignore", divide="ignore"):
         kappa = theta / np.linalg.norm(d[1:], axis=1)
@@ -96,8 +107,8 @@ def segmented_continuity(states, bmus) -> np.ndarray:
     Step t (from x_{t−1} to x_t) lies inside a segment when c_{t−1} = c_t; the continuity of two
     consecutive steps counts for the segment when both lie inside it.
     """
-    b = np.asarray(bmus)
     cos = step_cosines(states)  # cos[j] pairs steps j+1 and j+2 (1-based)
+    b = _bmus_for(states, bmus)
     inside = b[1:] == b[:-1]  # inside[t-1]: step t stays in one cell
     out = []
     seg_vals: list[float] = []
@@ -118,6 +129,12 @@ def convergence_ratio(states, target) -> float:
     """Final over initial distance to ``target`` (< 1 means the path ended nearer)."""
     states = np.asarray(states, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
+    if states.ndim != 2 or states.shape[0] < 1:
+        raise ValueError(f"states must be (T+1, D) with at least one state; got shape {states.shape}")
+    if target.shape != (states.shape[1],):
+        raise ValueError(f"target must be a vector of length D = {states.shape[1]}; got shape {target.shape}")
+    if not (np.all(np.isfinite(states)) and np.all(np.isfinite(target))):
+        raise ValueError("states or target contains NaN or infinite values")
     d0 = np.linalg.norm(states[0] - target)
     return float(np.linalg.norm(states[-1] - target) / d0) if d0 > 0 else float("nan")
 
@@ -131,6 +148,7 @@ def _nanmedian(v) -> float:
 def trajectory_summary(states, bmus) -> dict:
     """Every §5 metric of one trajectory as scalars (medians over its steps / segments)."""
     cos = step_cosines(states)
+    _bmus_for(states, bmus)
     dwell = dwell_lengths(bmus)
     k_in, k_across = curvature(states, bmus)
     seg = segmented_continuity(states, bmus)

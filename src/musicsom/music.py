@@ -55,20 +55,37 @@ def jacobian(x, prototypes, rows=None, normalise: bool = True):
     return R / d[:, None], 2.0 * d
 
 
+def _ridge_lstsq(M, y, lam: float) -> np.ndarray:
+    """The same δ by least squares on ``[M; √λ I] δ ≈ [y; 0]`` (SVD): the fallback when λ is lost in round-off."""
+    D = M.shape[1]
+    A = np.vstack([M, np.sqrt(lam) * np.eye(D)])
+    return np.linalg.lstsq(A, np.concatenate([y, np.zeros(D)]), rcond=None)[0]
+
+
 def solve_primal(M, y, lam: float) -> np.ndarray:
-    """δ = (MᵀM + λI)⁻¹ Mᵀ y via Cholesky of the D × D matrix."""
+    """δ = (MᵀM + λI)⁻¹ Mᵀ y via Cholesky of the D × D matrix.
+
+    When λ is too small against ``||M||²`` for the Gram matrix to stay numerically positive
+    definite, the same problem is solved by least squares instead (:func:`_ridge_lstsq`).
+    """
     D = M.shape[1]
     G = M.T @ M
     G[np.diag_indices(D)] += lam
-    return cho_solve(cho_factor(G, lower=True, check_finite=False), M.T @ y, check_finite=False)
+    try:
+        return cho_solve(cho_factor(G, lower=True, check_finite=False), M.T @ y, check_finite=False)
+    except np.linalg.LinAlgError:
+        return _ridge_lstsq(M, y, lam)
 
 
 def solve_dual(M, y, lam: float) -> np.ndarray:
-    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`)."""
+    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`, same fallback)."""
     k = M.shape[0]
     G = M @ M.T
     G[np.diag_indices(k)] += lam
-    return M.T @ cho_solve(cho_factor(G, lower=True, check_finite=False), y, check_finite=False)
+    try:
+        return M.T @ cho_solve(cho_factor(G, lower=True, check_finite=False), y, check_finite=False)
+    except np.linalg.LinAlgError:
+        return _ridge_lstsq(M, y, lam)
 
 
 def trust_region(delta, eta: float) -> np.ndarray:
@@ -243,10 +260,16 @@ class Music:
         p = self.params
         x = self._check_x(x)
         targets = check_indices(targets, "targets", self.K)
-        preserved = self.preserved_set(x, targets) if preserved is None else check_indices(preserved, "preserved", self.K, allow_empty=True)
+        # an explicit preserved set must name at least one prototype (None = every other prototype)
+        preserved = self.preserved_set(x, targets) if preserved is None else check_indices(preserved, "preserved", self.K)
         if np.intersect1d(targets, preserved).size:
             raise ValueError("targets and preserved share prototypes; a prototype cannot be both moved and kept")
-        delta_a = np.broadcast_to(np.asarray(delta_a, float), targets.shape).copy()
+        try:
+            delta_a = np.broadcast_to(np.asarray(delta_a, float), targets.shape).copy()
+        except (TypeError, ValueError):
+            raise ValueError(f"delta_a must be a number or one value per target ({targets.size}); got {np.shape(delta_a)}") from None
+        if not np.all(np.isfinite(delta_a)):
+            raise ValueError("delta_a contains NaN or infinite values")
         if p.sigma_target > 0:
             delta_a += p.sigma_target * self.rng.standard_normal(delta_a.shape) * np.abs(delta_a)
         d = music_direction(
