@@ -17,6 +17,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/gmm.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/faces.smk"
+include: "workflow/rules/kmeans.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -30,4 +31,5 @@ rule all:
         rules.gmm_all.input,
         rules.mnist_all.input,
         rules.faces_all.input,
+        rules.kmeans_all.input,
         rules.report_all.input,

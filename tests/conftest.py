@@ -30,13 +30,19 @@ def mirror() -> Path:
     return path
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 1500, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile in ``workdir`` (its own config.yaml); kill the whole job tree on timeout."""
+def snakemake_command(workdir: Path, *args: str) -> tuple[list[str], dict]:
+    """The command line and environment that run the repository's Snakefile in ``workdir``."""
     cmd = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
     mirror = data_mirror()
     if mirror is not None:
         env.setdefault("MUSICSOM_DATA_MIRROR", str(mirror))
+    return cmd, env
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 1500, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile in ``workdir`` (its own config.yaml); kill the whole job tree on timeout."""
+    cmd, env = snakemake_command(workdir, *args)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -70,3 +76,15 @@ def copy_smoke_config(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "tests" / "smoke" / "config.yaml", dest / "config.yaml")
     return dest
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, mirror):
+    """One full smoke run (tests/smoke/config.yaml) shared by every test file; returns (workdir, output).
+
+    Tests may read its results; the only test that edits its config.yaml is the last one of
+    test_workflow.py, and it puts the file back.
+    """
+    workdir = copy_smoke_config(tmp_path_factory.mktemp("smoke"))
+    result = snakemake(workdir)
+    return workdir, result.stdout
