@@ -10,6 +10,11 @@ from snakemake.utils import validate
 os.environ.update(
     PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
     MPLBACKEND="Agg",
+    # one BLAS thread per job: small matrix products run several times slower on threaded
+    # OpenBLAS here, see docs/benchmarks.md; Snakemake already runs jobs in parallel
+    OPENBLAS_NUM_THREADS="1",
+    OMP_NUM_THREADS="1",
+    MKL_NUM_THREADS="1",
 )
 
 CONFIG_SCHEMA = os.path.join(
@@ -247,4 +252,8 @@ def kmeans_k(config):
 
 def kmeans_pair_csvs(seeds):
     """The k-means arm's per-pair trajectory CSVs of the given seeds."""
-    return [f"results/kmeans/seed{s}/pairs/{a}to{b}.csv" for s in seeds for a, b in MNIST_PAIRS]
+    return [
+        f"results/kmeans/seed{s}/pairs/{a}to{b}.csv"
+        for s in seeds
+        for a, b in MNIST_PAIRS
+    ]
