@@ -33,6 +33,7 @@ can be below 0.0625); "all seeds" pools every seed's starts.
 detection_rate: share of decoded frames in which dlib's frontal face detector finds a face. identity drift:
 distance between dlib's 128-d descriptors of a decoded frame and of frame 0 (same person below 0.6).
 final_cluster_distance: mean whitened-latent distance to the female cluster's prototypes at the last step.
+drift_at_half_distance: identity drift at the first step whose cluster distance is half the initial one (matched progress).
 nearest_prototype: whitened-latent distance to the nearest SOM prototype (distance from the mapped face data).
 Gender and skin-tone labels are apparent attributes (AFIF4 lists; an automatic classifier), not self-identified.
 """
