@@ -70,6 +70,15 @@ def load_npz(path, required: tuple[str, ...] = ()) -> dict:
     return out
 
 
+def load_json(path):
+    """Read a JSON result file, with a clear error when the rule that makes it has not run."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; run the rule that produces it first")
+    with open(path) as f:
+        return json.load(f)
+
+
 def save_json(path, obj) -> None:
     with atomic_path(path, suffix=".json") as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")

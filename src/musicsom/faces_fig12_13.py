@@ -12,7 +12,6 @@ mean (thick), one panel per cluster. Cluster labels are apparent attributes.
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -35,7 +34,7 @@ def main(argv=None):
 
     lat = _io.load_npz(args.latent, required=("x_test",))
     inf = _io.load_npz(args.informed, required=("states", "clusters"))
-    clusters = json.loads(open(args.clusters).read())
+    clusters = _io.load_json(args.clusters)
     frames = pd.read_csv(args.frames)
     frames = frames[frames["experiment"] == "informed"]
     names = inf["clusters"].astype(str)

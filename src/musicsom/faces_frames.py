@@ -16,7 +16,6 @@ the same trajectory; computed for the MUSIC and linear paths toward the ``--iden
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -56,7 +55,7 @@ def main(argv=None):
 
     lat = _io.load_npz(args.latent, required=("x_test",))
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
-    clusters = json.loads(open(args.clusters).read())
+    clusters = _io.load_json(args.clusters)
     free = _io.load_npz(args.free, required=("states", "methods"))
     informed = _io.load_npz(args.informed, required=("states", "clusters"))
     linear = _io.load_npz(args.linear, required=("states", "cluster"))

@@ -14,7 +14,6 @@ Output: ``states`` (starts, 2, T+1, D) with ``methods`` = [music, radial], ``uni
 
 from __future__ import annotations
 
-import json
 import logging
 
 import numpy as np
@@ -45,7 +44,7 @@ def main(argv=None):
 
     lat = _io.load_npz(args.latent, required=("x_test",))
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
-    rows = json.loads(open(args.starts).read())["test_rows"]
+    rows = _io.load_json(args.starts)["test_rows"]
     if args.n_steps < 1 or not args.eta > 0 or not 0 < args.change:
         raise ValueError("faces.free.n_steps must be >= 1, faces.music.eta > 0 and faces.free.change > 0")
     if not 1 <= args.n_preserve <= W.shape[0] - 1:

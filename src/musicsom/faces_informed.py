@@ -15,7 +15,6 @@ terms the 575 preserved rows swamp the target at α = 0.9 and the runs barely ap
 
 from __future__ import annotations
 
-import json
 import logging
 
 import numpy as np
@@ -46,8 +45,8 @@ def main(argv=None):
 
     lat = _io.load_npz(args.latent, required=("x_test",))
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
-    clusters = json.loads(open(args.clusters).read())
-    rows = json.loads(open(args.starts).read())["test_rows"]
+    clusters = _io.load_json(args.clusters)
+    rows = _io.load_json(args.starts)["test_rows"]
     params = MusicParams(alpha=args.alpha, lam=args.lam, kappa=args.kappa, eta=args.eta, per_row_mean=args.per_row_mean == "true")
     states = np.empty((len(rows), len(CLUSTERS), args.n_steps + 1, W.shape[1]))
     targets = np.empty((len(rows), len(CLUSTERS), args.n_steps), dtype=np.int64)

@@ -11,7 +11,6 @@ space, with as many steps as the MUSIC runs. Output: ``states`` (starts, T+1, D)
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 
@@ -32,12 +31,12 @@ def main(argv=None):
 
     lat = _io.load_npz(args.latent, required=("x_test",))
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
-    clusters = json.loads(open(args.clusters).read())
+    clusters = _io.load_json(args.clusters)
     if args.cluster not in clusters or "units" not in clusters[args.cluster]:
         raise ValueError(f"--cluster {args.cluster!r} is not one of the clusters in {args.clusters}")
     if args.n_steps < 1:
         raise ValueError(f"--n-steps must be >= 1; got {args.n_steps}")
-    rows = json.loads(open(args.starts).read())["test_rows"]
+    rows = _io.load_json(args.starts)["test_rows"]
     target = W[np.asarray(clusters[args.cluster]["units"])].mean(0)
     states = np.stack([linear_path(lat["x_test"][r], target, args.n_steps) for r in rows])
     _io.save_npz(args.out, states=states, target=target, cluster=np.array(args.cluster), test_rows=np.asarray(rows))

@@ -21,7 +21,6 @@ interpolation drifts in identity more than MUSIC (higher mean identity drift).
 
 from __future__ import annotations
 
-import json
 import logging
 
 import numpy as np
@@ -160,7 +159,7 @@ def main(argv=None):
 
     frames = pd.read_csv(args.frames, keep_default_na=True)
     frames["cluster"] = frames["cluster"].fillna("")
-    starts = json.loads(open(args.starts).read())
+    starts = _io.load_json(args.starts)
     per = per_start_metrics(frames)
     per.insert(0, "seed", args.seed)
     per.insert(5, "image_id", [starts["image_id"][s] for s in per["start"]])

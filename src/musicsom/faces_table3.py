@@ -13,7 +13,6 @@ p-value is 0.0625) and all seeds pooled (seeds × starts pairs).
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pandas as pd
@@ -71,7 +70,7 @@ def main(argv=None):
     per["cluster"] = per["cluster"].fillna("")
     table = table3(per)
     _io.save_table(args.out, table, title="Table 3: faces, MUSIC vs baselines (Wilcoxon over start faces)", notes=NOTES)
-    seeds = [json.loads(open(f).read()) for f in args.seed_claims]
+    seeds = [_io.load_json(f) for f in args.seed_claims]
     pooled = table[table["scope"] == ("all seeds" if per["seed"].nunique() > 1 else f"seed {per['seed'].iloc[0]}")]
     parts = ("free_music_stays_on_manifold", "informed_approach_monotonic", "linear_drifts_more")
     out = {

@@ -31,13 +31,6 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def load_json(path):
-    p = Path(path)
-    if not p.exists():
-        raise _io.InputError(f"{p} does not exist; run the rule that produces it first")
-    return json.loads(p.read_text())
-
-
 def stage_times(bench_dir: Path) -> pd.DataFrame:
     """Wall time and peak memory per stage from Snakemake's benchmark TSVs."""
     rows = []
@@ -191,7 +184,7 @@ def load_seeds(paths) -> dict:
     """{seed: claims dict} from per-seed claims files (each holds its seed, or its folder name says it)."""
     out = {}
     for path in paths:
-        d = load_json(path)
+        d = _io.load_json(path)
         seed = d.get("seed")
         if seed is None:
             m = re.search(r"seed(\d+)", str(path))
@@ -220,13 +213,13 @@ def main(argv=None):
 
     extra = []
     for path in a.mnist_inversion:
-        d = load_json(path)
+        d = _io.load_json(path)
         if "median_relative_error" in d:
             extra.append(("MNIST median relative inversion error over the test set", float(d["median_relative_error"]), path, 1e-10))
     claims = [
-        R.claim1_inversion(load_json(a.gmm_inversion), a.gmm_inversion, extra),
-        R.claim2_noise(load_json(a.gmm_noise), a.gmm_noise),
-        R.claim3_gmm_regimes(load_json(a.gmm_claims), a.gmm_claims),
+        R.claim1_inversion(_io.load_json(a.gmm_inversion), a.gmm_inversion, extra),
+        R.claim2_noise(_io.load_json(a.gmm_noise), a.gmm_noise),
+        R.claim3_gmm_regimes(_io.load_json(a.gmm_claims), a.gmm_claims),
     ]
     mnist = load_seeds(a.mnist_claims)
     src_of = {int(re.search(r"seed(\d+)", p).group(1)): p for p in a.mnist_claims if re.search(r"seed(\d+)", p)}
@@ -248,7 +241,7 @@ def main(argv=None):
     else:
         claims.append(R.ClaimResult(8, "Faces", "see SPEC §7 claim 8", "", missing="the faces stage did not run"))
     if a.kmeans_claims:
-        claims.append(R.claim9_kmeans(load_json(a.kmeans_claims), a.kmeans_claims))
+        claims.append(R.claim9_kmeans(_io.load_json(a.kmeans_claims), a.kmeans_claims))
     else:
         claims.append(R.ClaimResult(9, "k-means prototypes give unstable motion (beyond the paper)", "", "", missing="the k-means control did not run"))
     rows = [

@@ -23,7 +23,6 @@ Checks (each a stated rule; a claim's ``held`` is True when all its checks pass)
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -148,7 +147,7 @@ def main(argv=None):
     p.add_argument("--n-steps", type=int, required=True, help="steps of the Table 2 trajectories (never crossing counts as n + 1)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
-    read = lambda path: json.loads(open(path).read())  # noqa: E731
+    read = lambda path: _io.load_json(path)  # noqa: E731
     transition = read(a.transition)
     pairs = pd.concat([pd.read_csv(f) for f in a.pairs], ignore_index=True)
     if set(pairs["seed"]) != {a.seed} or transition["seed"] != a.seed:

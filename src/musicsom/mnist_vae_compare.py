@@ -13,7 +13,6 @@ their means over every Table 2 trajectory of that seed; pooled over seeds; then 
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
@@ -72,7 +71,7 @@ def main(argv=None):
 
     rows = []
     for path in a.summaries:
-        s = json.loads(open(path).read())
+        s = _io.load_json(path)
         for m in METHODS:
             r = s["methods"][m]
             rows.append({"scope": f"'{s['source']}'->'{s['target']}' trajectory", "seed": s["seed"], "method": m, "n_trajectories": 1,
@@ -83,7 +82,7 @@ def main(argv=None):
         for m in METHODS:
             gm = g[g["method"] == m]
             rows.append({"scope": "all Table 2 trajectories", "seed": seed, "method": m, "n_trajectories": len(gm), **gm[cols].mean().to_dict()})
-    ref = json.loads(open(a.reference).read())
+    ref = _io.load_json(a.reference)
     for name, r in ref["sets"].items():
         rows.append({"scope": f"reference: {name}", "seed": "", "method": "", "n_trajectories": r["n"],
                      "manifold_distance": r["manifold_distance"], "sharpness": r["sharpness"], "mean_confidence": float("nan")})
