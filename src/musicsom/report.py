@@ -77,7 +77,7 @@ def ev(quantity, value, source, seed=None) -> Evidence:
 def claim1_inversion(gmm_inv: dict, src: str, extra: list[tuple[str, float, str, float]] = ()) -> ClaimResult:
     """Inversion error is round-off once m >= D + 1, large below.
 
-    ``extra``: further (quantity, value, source, threshold) round-off checks, e.g. MNIST's median relative error.
+    ``extra``: further (check name, median relative error, source, threshold) round-off checks, e.g. MNIST's per seed.
     """
     c = ClaimResult(
         1,
@@ -92,8 +92,8 @@ def claim1_inversion(gmm_inv: dict, src: str, extra: list[tuple[str, float, str,
         Check("large below D + 1", gmm_inv["min_median_error_rank_deficient"] >= 1e-2,
               [ev("smallest median error for m <= D (GMM)", gmm_inv["min_median_error_rank_deficient"], src)]),
     ]
-    for quantity, value, source, threshold in extra:
-        checks.append(Check(quantity, value <= threshold, [ev(quantity, value, source)]))
+    for name, value, source, threshold in extra:
+        checks.append(Check(name, value <= threshold, [ev("median relative error", value, source)]))
     c.checks_by_seed = {None: checks}
     return c
 
