@@ -34,6 +34,7 @@ GALLERY = {
     "fig21_kmeans_vs_som.png": "Beyond the paper: MUSIC on k-means prototypes vs on the SOM (MNIST Table 2 pairs)",
 }
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+PIPELINE_CODE = ("src", "workflow", "Snakefile", "profiles", "pyproject.toml")
 
 
 def verdict_table(report: str) -> str:
@@ -94,7 +95,8 @@ def main(argv=None):
         commit, dirty = a.commit, ""
     else:
         commit = git(repo, "rev-parse", "HEAD")
-        dirty = git(repo, "status", "--porcelain", "--untracked-files=no")
+        # only the pipeline's code counts: docs/ and README.md are what this command rewrites
+        dirty = git(repo, "status", "--porcelain", "--untracked-files=no", "--", *PIPELINE_CODE)
     now = datetime.now(timezone.utc)
     # links in REPORT.md are relative to results/; in docs/ they name the run's files
     body = re.sub(r"\]\((?!https?:)([^)]+)\)", lambda m: f"](results/{m.group(1)})", body)
