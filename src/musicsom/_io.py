@@ -152,6 +152,35 @@ def parser(description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
+def add_music_args(p: argparse.ArgumentParser, *, kappa: bool = True, ring: bool = True) -> None:
+    """The MUSIC hyperparameters as options of a trajectory stage (its rule passes each from the config).
+
+    ``kappa=False`` for stages whose targets set their own change (free evolution); ``ring=False`` for
+    stages that always preserve every other prototype.
+    """
+    p.add_argument("--alpha", type=float, required=True, help="attraction vs preservation, in [0, 1]")
+    p.add_argument("--lam", type=float, required=True, help="Tikhonov weight λ > 0")
+    if kappa:
+        p.add_argument("--kappa", type=float, required=True, help="fractional reduction of the target's squared distance per step, (0, 1]")
+    p.add_argument("--eta", type=float, required=True, help="trust radius (latent units)")
+    p.add_argument("--per-row-mean", choices=["true", "false"], default="false", help="divide each energy term by its row count")
+    if ring:
+        p.add_argument("--preserve-ring", type=int, default=0, help="0 = preserve every other prototype; n = the n-ring of the BMU")
+
+
+def music_params(a: argparse.Namespace, **override):
+    """The validated :class:`~musicsom.music.MusicParams` of options added by :func:`add_music_args`."""
+    from .music import MusicParams
+
+    kw = dict(alpha=a.alpha, lam=a.lam, eta=a.eta, per_row_mean=a.per_row_mean == "true")
+    if hasattr(a, "kappa"):
+        kw["kappa"] = a.kappa
+    if getattr(a, "preserve_ring", 0):
+        kw["preserve_ring"] = a.preserve_ring
+    kw.update(override)
+    return MusicParams(**kw).validate()
+
+
 def run_main(main) -> None:
     """Run a stage's ``main(argv)``: configure logging; show user-facing errors without a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)

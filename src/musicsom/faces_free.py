@@ -34,10 +34,7 @@ def main(argv=None):
     p.add_argument("--n-steps", type=int, default=100)
     p.add_argument("--change", type=float, default=0.1, help="relative changes are drawn from U(-change, change)")
     p.add_argument("--n-preserve", type=int, default=4)
-    p.add_argument("--alpha", type=float, default=0.9)
-    p.add_argument("--lam", type=float, default=0.01)
-    p.add_argument("--eta", type=float, default=0.5)
-    p.add_argument("--per-row-mean", choices=["true", "false"], default="true", help="divide each energy term by its row count")
+    _io.add_music_args(p, kappa=False, ring=False)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -45,8 +42,9 @@ def main(argv=None):
     lat = _io.load_npz(args.latent, required=("x_test",))
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
     rows = _io.load_json(args.starts)["test_rows"]
-    if args.n_steps < 1 or not args.eta > 0 or not 0 < args.change:
-        raise ValueError("faces.free.n_steps must be >= 1, faces.music.eta > 0 and faces.free.change > 0")
+    params = _io.music_params(args)  # validates alpha, lam and eta
+    if args.n_steps < 1 or not 0 < args.change:
+        raise ValueError("faces.free.n_steps must be >= 1 and faces.free.change > 0")
     if not 1 <= args.n_preserve <= W.shape[0] - 1:
         raise ValueError(f"faces.free.n_preserve must be in [1, {W.shape[0] - 1}]; got {args.n_preserve}")
     rng = np.random.default_rng(args.seed)
@@ -54,7 +52,7 @@ def main(argv=None):
     for s, r in enumerate(rows):
         u, rel = draw_free_sequence(args.n_steps, W.shape[0], rng, args.change)
         x0 = lat["x_test"][r]
-        states.append([free_evolution(x0, W, u, rel, m, args.n_preserve, args.alpha, args.lam, args.eta, args.per_row_mean == "true")
+        states.append([free_evolution(x0, W, u, rel, m, args.n_preserve, params.alpha, params.lam, params.eta, params.per_row_mean)
                        for m in METHODS])
         units.append(u)
         rels.append(rel)

@@ -22,7 +22,7 @@ import numpy as np
 from . import _io
 from .faces import cluster_distance
 from .faces_clusters import CLUSTERS
-from .music import Music, MusicParams
+from .music import Music
 
 log = logging.getLogger("musicsom.faces_informed")
 
@@ -34,11 +34,7 @@ def main(argv=None):
     p.add_argument("--clusters", required=True)
     p.add_argument("--starts", required=True)
     p.add_argument("--n-steps", type=int, default=100)
-    p.add_argument("--alpha", type=float, default=0.9)
-    p.add_argument("--lam", type=float, default=0.01)
-    p.add_argument("--kappa", type=float, default=0.1)
-    p.add_argument("--eta", type=float, default=0.5)
-    p.add_argument("--per-row-mean", choices=["true", "false"], default="true", help="divide each energy term by its row count")
+    _io.add_music_args(p, ring=False)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -47,7 +43,7 @@ def main(argv=None):
     W = _io.load_npz(args.som, required=("prototypes",))["prototypes"]
     clusters = _io.load_json(args.clusters)
     rows = _io.load_json(args.starts)["test_rows"]
-    params = MusicParams(alpha=args.alpha, lam=args.lam, kappa=args.kappa, eta=args.eta, per_row_mean=args.per_row_mean == "true")
+    params = _io.music_params(args)
     states = np.empty((len(rows), len(CLUSTERS), args.n_steps + 1, W.shape[1]))
     targets = np.empty((len(rows), len(CLUSTERS), args.n_steps), dtype=np.int64)
     for s, r in enumerate(rows):

@@ -18,26 +18,8 @@ import pandas as pd
 
 from . import _io
 from .gmm import run_regimes, summarise_regimes
-from .music import MusicParams
 
 log = logging.getLogger("musicsom.gmm_trajectories")
-
-
-def add_music_args(p):
-    """MUSIC hyperparameters shared by the trajectory stages."""
-    p.add_argument("--alpha", type=float, required=True)
-    p.add_argument("--lam", type=float, required=True)
-    p.add_argument("--kappa", type=float, required=True)
-    p.add_argument("--eta", type=float, required=True)
-    p.add_argument("--preserve-ring", type=int, default=0, help="0 = preserve all non-targets; n = the n-ring of the BMU")
-    p.add_argument("--per-row-mean", action="store_true", help="divide each energy term by its row count")
-
-
-def music_params(a) -> MusicParams:
-    return MusicParams(
-        alpha=a.alpha, lam=a.lam, kappa=a.kappa, eta=a.eta,
-        preserve_ring=a.preserve_ring or None, per_row_mean=a.per_row_mean,
-    ).validate()
 
 
 def main(argv=None):
@@ -47,14 +29,14 @@ def main(argv=None):
     p.add_argument("--n-starts", type=int, required=True)
     p.add_argument("--n-steps", type=int, required=True)
     p.add_argument("--component", type=int, default=0, help="the mixture component that holds the targets")
-    add_music_args(p)
+    _io.add_music_args(p)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--metrics", required=True)
     a = p.parse_args(argv)
     d = _io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test"))
     som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
-    params = music_params(a)
+    params = _io.music_params(a)
     if params.preserve_ring is not None:
         raise _io.InputError("the GMM trajectories preserve all non-targets; set gmm.trajectories.preserve_ring to 0")
     n_comp = int(d["y_train"].max()) + 1

@@ -38,8 +38,6 @@ __all__ = [
     "choose_target",
     "linear_path",
     "arc_fraction",
-    "music_params",
-    "add_music_args",
     "run_methods",
     "path_metrics",
     "frame_indices",
@@ -129,23 +127,6 @@ def frame_indices(n_frames: int, stride: int) -> np.ndarray:
     """Every ``stride``-th frame index, always including the last."""
     idx = np.arange(0, n_frames, max(1, int(stride)))
     return idx if idx[-1] == n_frames - 1 else np.append(idx, n_frames - 1)
-
-
-# ---------------------------------------------------------------- MUSIC parameters
-def add_music_args(p) -> None:
-    """The MUSIC hyperparameters of the MNIST trajectory stages."""
-    p.add_argument("--alpha", type=float, required=True, help="attraction vs preservation, in [0, 1]")
-    p.add_argument("--lam", type=float, required=True, help="Tikhonov weight λ > 0")
-    p.add_argument("--kappa", type=float, required=True, help="fractional reduction of the target's squared distance per step, (0, 1]")
-    p.add_argument("--eta", type=float, required=True, help="trust radius (whitened units)")
-    p.add_argument("--per-row-mean", choices=["true", "false"], default="false", help="divide each energy term by its row count")
-    p.add_argument("--preserve-ring", type=int, default=0, help="0 = preserve every other prototype; n = the n-ring of the BMU")
-
-
-def music_params(a, **override) -> MusicParams:
-    kw = dict(alpha=a.alpha, lam=a.lam, kappa=a.kappa, eta=a.eta, per_row_mean=a.per_row_mean == "true", preserve_ring=a.preserve_ring or None)
-    kw.update(override)
-    return MusicParams(**kw).validate()
 
 
 # ---------------------------------------------------------------- the three methods

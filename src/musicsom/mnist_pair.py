@@ -46,7 +46,7 @@ def add_context_args(p) -> None:
     p.add_argument("--target", type=int, required=True)
     p.add_argument("--n-starts", type=int, required=True, help="start images per pair (the draw is the same whatever the stage)")
     p.add_argument("--n-steps", type=int, required=True)
-    mn.add_music_args(p)
+    _io.add_music_args(p)
     p.add_argument("--min-purity", type=float, default=0.0, help="target prototype: minimum share of its hits in the target class")
     p.add_argument("--knn-k", type=int, default=5)
     p.add_argument("--knn-stride", type=int, default=1, help="manifold distance on every n-th frame (and the last)")
@@ -88,7 +88,7 @@ def load_context(a, knn: bool = True) -> Context:
         raise _io.InputError("--n-steps, --n-starts, --knn-k and --knn-stride must all be >= 1")
     if not 0.0 <= a.min_purity <= 1.0:
         raise _io.InputError(f"--min-purity must be in [0, 1]; got {a.min_purity}")
-    params = mn.music_params(a)
+    params = _io.music_params(a)
     digits = slice_digits(_io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, a.n_test)
     lat = _io.load_npz(a.latent, required=("x_test", "y_test"))
     if len(lat["x_test"]) != len(digits["x_test"]) or not np.array_equal(lat["y_test"], digits["y_test"]):
