@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicsom.inversion import Inverter, RankError, activations, invert, invert_with_bmu_anchor
+from musicsom.inversion import Inverter, RankError, activations, invert, invert_per_anchor, invert_with_bmu_anchor
 
 
 @settings(max_examples=60, deadline=None)
@@ -60,6 +60,24 @@ def test_subset_and_bmu_anchor():
     np.testing.assert_allclose(invert_with_bmu_anchor(A, W, m=D + 1), X, atol=1e-9)
     assert np.median(np.linalg.norm(invert_with_bmu_anchor(A, W, m=D, strict=False) - X, axis=1)) > 1e-2
     np.testing.assert_allclose(invert(A[0], W, subset=np.arange(D + 1)), X[0], atol=1e-9)
+
+
+def test_invert_per_anchor_groups_rows_by_anchor():
+    rng = np.random.default_rng(3)
+    D = 6
+    W = rng.standard_normal((30, D))
+    X = rng.standard_normal((50, D))
+    A = activations(X, W)
+    X_hat, inverters = invert_per_anchor(A, W)
+    np.testing.assert_allclose(X_hat, invert_with_bmu_anchor(A, W), atol=1e-10)  # same anchors, all K prototypes
+    np.testing.assert_allclose(X_hat, X, atol=1e-9)
+    assert set(inverters) == set(A.argmin(1).tolist())
+    fixed, only = invert_per_anchor(A, W, np.full(50, 7))
+    assert list(only) == [7]
+    np.testing.assert_allclose(fixed, X, atol=1e-9)
+    for bad in (np.zeros(49, dtype=int), np.full(50, 30), np.zeros(50)):
+        with pytest.raises(ValueError, match="anchors"):
+            invert_per_anchor(A, W, bad)
 
 
 def test_noise_bound_corollary_1():

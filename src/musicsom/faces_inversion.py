@@ -16,7 +16,7 @@ import logging
 import numpy as np
 
 from . import _io
-from .inversion import Inverter, activations
+from .inversion import activations, invert_per_anchor
 from .som import best_matching_units, quantization_error, topographic_error
 
 log = logging.getLogger("musicsom.faces_inversion")
@@ -33,14 +33,9 @@ def main(argv=None):
     som = _io.load_npz(args.som, required=("prototypes", "grid_shape", "topology"))
     W, X = som["prototypes"], lat["x_test"]
     A = activations(X, W)
-    bmu = best_matching_units(X, W)
-    err = np.empty(X.shape[0])
-    conds = []
-    for ref in np.unique(bmu):
-        rows = np.flatnonzero(bmu == ref)
-        inv = Inverter(W, int(ref))
-        conds.append(inv.condition_number)
-        err[rows] = np.linalg.norm(inv.invert(A[rows]) - X[rows], axis=1)
+    X_hat, inverters = invert_per_anchor(A, W, best_matching_units(X, W))
+    err = np.linalg.norm(X_hat - X, axis=1)
+    conds = [inv.condition_number for inv in inverters.values()]
     rel = err / np.linalg.norm(X, axis=1)
     grid = tuple(int(v) for v in som["grid_shape"])
     out = {

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._validation import check_indices, check_matrix
 
-__all__ = ["activations", "anchored_system", "Inverter", "invert", "invert_with_bmu_anchor", "RankError"]
+__all__ = ["activations", "anchored_system", "Inverter", "invert", "invert_per_anchor", "invert_with_bmu_anchor", "RankError"]
 
 
 class RankError(ValueError):
@@ -156,6 +156,30 @@ def invert(a, prototypes, reference: int | None = None, subset=None, strict: boo
     a = np.asarray(a, dtype=np.float64)
     ref = int(np.argmin(a)) if reference is None else reference
     return Inverter(prototypes, ref, subset, strict=strict).invert(a)
+
+
+def invert_per_anchor(A_act, prototypes, anchors=None) -> tuple[np.ndarray, dict[int, Inverter]]:
+    """Invert each row of ``A_act`` (n, K) with all K prototypes, anchored on ``anchors[i]`` (default: its BMU).
+
+    One factorisation per distinct anchor, applied to all the rows that share it. Returns the (n, D)
+    reconstructions and the inverters by anchor (for their ``sigma_min`` and ``condition_number``).
+    """
+    A_act = np.asarray(A_act, dtype=np.float64)
+    W = check_matrix(prototypes, "prototypes", min_rows=2)
+    if A_act.ndim != 2 or A_act.shape[1] != W.shape[0]:
+        raise ValueError(f"activations must be (n, K) with K = {W.shape[0]}; got {A_act.shape}")
+    anchors = A_act.argmin(1) if anchors is None else np.asarray(anchors)
+    if anchors.shape != (A_act.shape[0],) or not np.issubdtype(anchors.dtype, np.integer):
+        raise ValueError(f"anchors must be {A_act.shape[0]} integer prototype indices, one per row; got {anchors.dtype} {anchors.shape}")
+    if anchors.size and (anchors.min() < 0 or anchors.max() >= W.shape[0]):
+        raise ValueError(f"anchors holds indices outside [0, {W.shape[0] - 1}] (there are {W.shape[0]} prototypes)")
+    out = np.empty((A_act.shape[0], W.shape[1]))
+    inverters = {}
+    for ref in np.unique(anchors):
+        rows = np.flatnonzero(anchors == ref)
+        inverters[int(ref)] = inv = Inverter(W, reference=int(ref))
+        out[rows] = inv.invert(A_act[rows])
+    return out, inverters
 
 
 def invert_with_bmu_anchor(A_act, prototypes, m: int | None = None, strict: bool = True) -> np.ndarray:

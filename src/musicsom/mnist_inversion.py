@@ -16,7 +16,7 @@ import logging
 import numpy as np
 
 from . import _io
-from .inversion import Inverter
+from .inversion import invert_per_anchor
 
 log = logging.getLogger("musicsom.mnist_inversion")
 
@@ -33,14 +33,9 @@ def relative_errors(X, W) -> tuple[np.ndarray, np.ndarray]:
     """Relative inversion error of each row of X anchored on its BMU, and σ_min of each anchor's system."""
     A = exact_activations(X, W)
     bmu = A.argmin(1)
-    err = np.empty(X.shape[0])
-    smin = np.empty(X.shape[0])
-    for r in np.unique(bmu):
-        rows = np.flatnonzero(bmu == r)
-        inv = Inverter(W, reference=int(r))
-        xh = inv.invert(A[rows])
-        err[rows] = np.linalg.norm(xh - X[rows], axis=1) / np.linalg.norm(X[rows], axis=1)
-        smin[rows] = inv.sigma_min
+    X_hat, inverters = invert_per_anchor(A, W, bmu)
+    err = np.linalg.norm(X_hat - X, axis=1) / np.linalg.norm(X, axis=1)
+    smin = np.array([inverters[int(b)].sigma_min for b in bmu])
     return err, smin
 
 
