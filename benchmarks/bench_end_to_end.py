@@ -26,26 +26,16 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
+from musicsom.make_report import read_benchmark_jobs  # noqa: E402
+
 STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]")
 GIB = 1024.0
 
 
 def read_benchmarks(run: Path) -> pd.DataFrame:
-    rows = []
-    for tsv in sorted((run / "results" / "benchmarks").rglob("*.tsv")):
-        frame = pd.read_csv(tsv, sep="\t")
-        if frame.empty:
-            continue
-        rec = frame.iloc[-1].to_dict()  # one line per repeat; Snakemake writes one unless asked for more
-        rel = tsv.relative_to(run / "results" / "benchmarks")
-        rec["stage"] = rel.parts[0] if len(rel.parts) > 1 else "(top)"
-        rec["job"] = str(rel.with_suffix(""))
-        rows.append(rec)
-    if not rows:
+    df = read_benchmark_jobs(run / "results" / "benchmarks")
+    if df.empty:
         raise SystemExit(f"no benchmark files under {run / 'results' / 'benchmarks'}; is {run} a finished run?")
-    df = pd.DataFrame(rows)
-    for col in ("s", "max_rss", "cpu_time"):
-        df[col] = pd.to_numeric(df.get(col), errors="coerce")
     return df
 
 

@@ -31,19 +31,32 @@ def fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def read_benchmark_jobs(bench_dir: Path) -> pd.DataFrame:
+    """One row per Snakemake benchmark TSV under ``bench_dir``: stage (its first folder), job, s, max_rss, cpu_time."""
+    rows = []
+    for tsv in sorted(Path(bench_dir).rglob("*.tsv")):
+        frame = pd.read_csv(tsv, sep="\t")
+        if frame.empty:
+            continue
+        rec = frame.iloc[-1].to_dict()  # one line per repeat; Snakemake writes one unless asked for more
+        rel = tsv.relative_to(bench_dir)
+        rec["stage"] = rel.parts[0] if len(rel.parts) > 1 else "(top)"
+        rec["job"] = str(rel.with_suffix(""))
+        rows.append(rec)
+    jobs = pd.DataFrame(rows, columns=None if rows else ["stage", "job", "s", "max_rss", "cpu_time"])
+    for col in ("s", "max_rss", "cpu_time"):
+        jobs[col] = pd.to_numeric(jobs.get(col), errors="coerce")
+    return jobs
+
+
 def stage_times(bench_dir: Path) -> pd.DataFrame:
     """Wall time and peak memory per stage from Snakemake's benchmark TSVs."""
-    rows = []
-    for tsv in sorted(bench_dir.rglob("*.tsv")):
-        df = pd.read_csv(tsv, sep="\t")
-        rel = tsv.relative_to(bench_dir)
-        rows.append({"stage": rel.parts[0], "job": str(rel.with_suffix("")), "seconds": float(df["s"].iloc[0]), "max_rss_mb": float(df["max_rss"].iloc[0]) if "max_rss" in df else float("nan")})
-    if not rows:
+    jobs = read_benchmark_jobs(bench_dir)
+    if jobs.empty:
         return pd.DataFrame(columns=["stage", "jobs", "seconds", "peak_rss_mb"])
-    jobs = pd.DataFrame(rows)
     return (
         jobs.groupby("stage")
-        .agg(jobs=("job", "count"), seconds=("seconds", "sum"), peak_rss_mb=("max_rss_mb", "max"))
+        .agg(jobs=("job", "count"), seconds=("s", "sum"), peak_rss_mb=("max_rss", "max"))
         .reset_index()
         .sort_values("seconds", ascending=False)
     )
