@@ -62,3 +62,21 @@ def check_scalar(value, name: str, low=None, high=None, low_open=False, high_ope
     if high is not None and (v > high or (high_open and v == high)):
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}; got {v}")
     return v
+
+
+def check_int(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int within the given bounds, or raise a ValueError naming ``name``.
+
+    Only integers are accepted (Python or numpy ints; not bools, not floats such as 2.5 or 3.0),
+    so that a non-integral value is never truncated silently.
+    """
+    import numbers
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
+    v = int(value)
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be >= {low}; got {v}")
+    if high is not None and v > high:
+        raise ValueError(f"{name} must be <= {high}; got {v}")
+    return v
