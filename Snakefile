@@ -1,9 +1,16 @@
 # musicsom: reproduce "Inverting Self-Organizing Maps" (Londei et al., 2026) from raw data.
-# Run `snakemake --cores 2` (profiles/default sets cores and rerun-incomplete). One file per stage
-# in workflow/rules; every config value reaches its rule through params:.
+# Run `snakemake --cores 2` (profiles/default sets cores and rerun-incomplete). One file per experiment
+# in workflow/rules; every config value reaches its rule through params:; each rule runs one stage,
+# `python -m musicsom.pipeline.<experiment>.<stage>`.
 from snakemake.utils import min_version
 
+from musicsom.pipeline._config import check_yaml_files
+
 min_version("9.0")
+
+# Snakemake's own loader says only "not valid YAML" and keeps the last of two equal keys: refuse
+# both first, with the file, line and column
+check_yaml_files(["config.yaml"])
 
 
 configfile: "config.yaml"
@@ -13,6 +20,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/provenance.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/gmm.smk"
 include: "workflow/rules/mnist.smk"

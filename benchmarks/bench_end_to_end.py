@@ -26,7 +26,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-from musicsom.make_report import read_benchmark_jobs  # noqa: E402
+from musicsom.pipeline.report.markdown import read_benchmark_jobs  # noqa: E402
 
 STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]")
 GIB = 1024.0

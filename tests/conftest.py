@@ -30,19 +30,24 @@ def mirror() -> Path:
     return path
 
 
-def snakemake_command(workdir: Path, *args: str) -> tuple[list[str], dict]:
-    """The command line and environment that run the repository's Snakefile in ``workdir``."""
-    cmd = [str(BIN / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", MPLBACKEND="Agg")
+def snakemake_command(workdir: Path, *args: str, snakefile: Path | None = None, env: dict | None = None) -> tuple[list[str], dict]:
+    """The command line and environment that run the repository's Snakefile (or ``snakefile``) in ``workdir``."""
+    cmd = [str(BIN / "snakemake"), "-s", str(snakefile or ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    environ = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     mirror = data_mirror()
     if mirror is not None:
-        env.setdefault("MUSICSOM_DATA_MIRROR", str(mirror))
-    return cmd, env
+        environ.setdefault("MUSICSOM_DATA_MIRROR", str(mirror))
+    environ.update(env or {})
+    return cmd, environ
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 1500, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile in ``workdir`` (its own config.yaml); kill the whole job tree on timeout."""
-    cmd, env = snakemake_command(workdir, *args)
+def snakemake(workdir: Path, *args: str, timeout: float = 1500, check: bool = True, snakefile: Path | None = None,
+              env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile in ``workdir`` (its own config.yaml); kill the whole job tree on timeout.
+
+    ``env`` adds or overrides environment variables (e.g. PYTHONPATH to run a copy of the package).
+    """
+    cmd, env = snakemake_command(workdir, *args, snakefile=snakefile, env=env)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)

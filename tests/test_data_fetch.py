@@ -220,7 +220,7 @@ def test_cli_error_is_one_paragraph_and_writes_nothing(tmp_path):
     env = dict(os.environ, MUSICSOM_DATA_MIRROR=str(tmp_path / "absent"))
     out = tmp_path / "res"
     proc = subprocess.run(
-        [sys.executable, "-m", "musicsom.fetch_digits", "--raw-dir", str(out / "raw"), "--out", str(out / "d.npz")],
+        [sys.executable, "-m", "musicsom.pipeline.data.fetch_digits", "--raw-dir", str(out / "raw"), "--out", str(out / "d.npz")],
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 1
@@ -237,4 +237,4 @@ def test_workflow_rejects_a_missing_mirror(tmp_path):
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert proc.returncode != 0
-    assert "data.mirror" in proc.stdout + proc.stderr and "is not a folder" in proc.stdout + proc.stderr
+    assert "data.mirror" in proc.stdout + proc.stderr and "does not exist" in proc.stdout + proc.stderr

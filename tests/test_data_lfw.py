@@ -188,7 +188,7 @@ def test_prepare_lfw_cli_on_a_bad_archive_writes_nothing(tmp_path, images):
     out = tmp_path / "res"
     out.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "musicsom.prepare_lfw", "--archive", str(bad), "--crop", "20", "--size", "8",
+        [sys.executable, "-m", "musicsom.pipeline.data.prepare_lfw", "--archive", str(bad), "--crop", "20", "--size", "8",
          "--out", str(out / "faces.npz"), "--labels-out", str(out / "labels.csv")],
         capture_output=True, text=True, timeout=60,
     )

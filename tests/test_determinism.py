@@ -4,7 +4,7 @@ One extra smoke run does both jobs: it is killed (SIGKILL to the whole process t
 a lost machine would) while the GMM SOM is training, unlocked and rerun to completion. Its tables
 must then equal, byte for byte, those of the uninterrupted session run (``smoke_run`` of
 conftest.py): that shows the resume is clean and that two runs give the same bytes. Every CSV
-and every PNG is compared (PNGs are written with fixed metadata by ``musicsom._io.save_figure``);
+and every PNG is compared (PNGs are written with fixed metadata by ``musicsom.pipeline._io.save_figure``);
 only timing and environment records are left out (benchmarks/, logs/, and the report's record of
 stage times and environment).
 """
@@ -24,7 +24,7 @@ from conftest import ROOT, copy_smoke_config, job_stats, snakemake, snakemake_co
 
 pytestmark = pytest.mark.slow
 
-KILL_DURING = "musicsom.train_som"  # the GMM SOM: a short training job early in the smoke DAG
+KILL_DURING = "musicsom.pipeline.train_som"  # the GMM SOM: a short training job early in the smoke DAG
 KILL_LOG = "results/logs/gmm/som_seed0.log"
 KILL_OUTPUT = "results/gmm/seed0/som.npz"
 KILL_DIR = "results/gmm/seed0/"

@@ -1,11 +1,12 @@
-"""Unit tests of the faces helpers (musicsom.faces): person split, cluster growing, free-evolution steps."""
+"""Unit tests of the faces helpers (musicsom.experiments.faces): person split, cluster growing, free-evolution steps."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from musicsom.faces import (
+from musicsom.experiments.common import linear_path
+from musicsom.experiments.faces import (
     cluster_distance,
     draw_free_sequence,
     free_evolution,
@@ -13,7 +14,6 @@ from musicsom.faces import (
     free_radial_step,
     grow_cluster,
     label_shares,
-    linear_path,
     monotone_share,
     nearest_prototype_distance,
     split_people,

@@ -9,7 +9,9 @@ from scipy.stats import wilcoxon
 from statsmodels.stats.multitest import multipletests
 
 from musicsom import image_metrics as im
-from musicsom import mnist as mn
+from musicsom.experiments import mnist as mn
+from musicsom.experiments.common import linear_path
+from musicsom.pipeline._io import json_safe
 from musicsom.encoding import PCAWhitening, flatten_images
 from musicsom.music import MusicParams
 from musicsom.stats import holm, paired_comparison, wilcoxon_paired
@@ -187,12 +189,12 @@ def test_choose_target_honours_purity_and_relaxes():
 
 
 def test_paths_and_fractions():
-    S = mn.linear_path([0.0, 0.0], [2.0, 0.0], 4)
+    S = linear_path([0.0, 0.0], [2.0, 0.0], 4)
     np.testing.assert_allclose(S[[0, -1]], [[0, 0], [2, 0]])
     assert mn.arc_fraction(S, 2) == pytest.approx(0.5)
     assert np.isnan(mn.arc_fraction(S, -1))
     np.testing.assert_array_equal(mn.frame_indices(11, 4), [0, 4, 8, 10])
-    assert mn.json_safe({"a": float("nan"), "b": [np.float64(1.5), np.inf]}) == {"a": None, "b": [1.5, None]}
+    assert json_safe({"a": float("nan"), "b": [np.float64(1.5), np.inf]}) == {"a": None, "b": [1.5, None]}
 
 
 def _toy_problem(D=6, K=40, seed=0):

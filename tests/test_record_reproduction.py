@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from musicsom import _io, record_reproduction
+import sys
+from pathlib import Path
+
+from musicsom.pipeline import _io
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import record_reproduction  # noqa: E402  (a repository tool, not part of the package)
 
 REPORT = """# Reproduction report: test
 

@@ -81,17 +81,34 @@ CASES = [
      ["gmm.som", "K = 4", "gmm.dim + 1 = 5", "cannot be inverted"]),
     ("noise_m_below_rank", edit("gmm.inversion.noise_m_values", [3, 10]), None,
      ["gmm.inversion.noise_m_values", "[3]", "D + 1"]),
-    ("unknown_topology", edit("gmm.som.topology", "hexagonal"), None,
-     ["gmm.som.topology = 'hexagonal'", "'rectangular'", "'toroidal'"]),
+    ("unknown_topology", edit("gmm.som.topology", "triangular"), None,
+     ["gmm.som.topology = 'triangular'", "'rectangular'", "'toroidal'"]),
     ("unknown_dataset", edit("data.digits", "cifar10"), "data.digits",
      ["data.digits = 'cifar10'", "'mnist'", "'fashion_mnist'"]),
     ("duplicate_seeds", edit("seeds", [0, 0]), None, ["seeds = [0, 0]", "non-unique", "no duplicates"]),
     ("empty_seeds", edit("seeds", []), None, ["seeds = []", "at least 1 item"]),
     ("missing_mirror", edit("data.mirror", "/nonexistent/musicsom-mirror"), "data.mirror",
-     ["data.mirror", "/nonexistent/musicsom-mirror", "is not a folder"]),
+     ["data.mirror", "/nonexistent/musicsom-mirror", "does not exist"]),
     ("empty_pairs", edit("mnist.pairs", []), "mnist.pairs", ["mnist.pairs = []", "at least 1 item"]),
     ("mnist_som_too_small", "mnist_som_too_small", None, ["mnist.som", "K = 25", "+ 1 = 51", "cannot be inverted"]),
     ("faces_som_too_small", "faces_som_too_small", None, ["faces.som", "K = 25", "faces.pca_components + 1 = 51", "cannot be inverted"]),
+    # non-finite numbers: the schema's bounds let NaN through, and .inf collapses a map
+    ("nan_sigma", edit("gmm.som.sigma_end", float("nan")), None, ["gmm.som.sigma_end = nan", "must be finite"]),
+    ("inf_sigma", edit("gmm.som.sigma_end", float("inf")), None, ["gmm.som.sigma_end = inf", "must be finite"]),
+    ("nan_in_list", edit("mnist.sweep.alpha", [0.3, float("nan")]), None, ["mnist.sweep.alpha[1] = nan", "must be finite"]),
+    ("growing_neighbourhood", edit("gmm.som.sigma_start", 0.5), None,
+     ["gmm.som.sigma_end = 1.0", "larger than gmm.som.sigma_start = 0.5", "grow"]),
+    ("component_beyond_mixture", edit("gmm.trajectories.component", 3), None,
+     ["gmm.trajectories.component = 3", "3-component mixture", "0..2"]),
+    ("more_starts_than_points", edit("gmm.trajectories.n_starts", 400), None,
+     ["gmm.trajectories.n_starts = 400", "300 test points", "gmm.n_test"]),
+    ("random_init_too_few_images", edit("mnist.n_train", 50), None,
+     ["mnist.som.init = random", "only 50 training samples", "64 units"]),
+    # the YAML text itself (written as is, not through a dict)
+    ("duplicate_key", "text:seeds: [7]\n", None, ["duplicate key 'seeds'", "first at line", "remove one"]),
+    ("invalid_yaml", "text:gmm: {dim: [4\n", None, ["config.yaml, line", "column", "Fix the YAML"]),
+    ("unreadable_mirror_env", "env:MUSICSOM_DATA_MIRROR=/nonexistent/env-mirror", None,
+     ["$MUSICSOM_DATA_MIRROR", "/nonexistent/env-mirror", "does not exist"]),
 ]
 
 
@@ -124,14 +141,24 @@ def make_config(case) -> dict:
         return _som_too_small("mnist", cfg)
     if change == "faces_som_too_small":
         return _som_too_small("faces", cfg)
+    if isinstance(change, str):  # text or environment cases start from the valid smoke config
+        return cfg
     return change(cfg)
 
 
 def _dry_run(case, base: Path):
     workdir = base / case[0]
     workdir.mkdir()
-    (workdir / "config.yaml").write_text(yaml.safe_dump(make_config(case)))
-    proc = snakemake(workdir, "-n", timeout=600, check=False)
+    text = yaml.safe_dump(make_config(case))
+    env = {}
+    change = case[1]
+    if isinstance(change, str) and change.startswith("text:"):
+        text += change[len("text:"):]
+    if isinstance(change, str) and change.startswith("env:"):
+        key, value = change[len("env:"):].split("=", 1)
+        env[key] = value
+    (workdir / "config.yaml").write_text(text)
+    proc = snakemake(workdir, "-n", timeout=600, check=False, env=env)
     return workdir, proc.returncode, proc.stdout
 
 

@@ -60,8 +60,9 @@ def test_gmm_numbers_meet_the_issue(smoke_run):
     assert inv["min_median_error_rank_deficient"] >= 1e-2
     noise = json.loads((workdir / "results/gmm/noise_summary.json").read_text())
     assert noise["share_within_bound"] == 1.0
-    claims = json.loads((workdir / "results/gmm/claims.json").read_text())
-    assert all(c["informed_all_end_nearer"] for c in claims.values())
+    checks = json.loads((workdir / "results/gmm/checks.json").read_text())
+    assert checks["numbers"] and all(n["informed_share_end_nearer"] == 1.0 for n in checks["numbers"].values())
+    assert {c["claim"] for c in checks["checks"]} == {1, 2, 3} and all("seed" in c for c in checks["checks"])
 
 
 def test_second_dry_run_has_nothing_to_do(smoke_run):
@@ -81,9 +82,9 @@ def test_editing_a_trajectory_parameter_reruns_only_what_depends_on_it(smoke_run
         rules = set(job_stats(snakemake(workdir, "-n").stdout))
     finally:
         cfg_path.write_text(original)  # the smoke run is shared by the whole session
-    assert {"gmm_trajectories", "gmm_fig06", "gmm_table1"} <= rules
-    unexpected = {r for r in rules if r.startswith(("gmm_", "mnist_", "faces_", "data_", "fetch"))} - {
-        "gmm_trajectories", "gmm_fig06", "gmm_table1", "gmm_all",
+    assert {"gmm_trajectories", "gmm_fig06", "gmm_table1", "gmm_claims"} <= rules
+    unexpected = {r for r in rules if r.startswith(("gmm_", "mnist_", "faces_", "data_", "kmeans_", "code_"))} - {
+        "gmm_trajectories", "gmm_fig06", "gmm_table1", "gmm_claims", "gmm_all",
     }
     assert not unexpected, f"a trajectory parameter should not rerun {sorted(unexpected)}"
 
@@ -107,11 +108,12 @@ def test_full_config_builds_its_dag(tmp_path):
 
 def test_every_stage_has_a_cli_help():
     """Every stage module (one with a main() run under __main__) answers --help."""
-    src = ROOT / "src" / "musicsom"
-    stages = [f.stem for f in sorted(src.glob("*.py")) if 'if __name__ == "__main__"' in f.read_text()]
-    assert "train_som" in stages and "make_report" in stages
+    src = ROOT / "src" / "musicsom" / "pipeline"
+    stages = [".".join(f.relative_to(src).with_suffix("").parts) for f in sorted(src.rglob("*.py"))
+              if 'if __name__ == "__main__"' in f.read_text()]
+    assert "train_som" in stages and "report.markdown" in stages and "gmm.fig05" in stages
     for name in stages:
-        proc = subprocess.run([sys.executable, "-m", f"musicsom.{name}", "--help"], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", f"musicsom.pipeline.{name}", "--help"], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0 and "usage" in proc.stdout, name
 
 

@@ -20,73 +20,73 @@ rule data_all:
 
 
 # MNIST or Fashion-MNIST (data.digits): the verified .gz files stay in results/data/raw as a cache.
-rule fetch_digits:
+rule data_fetch_digits:
     input:
-        code=src("fetch_digits.py", "data/fetch.py", "data/mnist.py"),
+        code=stage_code("data.fetch_digits"),
     output:
         "results/data/digits.npz",
     log:
-        "results/logs/data/fetch_digits.log",
+        "results/logs/data/data_fetch_digits.log",
     benchmark:
-        "results/benchmarks/data/fetch_digits.tsv"
+        "results/benchmarks/data/data_fetch_digits.tsv"
     conda:
         ENV
     params:
         dataset=cfg("data/digits"),
     shell:
-        "python -m musicsom.fetch_digits --dataset {params.dataset} --raw-dir results/data/raw"
+        "python -m musicsom.pipeline.data.fetch_digits --dataset {params.dataset} --raw-dir results/data/raw"
         " --out {output} > {log} 2>&1"
 
 
 # The LFW archive (kept, so that a new crop or size does not fetch it again) and the official text files.
-rule fetch_lfw:
+rule data_fetch_lfw:
     input:
-        code=src("fetch_data.py", "data/fetch.py", "data/lfw.py"),
+        code=stage_code("data.fetch_files"),
     output:
         data_raw(*DATA_GROUPS["lfw"]),
     log:
-        "results/logs/data/fetch_lfw.log",
+        "results/logs/data/data_fetch_lfw.log",
     benchmark:
-        "results/benchmarks/data/fetch_lfw.tsv"
+        "results/benchmarks/data/data_fetch_lfw.tsv"
     conda:
         ENV
     params:
         names=DATA_GROUPS["lfw"],
     shell:
-        "python -m musicsom.fetch_data --raw-dir results/data/raw {params.names} > {log} 2>&1"
+        "python -m musicsom.pipeline.data.fetch_files --raw-dir results/data/raw {params.names} > {log} 2>&1"
 
 
-rule fetch_lfw_labels:
+rule data_fetch_lfw_labels:
     input:
-        code=src("fetch_data.py", "data/fetch.py"),
+        code=stage_code("data.fetch_files"),
     output:
         data_raw(*DATA_GROUPS["lfw_labels"]),
     log:
-        "results/logs/data/fetch_lfw_labels.log",
+        "results/logs/data/data_fetch_lfw_labels.log",
     benchmark:
-        "results/benchmarks/data/fetch_lfw_labels.tsv"
+        "results/benchmarks/data/data_fetch_lfw_labels.tsv"
     conda:
         ENV
     params:
         names=DATA_GROUPS["lfw_labels"],
     shell:
-        "python -m musicsom.fetch_data --raw-dir results/data/raw {params.names} > {log} 2>&1"
+        "python -m musicsom.pipeline.data.fetch_files --raw-dir results/data/raw {params.names} > {log} 2>&1"
 
 
 # Stream the archive (no extracted tree), check its image-set digest, crop and resize every face.
-rule prepare_lfw:
+rule data_prepare_lfw:
     input:
         archive="results/data/raw/lfw/lfw-deepfunneled.tgz",
         names="results/data/raw/lfw/lfw-names.txt",
         labels=data_raw(*DATA_GROUPS["lfw_labels"]) if cfg("data/lfw_labels") else [],
-        code=src("prepare_lfw.py", "data/lfw.py", "data/labels.py", "data/fetch.py"),
+        code=stage_code("data.prepare_lfw"),
     output:
         faces="results/data/lfw_faces.npz",
         labels="results/data/lfw_labels.csv",
     log:
-        "results/logs/data/prepare_lfw.log",
+        "results/logs/data/data_prepare_lfw.log",
     benchmark:
-        "results/benchmarks/data/prepare_lfw.tsv"
+        "results/benchmarks/data/data_prepare_lfw.tsv"
     conda:
         ENV
     params:
@@ -94,6 +94,6 @@ rule prepare_lfw:
         size=cfg("data/lfw/size"),
         labels=lfw_label_args(cfg("data/lfw_labels")),
     shell:
-        "python -m musicsom.prepare_lfw --archive {input.archive} --names {input.names}"
+        "python -m musicsom.pipeline.data.prepare_lfw --archive {input.archive} --names {input.names}"
         " --crop {params.crop} --size {params.size} {params.labels}"
         " --out {output.faces} --labels-out {output.labels} > {log} 2>&1"

@@ -1,7 +1,7 @@
 # Faces on LFW deep-funneled (paper §5.4 and S7): Figs 11-15 and Table 3.
 # Once, with the first seed: autoencoder (image -> 512-d code) -> PCA whitening.
 # Per seed: SOM -> inversion check, labelled clusters, start faces -> free evolution, informed MUSIC,
-# linear interpolation -> decoded frames measured by dlib -> per-start metrics and claims.json.
+# linear interpolation -> decoded frames measured by dlib -> per-start metrics -> checks.json (claim 8).
 # Figures use the first seed; Table 3 gathers every seed. Face images stay under results/.
 
 FACES = "results/faces"
@@ -21,23 +21,17 @@ rule faces_all:
         "results/figures/fig14_faces_linear_vs_music_strips.png",
         "results/figures/fig15_faces_identity_drift.png",
         "results/tables/table3_faces.csv",
-        "results/faces/claims.json",
         f"{FACES}/autoencoder.json",
         f"{FACES}/latent.json",
         expand(f"{FSEED}/inversion.json", seed=SEEDS),
-        expand(f"{FSEED}/claims.json", seed=SEEDS),
+        expand(f"{FSEED}/checks.json", seed=SEEDS),
 
 
 # The autoencoder trains once (first seed: a documented deviation from per-seed runs).
 rule faces_autoencoder:
     input:
         faces="results/data/lfw_faces.npz",
-        code=src(
-            "faces_autoencoder.py",
-            "faces.py",
-            "models/face_autoencoder.py",
-            "models/__init__.py",
-        ),
+        code=stage_code("faces.autoencoder"),
     output:
         checkpoint=f"{FACES}/autoencoder.pt",
         codes=f"{FACES}/codes.npz",
@@ -60,7 +54,7 @@ rule faces_autoencoder:
         flip="" if cfg("faces/autoencoder/flip") else "--no-flip",
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.faces_autoencoder --faces {input.faces} --n-faces {params.n_faces}"
+        "python -m musicsom.pipeline.faces.autoencoder --faces {input.faces} --n-faces {params.n_faces}"
         " --holdout {params.holdout} --code-dim {params.code_dim} --channels {params.channels}"
         " --epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} {params.flip}"
         " --seed {params.seed} --threads {threads} --checkpoint {output.checkpoint}"
@@ -70,7 +64,7 @@ rule faces_autoencoder:
 rule faces_latent:
     input:
         codes=f"{FACES}/codes.npz",
-        code=src("faces_latent.py", "encoding.py"),
+        code=stage_code("faces.latent"),
     output:
         latent=f"{FACES}/latent.npz",
         summary=f"{FACES}/latent.json",
@@ -83,14 +77,14 @@ rule faces_latent:
     params:
         components=cfg("faces/pca_components"),
     shell:
-        "python -m musicsom.faces_latent --codes {input.codes} --components {params.components}"
+        "python -m musicsom.pipeline.faces.latent --codes {input.codes} --components {params.components}"
         " --out {output.latent} --summary {output.summary} > {log} 2>&1"
 
 
 rule faces_som:
     input:
         data=f"{FACES}/latent.npz",
-        code=src("train_som.py", "som.py"),
+        code=stage_code("train_som"),
     output:
         f"{FSEED}/som.npz",
     log:
@@ -108,7 +102,7 @@ rule faces_som:
         sigma_end=cfg("faces/som/sigma_end"),
         init=cfg("faces/som/init"),
     shell:
-        "python -m musicsom.train_som --data {input.data} --key x_train --rows {params.rows}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --key x_train --rows {params.rows}"
         " --cols {params.cols} --topology {params.topology} --epochs {params.epochs}"
         " {params.sigma_start} --sigma-end {params.sigma_end} --init {params.init}"
         " --seed {wildcards.seed} --out {output} > {log} 2>&1"
@@ -118,7 +112,7 @@ rule faces_inversion:
     input:
         latent=f"{FACES}/latent.npz",
         som=f"{FSEED}/som.npz",
-        code=src("faces_inversion.py", "inversion.py", "som.py"),
+        code=stage_code("faces.inversion"),
     output:
         f"{FSEED}/inversion.json",
     log:
@@ -128,7 +122,7 @@ rule faces_inversion:
     conda:
         ENV
     shell:
-        "python -m musicsom.faces_inversion --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.faces.inversion --latent {input.latent} --som {input.som}"
         " --out {output} > {log} 2>&1"
 
 
@@ -137,7 +131,7 @@ rule faces_clusters:
         latent=f"{FACES}/latent.npz",
         som=f"{FSEED}/som.npz",
         labels="results/data/lfw_labels.csv",
-        code=src("faces_clusters.py", "faces.py", "som.py"),
+        code=stage_code("faces.clusters"),
     output:
         clusters=f"{FSEED}/clusters.json",
         shares=f"{FSEED}/shares.csv",
@@ -153,7 +147,7 @@ rule faces_clusters:
         min_hits=cfg("faces/clusters/min_hits"),
         n_random=cfg("faces/clusters/n_random"),
     shell:
-        "python -m musicsom.faces_clusters --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.faces.clusters --latent {input.latent} --som {input.som}"
         " --labels {input.labels} --threshold {params.threshold} --max-size {params.max_size}"
         " --min-hits {params.min_hits} --n-random {params.n_random} --seed {wildcards.seed}"
         " --out {output.clusters} --shares {output.shares} > {log} 2>&1"
@@ -164,13 +158,7 @@ rule faces_starts:
         latent=f"{FACES}/latent.npz",
         checkpoint=f"{FACES}/autoencoder.pt",
         labels="results/data/lfw_labels.csv",
-        code=src(
-            "faces_starts.py",
-            "face_id.py",
-            "faces_latent.py",
-            "faces_autoencoder.py",
-            "models/face_autoencoder.py",
-        ),
+        code=stage_code("faces.starts"),
     output:
         f"{FSEED}/starts.json",
     log:
@@ -185,7 +173,7 @@ rule faces_starts:
         id_size=cfg("faces/identity/size"),
         upsample=cfg("faces/identity/detector_upsample"),
     shell:
-        "python -m musicsom.faces_starts --latent {input.latent} --checkpoint {input.checkpoint}"
+        "python -m musicsom.pipeline.faces.starts --latent {input.latent} --checkpoint {input.checkpoint}"
         " --labels {input.labels} --n-starts {params.n_starts} {params.outside}"
         " --id-size {params.id_size} --detector-upsample {params.upsample}"
         " --seed {wildcards.seed} --out {output} > {log} 2>&1"
@@ -196,7 +184,7 @@ rule faces_free:
         latent=f"{FACES}/latent.npz",
         som=f"{FSEED}/som.npz",
         starts=f"{FSEED}/starts.json",
-        code=src("faces_free.py", "faces.py", "music.py"),
+        code=stage_code("faces.free"),
     output:
         f"{FSEED}/free.npz",
     log:
@@ -214,7 +202,7 @@ rule faces_free:
         eta=cfg("faces/music/eta"),
         per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
     shell:
-        "python -m musicsom.faces_free --latent {input.latent} --som {input.som} --starts {input.starts}"
+        "python -m musicsom.pipeline.faces.free --latent {input.latent} --som {input.som} --starts {input.starts}"
         " --n-steps {params.n_steps} --change {params.change} --n-preserve {params.n_preserve}"
         " --alpha {params.alpha} --lam {params.lam} --eta {params.eta}"
         " --per-row-mean {params.per_row_mean} --seed {wildcards.seed}"
@@ -227,7 +215,7 @@ rule faces_informed:
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         starts=f"{FSEED}/starts.json",
-        code=src("faces_informed.py", "faces.py", "faces_clusters.py", "music.py"),
+        code=stage_code("faces.informed"),
     output:
         f"{FSEED}/informed.npz",
     log:
@@ -244,7 +232,7 @@ rule faces_informed:
         eta=cfg("faces/music/eta"),
         per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
     shell:
-        "python -m musicsom.faces_informed --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.faces.informed --latent {input.latent} --som {input.som}"
         " --clusters {input.clusters} --starts {input.starts} --n-steps {params.n_steps}"
         " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
         " --per-row-mean {params.per_row_mean} --seed {wildcards.seed} --out {output} > {log} 2>&1"
@@ -256,7 +244,7 @@ rule faces_linear:
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         starts=f"{FSEED}/starts.json",
-        code=src("faces_linear.py", "faces.py"),
+        code=stage_code("faces.linear"),
     output:
         f"{FSEED}/linear.npz",
     log:
@@ -268,7 +256,7 @@ rule faces_linear:
     params:
         n_steps=cfg("faces/informed/n_steps"),
     shell:
-        "python -m musicsom.faces_linear --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.faces.linear --latent {input.latent} --som {input.som}"
         " --clusters {input.clusters} --starts {input.starts} --cluster female"
         " --n-steps {params.n_steps} --out {output} > {log} 2>&1"
 
@@ -282,14 +270,7 @@ rule faces_frames:
         free=f"{FSEED}/free.npz",
         informed=f"{FSEED}/informed.npz",
         linear=f"{FSEED}/linear.npz",
-        code=src(
-            "faces_frames.py",
-            "face_id.py",
-            "faces.py",
-            "faces_latent.py",
-            "faces_autoencoder.py",
-            "models/face_autoencoder.py",
-        ),
+        code=stage_code("faces.frames"),
     output:
         f"{FSEED}/frames.csv",
     log:
@@ -303,7 +284,7 @@ rule faces_frames:
         id_size=cfg("faces/identity/size"),
         upsample=cfg("faces/identity/detector_upsample"),
     shell:
-        "python -m musicsom.faces_frames --latent {input.latent} --checkpoint {input.checkpoint}"
+        "python -m musicsom.pipeline.faces.frames --latent {input.latent} --checkpoint {input.checkpoint}"
         " --som {input.som} --clusters {input.clusters} --free {input.free}"
         " --informed {input.informed} --linear {input.linear} --identity-cluster female"
         " --identity-every {params.every} --id-size {params.id_size}"
@@ -314,22 +295,18 @@ rule faces_summary:
     input:
         frames=f"{FSEED}/frames.csv",
         starts=f"{FSEED}/starts.json",
-        code=src("faces_summary.py", "faces.py", "face_id.py", "stats.py"),
+        code=stage_code("faces.summary"),
     output:
-        per_start=f"{FSEED}/per_start.csv",
-        claims=f"{FSEED}/claims.json",
+        f"{FSEED}/per_start.csv",
     log:
         "results/logs/faces/summary_seed{seed}.log",
     benchmark:
         "results/benchmarks/faces/summary_seed{seed}.tsv"
     conda:
         ENV
-    params:
-        monotone_min=cfg("faces/monotone_min"),
     shell:
-        "python -m musicsom.faces_summary --frames {input.frames} --starts {input.starts}"
-        " --seed {wildcards.seed} --monotone-min {params.monotone_min}"
-        " --per-start {output.per_start} --claims {output.claims} > {log} 2>&1"
+        "python -m musicsom.pipeline.faces.summary --frames {input.frames} --starts {input.starts}"
+        " --seed {wildcards.seed} --per-start {output} > {log} 2>&1"
 
 
 rule faces_fig11:
@@ -338,7 +315,7 @@ rule faces_fig11:
         checkpoint=f"{FACES}/autoencoder.pt",
         free=f"{FSEED0}/free.npz",
         frames=f"{FSEED0}/frames.csv",
-        code=src("faces_fig11.py", "faces_latent.py", "faces_autoencoder.py"),
+        code=stage_code("faces.fig11"),
     output:
         figure="results/figures/fig11_faces_free_evolution.png",
         data="results/figures/fig11_faces_free_evolution.csv",
@@ -352,7 +329,7 @@ rule faces_fig11:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
     shell:
-        "python -m musicsom.faces_fig11 --latent {input.latent} --checkpoint {input.checkpoint}"
+        "python -m musicsom.pipeline.faces.fig11 --latent {input.latent} --checkpoint {input.checkpoint}"
         " --free {input.free} --frames {input.frames} --n-starts {params.n_starts}"
         " --n-frames {params.n_frames} --figure {output.figure} > {log} 2>&1"
 
@@ -364,12 +341,7 @@ rule faces_fig12_13:
         informed=f"{FSEED0}/informed.npz",
         frames=f"{FSEED0}/frames.csv",
         clusters=f"{FSEED0}/clusters.json",
-        code=src(
-            "faces_fig12_13.py",
-            "faces_fig11.py",
-            "faces_latent.py",
-            "faces_autoencoder.py",
-        ),
+        code=stage_code("faces.fig12_13"),
     output:
         fig12="results/figures/fig12_faces_informed_strips.png",
         csv12="results/figures/fig12_faces_informed_strips.csv",
@@ -389,7 +361,7 @@ rule faces_fig12_13:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
     shell:
-        "python -m musicsom.faces_fig12_13 --latent {input.latent} --checkpoint {input.checkpoint}"
+        "python -m musicsom.pipeline.faces.fig12_13 --latent {input.latent} --checkpoint {input.checkpoint}"
         " --informed {input.informed} --frames {input.frames} --clusters {input.clusters}"
         " --n-starts {params.n_starts} --n-frames {params.n_frames}"
         " --fig12 {output.fig12} --fig13 {output.fig13} > {log} 2>&1"
@@ -402,12 +374,7 @@ rule faces_fig14_15:
         informed=f"{FSEED0}/informed.npz",
         linear=f"{FSEED0}/linear.npz",
         frames=f"{FSEED0}/frames.csv",
-        code=src(
-            "faces_fig14_15.py",
-            "faces_fig11.py",
-            "faces_latent.py",
-            "faces_autoencoder.py",
-        ),
+        code=stage_code("faces.fig14_15"),
     output:
         fig14="results/figures/fig14_faces_linear_vs_music_strips.png",
         csv14="results/figures/fig14_faces_linear_vs_music_strips.csv",
@@ -427,7 +394,7 @@ rule faces_fig14_15:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
     shell:
-        "python -m musicsom.faces_fig14_15 --latent {input.latent} --checkpoint {input.checkpoint}"
+        "python -m musicsom.pipeline.faces.fig14_15 --latent {input.latent} --checkpoint {input.checkpoint}"
         " --informed {input.informed} --linear {input.linear} --frames {input.frames}"
         " --n-starts {params.n_starts} --n-frames {params.n_frames}"
         " --fig14 {output.fig14} --fig15 {output.fig15} > {log} 2>&1"
@@ -436,12 +403,10 @@ rule faces_fig14_15:
 rule faces_table3:
     input:
         per_start=expand(f"{FSEED}/per_start.csv", seed=SEEDS),
-        claims=expand(f"{FSEED}/claims.json", seed=SEEDS),
-        code=src("faces_table3.py", "faces_summary.py", "stats.py"),
+        code=stage_code("faces.table3"),
     output:
         table="results/tables/table3_faces.csv",
         markdown="results/tables/table3_faces.md",
-        claims="results/faces/claims.json",
     log:
         "results/logs/faces/table3.log",
     benchmark:
@@ -449,5 +414,24 @@ rule faces_table3:
     conda:
         ENV
     shell:
-        "python -m musicsom.faces_table3 --per-start {input.per_start}"
-        " --seed-claims {input.claims} --out {output.table} --claims {output.claims} > {log} 2>&1"
+        "python -m musicsom.pipeline.faces.table3 --per-start {input.per_start}"
+        " --out {output.table} > {log} 2>&1"
+
+
+rule faces_claims:
+    input:
+        per_start=f"{FSEED}/per_start.csv",
+        code=stage_code("faces.claims"),
+    output:
+        f"{FSEED}/checks.json",
+    log:
+        "results/logs/faces/claims_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/claims_seed{seed}.tsv"
+    conda:
+        ENV
+    params:
+        monotone_min=cfg("faces/monotone_min"),
+    shell:
+        "python -m musicsom.pipeline.faces.claims --per-start {input.per_start}"
+        " --monotone-min {params.monotone_min} --out {output} > {log} 2>&1"

@@ -18,12 +18,12 @@ rule gmm_all:
         "results/figures/fig05_inversion_vs_m.png",
         "results/figures/fig06_gmm_trajectories.png",
         "results/tables/table1_gmm_metrics.csv",
-        "results/gmm/claims.json",
+        "results/gmm/checks.json",
 
 
 rule gmm_synthesise:
     input:
-        code=src("gmm_synthesise.py", "gmm.py"),
+        code=stage_code("gmm.synthesise"),
     output:
         f"{GMM}/raw.npz",
     log:
@@ -41,7 +41,7 @@ rule gmm_synthesise:
         spread=cfg("gmm/spread"),
         noise=cfg("gmm/noise"),
     shell:
-        "python -m musicsom.gmm_synthesise --dim {params.dim} --n-train {params.n_train}"
+        "python -m musicsom.pipeline.gmm.synthesise --dim {params.dim} --n-train {params.n_train}"
         " --n-test {params.n_test} --components {params.components} --radius {params.radius}"
         " --spread {params.spread} --noise {params.noise} --seed {wildcards.seed}"
         " --out {output} > {log} 2>&1"
@@ -50,7 +50,7 @@ rule gmm_synthesise:
 rule gmm_standardise:
     input:
         raw=f"{GMM}/raw.npz",
-        code=src("gmm_standardise.py", "gmm.py"),
+        code=stage_code("gmm.standardise"),
     output:
         f"{GMM}/data.npz",
     log:
@@ -62,14 +62,14 @@ rule gmm_standardise:
     params:
         mode=cfg("gmm/standardise"),
     shell:
-        "python -m musicsom.gmm_standardise --raw {input.raw} --mode {params.mode}"
+        "python -m musicsom.pipeline.gmm.standardise --raw {input.raw} --mode {params.mode}"
         " --out {output} > {log} 2>&1"
 
 
 rule gmm_som:
     input:
         data=f"{GMM}/data.npz",
-        code=src("train_som.py", "som.py"),
+        code=stage_code("train_som"),
     output:
         f"{GMM}/som.npz",
     log:
@@ -87,17 +87,17 @@ rule gmm_som:
         sigma_end=cfg("gmm/som/sigma_end"),
         init=cfg("gmm/som/init"),
     shell:
-        "python -m musicsom.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
         " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
         " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
         " --out {output} > {log} 2>&1"
 
 
-rule gmm_inversion:
+rule gmm_fig05:
     input:
         data=f"{GMM0}/data.npz",
         som=f"{GMM0}/som.npz",
-        code=src("gmm_inversion.py", "gmm.py", "inversion.py"),
+        code=stage_code("gmm.fig05"),
     output:
         figure=report(
             "results/figures/fig05_inversion_vs_m.png",
@@ -116,16 +116,16 @@ rule gmm_inversion:
         n_points=cfg("gmm/inversion/n_points"),
         m_max_factor=cfg("gmm/inversion/m_max_factor"),
     shell:
-        "python -m musicsom.gmm_inversion --data {input.data} --som {input.som}"
+        "python -m musicsom.pipeline.gmm.fig05 --data {input.data} --som {input.som}"
         " --n-points {params.n_points} --m-max-factor {params.m_max_factor}"
         " --figure {output.figure} --summary {output.summary} > {log} 2>&1"
 
 
-rule gmm_noise:
+rule gmm_fig01:
     input:
         data=f"{GMM0}/data.npz",
         som=f"{GMM0}/som.npz",
-        code=src("gmm_noise.py", "gmm.py", "inversion.py"),
+        code=stage_code("gmm.fig01"),
     output:
         figure=report(
             "results/figures/fig01_noise_bound.png",
@@ -146,16 +146,16 @@ rule gmm_noise:
         m_values=cfg("gmm/inversion/noise_m_values"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.gmm_noise --data {input.data} --som {input.som}"
+        "python -m musicsom.pipeline.gmm.fig01 --data {input.data} --som {input.som}"
         " --n-points {params.n_points} --noise-levels {params.levels} --m-values {params.m_values}"
         " --seed {params.seed} --figure {output.figure} --summary {output.summary} > {log} 2>&1"
 
 
-rule gmm_geometry:
+rule gmm_fig02_03:
     input:
         data=f"{GMM0}/data.npz",
         som=f"{GMM0}/som.npz",
-        code=src("gmm_geometry.py", "gmm.py", "music.py"),
+        code=stage_code("gmm.fig02_03"),
     output:
         fig02=report(
             "results/figures/fig02_naive_vs_consistent.png",
@@ -179,7 +179,7 @@ rule gmm_geometry:
         delta_d=cfg("gmm/geometry/delta_d"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.gmm_geometry --data {input.data} --som {input.som} --seed {params.seed}"
+        "python -m musicsom.pipeline.gmm.fig02_03 --data {input.data} --som {input.som} --seed {params.seed}"
         " --delta-d {params.delta_d} --fig02 {output.fig02} --fig03 {output.fig03} > {log} 2>&1"
 
 
@@ -187,7 +187,7 @@ rule gmm_trajectories:
     input:
         data=f"{GMM}/data.npz",
         som=f"{GMM}/som.npz",
-        code=src("gmm_trajectories.py", "gmm.py", "music.py", "metrics.py"),
+        code=stage_code("gmm.trajectories"),
     output:
         trajectories=f"{GMM}/trajectories.npz",
         metrics=f"{GMM}/per_trajectory.csv",
@@ -206,7 +206,7 @@ rule gmm_trajectories:
         kappa=cfg("gmm/trajectories/kappa"),
         eta=cfg("gmm/trajectories/eta"),
     shell:
-        "python -m musicsom.gmm_trajectories --data {input.data} --som {input.som}"
+        "python -m musicsom.pipeline.gmm.trajectories --data {input.data} --som {input.som}"
         " --n-starts {params.n_starts} --n-steps {params.n_steps} --component {params.component}"
         " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
         " --seed {wildcards.seed} --out {output.trajectories} --metrics {output.metrics} > {log} 2>&1"
@@ -217,7 +217,7 @@ rule gmm_fig06:
         data=f"{GMM0}/data.npz",
         som=f"{GMM0}/som.npz",
         trajectories=f"{GMM0}/trajectories.npz",
-        code=src("gmm_fig06.py"),
+        code=stage_code("gmm.fig06"),
     output:
         figure=report(
             "results/figures/fig06_gmm_trajectories.png",
@@ -232,14 +232,14 @@ rule gmm_fig06:
     conda:
         ENV
     shell:
-        "python -m musicsom.gmm_fig06 --data {input.data} --som {input.som}"
+        "python -m musicsom.pipeline.gmm.fig06 --data {input.data} --som {input.som}"
         " --trajectories {input.trajectories} --figure {output.figure} > {log} 2>&1"
 
 
 rule gmm_table1:
     input:
         metrics=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
-        code=src("gmm_table1.py", "gmm.py", "metrics.py"),
+        code=stage_code("gmm.table1"),
     output:
         table=report(
             "results/tables/table1_gmm_metrics.csv",
@@ -247,7 +247,6 @@ rule gmm_table1:
             category="Gaussian mixture",
         ),
         markdown="results/tables/table1_gmm_metrics.md",
-        claims="results/gmm/claims.json",
     log:
         "results/logs/gmm/table1.log",
     benchmark:
@@ -255,5 +254,25 @@ rule gmm_table1:
     conda:
         ENV
     shell:
-        "python -m musicsom.gmm_table1 --metrics {input.metrics} --table {output.table}"
-        " --claims {output.claims} > {log} 2>&1"
+        "python -m musicsom.pipeline.gmm.table1 --metrics {input.metrics} --table {output.table} > {log} 2>&1"
+
+
+rule gmm_claims:
+    input:
+        inversion="results/gmm/inversion_summary.json",
+        noise="results/gmm/noise_summary.json",
+        per_trajectory=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
+        code=stage_code("gmm.claims"),
+    output:
+        "results/gmm/checks.json",
+    log:
+        "results/logs/gmm/claims.log",
+    benchmark:
+        "results/benchmarks/gmm/claims.tsv"
+    conda:
+        ENV
+    params:
+        seed=SEEDS[0],
+    shell:
+        "python -m musicsom.pipeline.gmm.claims --inversion {input.inversion} --noise {input.noise}"
+        " --seed {params.seed} --per-trajectory {input.per_trajectory} --out {output} > {log} 2>&1"

@@ -13,13 +13,13 @@ rule kmeans_all:
     input:
         "results/tables/table5_kmeans_vs_som.csv",
         "results/figures/fig21_kmeans_vs_som.png",
-        "results/kmeans/claims.json",
+        "results/kmeans/checks.json",
 
 
 rule kmeans_fit:
     input:
         latent="results/mnist/latent.npz",
-        code=src("kmeans_fit.py", "som.py"),
+        code=stage_code("kmeans.fit"),
     output:
         f"{KMEANS}/prototypes.npz",
     log:
@@ -34,7 +34,7 @@ rule kmeans_fit:
         n_init=cfg("kmeans/n_init"),
         max_iter=cfg("kmeans/max_iter"),
     shell:
-        "python -m musicsom.kmeans_fit --latent {input.latent} --k {params.k} --n-init {params.n_init}"
+        "python -m musicsom.pipeline.kmeans.fit --latent {input.latent} --k {params.k} --n-init {params.n_init}"
         " --max-iter {params.max_iter} --seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
@@ -42,7 +42,7 @@ use rule mnist_labels as kmeans_labels with:
     input:
         latent="results/mnist/latent.npz",
         som=f"{KMEANS}/prototypes.npz",
-        code=src("mnist_labels.py", "mnist.py", "som.py"),
+        code=stage_code("mnist.labels"),
     output:
         labels=f"{KMEANS}/labels.npz",
         summary=f"{KMEANS}/labels.json",
@@ -61,9 +61,7 @@ use rule mnist_pair as kmeans_pair with:
         labels=f"{KMEANS}/labels.npz",
         classifier="results/mnist/classifier.pt",
         vae="results/mnist/vae.pt",
-        code=src(
-            "mnist_pair.py", "mnist.py", "music.py", "image_metrics.py", "metrics.py"
-        ),
+        code=stage_code("mnist.pair"),
     output:
         f"{KMEANS}/pairs/{{src}}to{{tgt}}.csv",
     log:
@@ -72,11 +70,11 @@ use rule mnist_pair as kmeans_pair with:
         "results/benchmarks/kmeans/pair_seed{seed}_{src}to{tgt}.tsv"
 
 
-rule kmeans_compare:
+rule kmeans_fig21_table5:
     input:
         som_pairs=mnist_pair_csvs(SEEDS),
         kmeans_pairs=kmeans_pair_csvs(SEEDS),
-        code=src("kmeans_compare.py", "stats.py"),
+        code=stage_code("kmeans.fig21_table5"),
     output:
         table=report(
             "results/tables/table5_kmeans_vs_som.csv",
@@ -90,7 +88,6 @@ rule kmeans_compare:
             category="k-means control",
         ),
         data="results/figures/fig21_kmeans_vs_som.csv",
-        claims="results/kmeans/claims.json",
     log:
         "results/logs/kmeans/compare.log",
     benchmark:
@@ -98,6 +95,23 @@ rule kmeans_compare:
     conda:
         ENV
     shell:
-        "python -m musicsom.kmeans_compare --som-pairs {input.som_pairs}"
-        " --kmeans-pairs {input.kmeans_pairs} --table {output.table} --figure {output.figure}"
-        " --claims {output.claims} > {log} 2>&1"
+        "python -m musicsom.pipeline.kmeans.fig21_table5 --som-pairs {input.som_pairs}"
+        " --kmeans-pairs {input.kmeans_pairs} --table {output.table} --figure {output.figure} > {log} 2>&1"
+
+
+rule kmeans_claims:
+    input:
+        som_pairs=mnist_pair_csvs(SEEDS),
+        kmeans_pairs=kmeans_pair_csvs(SEEDS),
+        code=stage_code("kmeans.claims"),
+    output:
+        "results/kmeans/checks.json",
+    log:
+        "results/logs/kmeans/claims.log",
+    benchmark:
+        "results/benchmarks/kmeans/claims.tsv"
+    conda:
+        ENV
+    shell:
+        "python -m musicsom.pipeline.kmeans.claims --som-pairs {input.som_pairs}"
+        " --kmeans-pairs {input.kmeans_pairs} --out {output} > {log} 2>&1"

@@ -2,7 +2,7 @@
 # Once, with the first seed: PCA whitening, the latent-space classifier, the pixel VAE (one thread each:
 # on a shared 2-core machine, two torch threads contend badly; the VAE overlaps the per-seed jobs instead).
 # Per seed: toroidal SOM -> majority labels, inversion check, the 0 -> 1 transition, one job per digit
-# pair (MUSIC, linear, VAE), one job per swept hyperparameter, claims.json.
+# pair (MUSIC, linear, VAE), one job per swept hyperparameter, checks.json (claims 1, 4-7).
 # Figures use the first seed; Tables 2 and 4 gather every seed.
 
 MNIST = "results/mnist"
@@ -35,13 +35,13 @@ rule mnist_all:
         f"{MNIST}/vae.json",
         expand(f"{MSEED}/labels.json", seed=SEEDS),
         expand(f"{MSEED}/inversion.json", seed=SEEDS),
-        expand(f"{MSEED}/claims.json", seed=SEEDS),
+        expand(f"{MSEED}/checks.json", seed=SEEDS),
 
 
 rule mnist_encode:
     input:
         data="results/data/digits.npz",
-        code=src("mnist_encode.py", "encoding.py"),
+        code=stage_code("mnist.encode"),
     output:
         encoding=f"{MNIST}/encoding.npz",
         latent=f"{MNIST}/latent.npz",
@@ -57,7 +57,7 @@ rule mnist_encode:
         dim=cfg("mnist/dim"),
         slice=mnist_slice_args(MNIST_CFG),
     shell:
-        "python -m musicsom.mnist_encode --data {input.data} --dim {params.dim} {params.slice}"
+        "python -m musicsom.pipeline.mnist.encode --data {input.data} --dim {params.dim} {params.slice}"
         " --encoding {output.encoding} --latent {output.latent} --summary {output.summary} > {log} 2>&1"
 
 
@@ -65,7 +65,7 @@ rule mnist_encode:
 rule mnist_classifier:
     input:
         latent=f"{MNIST}/latent.npz",
-        code=src("mnist_classifier.py", "models/__init__.py", "models/classifier.py"),
+        code=stage_code("mnist.classifier"),
     output:
         model=f"{MNIST}/classifier.pt",
         summary=f"{MNIST}/classifier.json",
@@ -84,7 +84,7 @@ rule mnist_classifier:
         lr=cfg("mnist/classifier/lr"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.mnist_classifier --latent {input.latent} --hidden {params.hidden}"
+        "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --hidden {params.hidden}"
         " --dropout {params.dropout} --epochs {params.epochs} --batch-size {params.batch_size}"
         " --lr {params.lr} --seed {params.seed} --threads {threads}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
@@ -93,13 +93,7 @@ rule mnist_classifier:
 rule mnist_vae:
     input:
         data="results/data/digits.npz",
-        code=src(
-            "mnist_vae.py",
-            "mnist_encode.py",
-            "encoding.py",
-            "models/__init__.py",
-            "models/vae.py",
-        ),
+        code=stage_code("mnist.vae"),
     output:
         model=f"{MNIST}/vae.pt",
         summary=f"{MNIST}/vae.json",
@@ -119,7 +113,7 @@ rule mnist_vae:
         lr=cfg("mnist/vae/lr"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.mnist_vae --data {input.data} --n-train {params.n_train}"
+        "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train}"
         " --latent-dim {params.latent_dim} --hidden {params.hidden} --epochs {params.epochs}"
         " --batch-size {params.batch_size} --lr {params.lr} --seed {params.seed} --threads {threads}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
@@ -128,7 +122,7 @@ rule mnist_vae:
 rule mnist_som:
     input:
         data=f"{MNIST}/latent.npz",
-        code=src("train_som.py", "som.py"),
+        code=stage_code("train_som"),
     output:
         f"{MSEED}/som.npz",
     log:
@@ -147,7 +141,7 @@ rule mnist_som:
         sigma_end=cfg("mnist/som/sigma_end"),
         init=cfg("mnist/som/init"),
     shell:
-        "python -m musicsom.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
         " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
         " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
         " --out {output} > {log} 2>&1"
@@ -157,7 +151,7 @@ rule mnist_labels:
     input:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
-        code=src("mnist_labels.py", "mnist.py", "som.py"),
+        code=stage_code("mnist.labels"),
     output:
         labels=f"{MSEED}/labels.npz",
         summary=f"{MSEED}/labels.json",
@@ -169,7 +163,7 @@ rule mnist_labels:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_labels --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.mnist.labels --latent {input.latent} --som {input.som}"
         " --out {output.labels} --summary {output.summary} > {log} 2>&1"
 
 
@@ -177,7 +171,7 @@ rule mnist_inversion:
     input:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
-        code=src("mnist_inversion.py", "inversion.py"),
+        code=stage_code("mnist.inversion"),
     output:
         f"{MSEED}/inversion.json",
     log:
@@ -188,7 +182,7 @@ rule mnist_inversion:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_inversion --latent {input.latent} --som {input.som}"
+        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --som {input.som}"
         " --summary {output} > {log} 2>&1"
 
 
@@ -197,7 +191,7 @@ rule mnist_fig07:
         encoding=f"{MNIST}/encoding.npz",
         som=f"{MSEED0}/som.npz",
         labels=f"{MSEED0}/labels.npz",
-        code=src("mnist_fig07.py", "mnist.py", "encoding.py", "som.py"),
+        code=stage_code("mnist.fig07"),
     output:
         figure=report(
             "results/figures/fig07_mnist_som.png",
@@ -213,11 +207,11 @@ rule mnist_fig07:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_fig07 --encoding {input.encoding} --som {input.som}"
+        "python -m musicsom.pipeline.mnist.fig07 --encoding {input.encoding} --som {input.som}"
         " --labels {input.labels} --figure {output.figure} > {log} 2>&1"
 
 
-# The 0 -> 1 trajectory of Figs 8-10 and 16 (per seed: claims.json reads its crossing steps).
+# The 0 -> 1 trajectory of Figs 8-10 and 16 (per seed: the claims rule reads its crossing steps).
 rule mnist_transition:
     input:
         data="results/data/digits.npz",
@@ -227,14 +221,7 @@ rule mnist_transition:
         labels=f"{MSEED}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
         vae=f"{MNIST}/vae.pt",
-        code=src(
-            "mnist_transition.py",
-            "mnist_pair.py",
-            "mnist.py",
-            "music.py",
-            "image_metrics.py",
-            "metrics.py",
-        ),
+        code=stage_code("mnist.transition"),
     output:
         trajectory=f"{MSEED}/transition.npz",
         summary=f"{MSEED}/transition.json",
@@ -254,7 +241,7 @@ rule mnist_transition:
         knn_k=cfg("mnist/knn_k"),
         knn_stride=cfg("mnist/transition/knn_stride"),
     shell:
-        "python -m musicsom.mnist_transition --data {input.data} {params.slice}"
+        "python -m musicsom.pipeline.mnist.transition --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} --vae {input.vae} {params.pair} --n-starts {params.n_starts}"
         " --n-steps {params.n_steps} {params.music} --knn-k {params.knn_k} --knn-stride {params.knn_stride}"
@@ -265,7 +252,7 @@ rule mnist_transition:
 rule mnist_fig08:
     input:
         transition=f"{MSEED0}/transition.npz",
-        code=src("mnist_fig08.py"),
+        code=stage_code("mnist.fig08"),
     output:
         figure=report(
             "results/figures/fig08_mnist_strips.png",
@@ -283,14 +270,14 @@ rule mnist_fig08:
     params:
         n_frames=cfg("mnist/transition/strip_frames"),
     shell:
-        "python -m musicsom.mnist_fig08 --transition {input.transition} --n-frames {params.n_frames}"
+        "python -m musicsom.pipeline.mnist.fig08 --transition {input.transition} --n-frames {params.n_frames}"
         " --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_fig09:
     input:
         transition=f"{MSEED0}/transition.npz",
-        code=src("mnist_fig09.py", "metrics.py"),
+        code=stage_code("mnist.fig09"),
     output:
         figure=report(
             "results/figures/fig09_mnist_cosines.png",
@@ -306,13 +293,13 @@ rule mnist_fig09:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_fig09 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig09 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_fig10:
     input:
         transition=f"{MSEED0}/transition.npz",
-        code=src("mnist_fig10.py", "image_metrics.py"),
+        code=stage_code("mnist.fig10"),
     output:
         figure=report(
             "results/figures/fig10_mnist_confidence.png",
@@ -328,7 +315,7 @@ rule mnist_fig10:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_fig10 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig10 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
 
 
 # Table 2: one job per seed and digit pair (MUSIC, linear and VAE from the same start images).
@@ -341,9 +328,7 @@ rule mnist_pair:
         labels=f"{MSEED}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
         vae=f"{MNIST}/vae.pt",
-        code=src(
-            "mnist_pair.py", "mnist.py", "music.py", "image_metrics.py", "metrics.py"
-        ),
+        code=stage_code("mnist.pair"),
     output:
         f"{MSEED}/pairs/{{src}}to{{tgt}}.csv",
     log:
@@ -364,7 +349,7 @@ rule mnist_pair:
         knn_k=cfg("mnist/knn_k"),
         knn_stride=cfg("mnist/table2/knn_stride"),
     shell:
-        "python -m musicsom.mnist_pair --data {input.data} {params.slice}"
+        "python -m musicsom.pipeline.mnist.pair --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} --vae {input.vae} --source {wildcards.src} --target {wildcards.tgt}"
         " --n-starts {params.n_starts} --n-steps {params.n_steps} {params.music} --knn-k {params.knn_k}"
@@ -374,7 +359,7 @@ rule mnist_pair:
 rule mnist_table2:
     input:
         pairs=mnist_pair_csvs(SEEDS),
-        code=src("mnist_table2.py", "mnist.py", "stats.py"),
+        code=stage_code("mnist.table2"),
     output:
         table=report(
             "results/tables/table2_mnist_pairs.csv",
@@ -391,17 +376,17 @@ rule mnist_table2:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_table2 --pairs {input.pairs} --trajectories {output.trajectories}"
+        "python -m musicsom.pipeline.mnist.table2 --pairs {input.pairs} --trajectories {output.trajectories}"
         " --table {output.table} > {log} 2>&1"
 
 
-rule mnist_vae_compare:
+rule mnist_fig16_table4:
     input:
         transition=f"{MSEED0}/transition.npz",
         summaries=expand(f"{MSEED}/transition.json", seed=SEEDS),
         pairs=mnist_pair_csvs(SEEDS),
         reference=f"{MNIST}/reference.json",
-        code=src("mnist_vae_compare.py"),
+        code=stage_code("mnist.fig16_table4"),
     output:
         figure=report(
             "results/figures/fig16_vae_comparison.png",
@@ -421,7 +406,7 @@ rule mnist_vae_compare:
     params:
         n_frames=cfg("mnist/transition/strip_frames"),
     shell:
-        "python -m musicsom.mnist_vae_compare --transition {input.transition} --summaries {input.summaries}"
+        "python -m musicsom.pipeline.mnist.fig16_table4 --transition {input.transition} --summaries {input.summaries}"
         " --pairs {input.pairs} --reference {input.reference} --n-frames {params.n_frames}"
         " --figure {output.figure}"
         " --table {output.table} > {log} 2>&1"
@@ -434,7 +419,7 @@ rule mnist_reference:
         encoding=f"{MNIST}/encoding.npz",
         vae=f"{MNIST}/vae.pt",
         som=f"{MSEED0}/som.npz",
-        code=src("mnist_reference.py", "mnist.py", "image_metrics.py"),
+        code=stage_code("mnist.reference"),
     output:
         f"{MNIST}/reference.json",
     log:
@@ -450,7 +435,7 @@ rule mnist_reference:
         knn_k=cfg("mnist/knn_k"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.mnist_reference --data {input.data} {params.slice} --encoding {input.encoding}"
+        "python -m musicsom.pipeline.mnist.reference --data {input.data} {params.slice} --encoding {input.encoding}"
         " --vae {input.vae} --som {input.som} --n-images {params.n_images} --knn-k {params.knn_k}"
         " --seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"
 
@@ -464,9 +449,7 @@ rule mnist_sweep:
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
-        code=src(
-            "mnist_sweep.py", "mnist_pair.py", "mnist.py", "music.py", "metrics.py"
-        ),
+        code=stage_code("mnist.sweep"),
     output:
         f"{MSEED}/sweep_{{param}}.csv",
     log:
@@ -486,17 +469,17 @@ rule mnist_sweep:
         n_starts=cfg("mnist/table2/n_starts"),
         n_steps=cfg("mnist/sweep/n_steps"),
     shell:
-        "python -m musicsom.mnist_sweep --data {input.data} {params.slice}"
+        "python -m musicsom.pipeline.mnist.sweep --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
         " --n-steps {params.n_steps} {params.music} --seed {wildcards.seed} --threads {threads}"
         " --param {wildcards.param} --values {params.values} --out {output} > {log} 2>&1"
 
 
-rule mnist_fig_sweep:
+rule mnist_fig17_19:
     input:
         sweep=f"{MSEED0}/sweep_{{param}}.csv",
-        code=src("mnist_fig_sweep.py"),
+        code=stage_code("mnist.fig17_19"),
     output:
         figure=report(
             "results/figures/fig{num}_sweep_{param}.png",
@@ -515,10 +498,10 @@ rule mnist_fig_sweep:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.mnist_fig_sweep --sweep {input.sweep} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig17_19 --sweep {input.sweep} --figure {output.figure} > {log} 2>&1"
 
 
-rule mnist_lcurve:
+rule mnist_fig20:
     input:
         data="results/data/digits.npz",
         encoding=f"{MNIST}/encoding.npz",
@@ -527,7 +510,7 @@ rule mnist_lcurve:
         labels=f"{MSEED0}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
         sweep=f"{MSEED0}/sweep_lambda.csv",
-        code=src("mnist_lcurve.py", "mnist_pair.py", "mnist.py", "music.py"),
+        code=stage_code("mnist.fig20"),
     output:
         figure=report(
             "results/figures/fig20_lcurve_lambda.png",
@@ -552,7 +535,7 @@ rule mnist_lcurve:
         n_lambdas=cfg("mnist/sweep/lcurve_points"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.mnist_lcurve --data {input.data} {params.slice}"
+        "python -m musicsom.pipeline.mnist.fig20 --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
         " --n-steps {params.n_steps} {params.music} --seed {params.seed} --sweep {input.sweep}"
@@ -561,7 +544,6 @@ rule mnist_lcurve:
 
 rule mnist_claims:
     input:
-        classifier=f"{MNIST}/classifier.json",
         inversion=f"{MSEED}/inversion.json",
         transition=f"{MSEED}/transition.json",
         pairs=[f"{MSEED}/pairs/{a}to{b}.csv" for a, b in MNIST_PAIRS],
@@ -570,9 +552,9 @@ rule mnist_claims:
             param=["alpha", "lambda", "kappa"],
             allow_missing=True,
         ),
-        code=src("mnist_claims.py", "mnist.py", "stats.py"),
+        code=stage_code("mnist.claims"),
     output:
-        f"{MSEED}/claims.json",
+        f"{MSEED}/checks.json",
     log:
         "results/logs/mnist/claims_seed{seed}.log",
     benchmark:
@@ -583,6 +565,6 @@ rule mnist_claims:
     params:
         n_steps=cfg("mnist/table2/n_steps"),
     shell:
-        "python -m musicsom.mnist_claims --seed {wildcards.seed} --classifier {input.classifier}"
-        " --inversion {input.inversion} --transition {input.transition} --pairs {input.pairs}"
-        " --sweeps {input.sweeps} --n-steps {params.n_steps} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.claims --seed {wildcards.seed} --inversion {input.inversion}"
+        " --transition {input.transition} --pairs {input.pairs} --sweeps {input.sweeps}"
+        " --n-steps {params.n_steps} --out {output} > {log} 2>&1"

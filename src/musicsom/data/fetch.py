@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .._io import InputError
-
 log = logging.getLogger("musicsom.data")
 
 MIRROR_ENV = "MUSICSOM_DATA_MIRROR"
@@ -54,8 +52,8 @@ _HOW_TO_MIRROR = (
 # errors: one short paragraph each, shown without a traceback by the stage CLIs
 
 
-class DataError(InputError):
-    """A data file could not be obtained or verified."""
+class DataError(Exception):
+    """A data file could not be obtained or verified (an ordinary exception: ``except Exception`` catches it)."""
 
 
 class MirrorError(DataError):

@@ -1,7 +1,7 @@
 """A convolutional autoencoder for small RGB face crops: image (S×S×3) → code (512-d) → image.
 
 The paper encoded LFW faces with a pretrained face autoencoder whose weights are not available, so
-this one is trained here (SPEC §6 "LFW"). Encoder: ``len(channels)`` blocks of a 4×4 stride-2
+this one is trained here (docs/METHOD.md §6). Encoder: ``len(channels)`` blocks of a 4×4 stride-2
 convolution, batch normalisation and ReLU (each halves the side), then a linear layer to the code.
 Decoder: the mirror image (linear, then 4×4 stride-2 transposed convolutions), sigmoid output in
 [0, 1]. Loss: pixel mean squared error; optimiser: Adam; optional horizontal-flip augmentation.

@@ -1,0 +1,230 @@
+"""File helpers shared by the pipeline stages (the layer that reads and writes files).
+
+Every writer is atomic: it writes a temporary file beside the target and renames it into
+place, so an interrupted job never leaves a half-written output that Snakemake would trust.
+Figures are written with fixed metadata so that the same numbers give the same PNG bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger("musicsom")
+
+
+class InputError(Exception):
+    """A user-facing error of a stage: a missing or inconsistent input file or option.
+
+    An ordinary exception (``except Exception`` catches it); :func:`run_main` prints it without a
+    traceback and exits with status 1, as it does for the library's ``ValueError`` and the data
+    layer's :class:`~musicsom.data.fetch.DataError`.
+    """
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix if suffix is not None else "".join(path.suffixes) or ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        if tmp.exists():  # mkstemp makes 0600 files; give outputs the usual umask-based mode
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_npz(path, **arrays) -> None:
+    """Atomically write a compressed ``.npz`` (e.g. a trained SOM: prototypes, grid_shape, topology)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **arrays)
+
+
+def load_npz(path, required: tuple[str, ...] = ()) -> dict:
+    """Load an ``.npz`` into a dict, checking that the named arrays are present."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; run the rule that produces it first")
+    with np.load(path, allow_pickle=False) as data:
+        out = {k: data[k] for k in data.files}
+    missing = [k for k in required if k not in out]
+    if missing:
+        raise InputError(f"{path} lacks the arrays {missing}; it holds {sorted(out)}. Regenerate it.")
+    return out
+
+
+def load_json(path):
+    """Read a JSON result file, with a clear error when the rule that makes it has not run."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; run the rule that produces it first")
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_json(path, obj) -> None:
+    """Atomically write strict JSON: NaN and infinities become ``null``, numpy values plain Python ones.
+
+    The one JSON policy of the pipeline (readers treat ``null`` as "not measured").
+    """
+    with atomic_path(path, suffix=".json") as tmp:
+        tmp.write_text(json.dumps(json_safe(obj), indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def json_safe(obj):
+    """A copy of ``obj`` with NaN and infinite floats as None and numpy scalars and arrays as Python values."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def save_csv(path, frame: pd.DataFrame) -> None:
+    with atomic_path(path, suffix=".csv") as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.10g")
+
+
+def markdown_table(frame: pd.DataFrame, float_format: str = "{:.4g}") -> str:
+    """Render a DataFrame as a GitHub Markdown table (no extra dependency)."""
+
+    def fmt(v):
+        if isinstance(v, (float, np.floating)):
+            return "" if np.isnan(v) else float_format.format(v)
+        return str(v)
+
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def save_table(csv_path, frame: pd.DataFrame, title: str | None = None, notes: str | None = None) -> None:
+    """Write a table as CSV and, beside it, the same table rendered as Markdown (``.md``)."""
+    csv_path = Path(csv_path)
+    save_csv(csv_path, frame)
+    md = ""
+    if title:
+        md += f"# {title}\n\n"
+    md += markdown_table(frame)
+    if notes:
+        md += "\n" + notes.strip() + "\n"
+    with atomic_path(csv_path.with_suffix(".md"), suffix=".md") as tmp:
+        tmp.write_text(md)
+
+
+def save_figure(fig, png_path, data: pd.DataFrame | None = None) -> None:
+    """Save a matplotlib figure as PNG (fixed metadata) and the numbers it plots as CSV beside it."""
+    import matplotlib.pyplot as plt
+
+    png_path = Path(png_path)
+    if data is not None:
+        save_csv(png_path.with_suffix(".csv"), data)
+    with atomic_path(png_path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+
+
+def load_model(path, model_class):
+    """A torch model saved by a training stage (``{"state_dict", "config", ...}``), in eval mode.
+
+    ``model_class(**config)`` rebuilds the architecture; the weights are loaded with ``weights_only``.
+    """
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; run the rule that trains it first")
+    ck = torch.load(path, map_location="cpu", weights_only=True)
+    model = model_class(**ck["config"])
+    model.load_state_dict(ck["state_dict"])
+    return model.eval()
+
+
+def setup_matplotlib():
+    """matplotlib with the non-interactive Agg backend (jobs have no display) and the pipeline's style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "font.size": 9})
+    return plt
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def add_music_args(p: argparse.ArgumentParser, *, kappa: bool = True, ring: bool = True) -> None:
+    """The MUSIC hyperparameters as options of a trajectory stage (its rule passes each from the config).
+
+    ``kappa=False`` for stages whose targets set their own change (free evolution); ``ring=False`` for
+    stages that always preserve every other prototype.
+    """
+    p.add_argument("--alpha", type=float, required=True, help="attraction vs preservation, in [0, 1]")
+    p.add_argument("--lam", type=float, required=True, help="Tikhonov weight λ > 0")
+    if kappa:
+        p.add_argument("--kappa", type=float, required=True, help="fractional reduction of the target's squared distance per step, (0, 1]")
+    p.add_argument("--eta", type=float, required=True, help="trust radius (latent units)")
+    p.add_argument("--per-row-mean", choices=["true", "false"], default="false", help="divide each energy term by its row count")
+    if ring:
+        p.add_argument("--preserve-ring", type=int, default=0, help="0 = preserve every other prototype; n = the n-ring of the BMU")
+
+
+def music_params(a: argparse.Namespace, **override):
+    """The validated :class:`~musicsom.music.MusicParams` of options added by :func:`add_music_args`."""
+    from musicsom.music import MusicParams
+
+    kw = dict(alpha=a.alpha, lam=a.lam, eta=a.eta, per_row_mean=a.per_row_mean == "true")
+    if hasattr(a, "kappa"):
+        kw["kappa"] = a.kappa
+    if getattr(a, "preserve_ring", 0):
+        kw["preserve_ring"] = a.preserve_ring
+    kw.update(override)
+    return MusicParams(**kw).validate()
+
+
+def run_main(main) -> None:
+    """Run a stage's ``main(argv)``: configure logging; show user-facing errors without a traceback.
+
+    User-facing errors are the library's ``ValueError`` (they name the argument and the fix), a stage's
+    :class:`InputError` and the data layer's ``DataError``: each is printed as one ``error: ...`` line
+    and the process exits with status 1. Anything else is a bug and keeps its traceback.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        main(sys.argv[1:])
+    except Exception as exc:
+        # DataError can only come from a stage that imported the data layer; looking it up instead of
+        # importing it keeps the data layer out of every other stage's import graph (its code inputs)
+        fetch = sys.modules.get("musicsom.data.fetch")
+        if isinstance(exc, (ValueError, InputError)) or (fetch is not None and isinstance(exc, fetch.DataError)):
+            raise SystemExit(f"error: {exc}") from None
+        raise

@@ -1,0 +1,70 @@
+"""Helpers shared by the faces stages: loading the trained autoencoder, decoding latent states to
+faces, and the strip figures of Figs 11, 12 and 14. They read files and draw; the experiment logic
+lives in :mod:`musicsom.experiments.faces`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from musicsom.encoding import PCAWhitening
+from musicsom.pipeline import _io
+
+
+def load_autoencoder(path):
+    """The trained :class:`~musicsom.models.face_autoencoder.FaceAutoencoder` (eval mode) of the faces_autoencoder rule."""
+    from musicsom.models.face_autoencoder import FaceAutoencoder
+
+    return _io.load_model(path, FaceAutoencoder)
+
+
+def load_whitening(latent: dict) -> PCAWhitening:
+    """The fitted whitening stored in a latent ``.npz`` (as loaded by ``_io.load_npz``)."""
+    return PCAWhitening.from_arrays(latent["pca_mean"], latent["pca_components"], latent["pca_variance"],
+                                    float(latent["pca_total_variance"]))
+
+
+class LatentDecoder:
+    """Whitened latent states → face images: undo the whitening, then the autoencoder's decoder."""
+
+    def __init__(self, checkpoint, latent: dict):
+
+        self.model = load_autoencoder(checkpoint)
+        self.pca = load_whitening(latent)
+
+    def __call__(self, states) -> np.ndarray:
+        """(n, D) states → (n, S, S, 3) uint8 images."""
+        from musicsom.models.face_autoencoder import decode_codes
+
+        return decode_codes(self.model, self.pca.decode(np.atleast_2d(states)))
+
+
+def strip_figure(rows, row_labels, steps, marks=None, notes=None, title=None):
+    """A grid of image strips: ``rows`` is a list of (n_frames, S, S, 3) uint8 arrays.
+
+    ``marks[i][j]`` False draws a red border (no face detected); ``notes[i][j]`` is a short text under
+    a frame; ``steps`` label the columns.
+    """
+    plt = _io.setup_matplotlib()
+    n_rows, n_cols = len(rows), len(steps)
+    height = 1.08 * n_rows + 0.6
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(0.95 * n_cols + 1.6, height), squeeze=False)
+    for i, strip in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.imshow(strip[j], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ok = True if marks is None else bool(marks[i][j])
+            for sp in ax.spines.values():
+                sp.set_color("#d62728" if not ok else "0.7")
+                sp.set_linewidth(2.5 if not ok else 0.5)
+            if i == 0:
+                ax.set_title(f"t={steps[j]}", fontsize=7)
+            if notes is not None and notes[i][j]:
+                ax.set_xlabel(notes[i][j], fontsize=6, labelpad=1)
+        axes[i, 0].set_ylabel(row_labels[i], fontsize=7, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
+    fig.subplots_adjust(wspace=0.05, hspace=0.25 if notes is not None else 0.08, left=0.16, top=1 - 0.5 / height, bottom=0.3 / height)
+    return fig

@@ -1,0 +1,46 @@
+"""Stage: per-start metrics of one seed's face trajectories.
+
+    python -m musicsom.pipeline.faces.summary --frames results/faces/seed0/frames.csv --starts results/faces/seed0/starts.json \
+        --seed 0 --per-start results/faces/seed0/per_start.csv
+
+Per start and method (:func:`musicsom.experiments.faces.per_start_metrics`): the detection rate (share of
+decoded frames in which dlib finds a face), the latent distance to the nearest prototype (final and
+mean), the cluster distance (initial, final, final / initial, share of steps that do not increase it,
+Spearman correlation of distance with step: −1 for a steadily falling trend), and the identity drift
+(mean and final, share of measured frames under dlib's 0.6 same-person threshold, and the drift at the
+first step whose cluster distance is half the initial one: the two paths compared at matched progress
+rather than at matched steps). Table 3 (faces.table3) and claim 8 (faces.claims) read this table.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from musicsom.experiments.faces import per_start_metrics
+from musicsom.pipeline import _io
+
+log = logging.getLogger("musicsom.pipeline.faces.summary")
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--frames", required=True)
+    p.add_argument("--starts", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--per-start", required=True)
+    args = p.parse_args(argv)
+
+    frames = pd.read_csv(args.frames, keep_default_na=True)
+    frames["cluster"] = frames["cluster"].fillna("")
+    starts = _io.load_json(args.starts)
+    per = per_start_metrics(frames)
+    per.insert(0, "seed", args.seed)
+    per.insert(5, "image_id", [starts["image_id"][s] for s in per["start"]])
+    log.info("seed %d: %d per-start rows", args.seed, len(per))
+    _io.save_csv(args.per_start, per)
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

@@ -1,0 +1,61 @@
+"""Stage (Fig 5): median inversion error over test points vs the number of prototypes m (BMU anchor + m−1 nearest).
+
+    python -m musicsom.pipeline.gmm.fig05 --data data.npz --som som.npz --n-points 1500 --m-max-factor 3 \
+        --figure results/figures/fig05_inversion_vs_m.png --summary inversion.json
+
+The error must fall to round-off at m = D + 1 (Proposition 1); the summary records the largest
+median error for m ≥ D + 1 and the smallest for m ≤ D.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from musicsom.pipeline import _io
+from musicsom.experiments.gmm import inversion_error_vs_m
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--som", required=True)
+    p.add_argument("--n-points", type=int, default=1500)
+    p.add_argument("--m-max-factor", type=int, default=3, help="m runs from 2 to this factor times D")
+    p.add_argument("--figure", required=True)
+    p.add_argument("--summary", required=True)
+    a = p.parse_args(argv)
+    data = _io.load_npz(a.data, required=("x_test",))
+    W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
+    X = data["x_test"][: a.n_points]
+    D = X.shape[1]
+    m_max = min(a.m_max_factor * D, W.shape[0])
+    res = pd.DataFrame(inversion_error_vs_m(X, W, range(2, m_max + 1)))
+    res["dim"] = D
+
+    plt = _io.setup_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ax.fill_between(res["m"], res["q25"], res["q75"], alpha=0.25, label="IQR")
+    ax.semilogy(res["m"], res["median_error"], "o-", ms=3, label="median $\\|\\hat x - x\\|$")
+    ax.axvline(D + 1, color="k", ls="--", lw=1, label=f"m = D + 1 = {D + 1}")
+    ax.set_xlabel("number of prototypes m (BMU anchor + m − 1 nearest)")
+    ax.set_ylabel("reconstruction error")
+    ax.set_title(f"Exact inversion needs D + 1 prototypes ({len(X)} test points, D = {D})")
+    ax.legend(fontsize=8)
+    _io.save_figure(fig, a.figure, res)
+
+    full = res[res["m"] >= D + 1]
+    deficient = res[res["m"] <= D]
+    _io.save_json(
+        a.summary,
+        {
+            "dim": D,
+            "n_points": int(len(X)),
+            "max_median_error_full_rank": float(full["median_error"].max()),
+            "min_median_error_rank_deficient": float(deficient["median_error"].min()),
+            "max_error_full_rank": float(full["max_error"].max()),
+        },
+    )
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

@@ -1,0 +1,56 @@
+"""Stage (k-means control): k-means prototypes with the SOM's K on the same encoding, saved like a SOM.
+
+    python -m musicsom.pipeline.kmeans.fit --latent results/mnist/latent.npz --k 900 --seed 0 \
+        --out results/kmeans/seed0/prototypes.npz
+
+The paper's §6 says unstructured prototypes such as k-means give unstable, uninterpretable MUSIC
+motion but never shows it; this stage makes the prototypes to test that. The output has the keys
+of a trained SOM (``prototypes``, ``grid_shape`` = (K, 1), ``topology`` = "none": k-means has no
+lattice, so lattice-ring preservation is meaningless on it) so the MNIST trajectory stages read it
+unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from musicsom.pipeline import _io
+from musicsom.som import quantization_error
+
+log = logging.getLogger("musicsom.pipeline.kmeans.fit")
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--latent", required=True, help="npz holding x_train (the encoded training set)")
+    p.add_argument("--k", type=int, required=True, help="number of prototypes (the SOM's rows × cols)")
+    p.add_argument("--n-init", type=int, default=1)
+    p.add_argument("--max-iter", type=int, default=100)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    X = _io.load_npz(a.latent, required=("x_train",))["x_train"].astype(np.float64)
+    if not X.shape[1] + 1 <= a.k <= X.shape[0]:
+        raise _io.InputError(f"--k must be between D + 1 = {X.shape[1] + 1} (to invert) and the number of samples {X.shape[0]}; got {a.k}")
+    t0 = time.perf_counter()
+    km = KMeans(n_clusters=a.k, n_init=a.n_init, max_iter=a.max_iter, random_state=a.seed).fit(X)
+    W = km.cluster_centers_.astype(np.float64)
+    qe = quantization_error(X, W)
+    log.info("k-means K = %d on %s in %.1f s (%d iterations): QE %.4f", a.k, X.shape, time.perf_counter() - t0, km.n_iter_, qe)
+    _io.save_npz(
+        a.out,
+        prototypes=W,
+        grid_shape=np.array([a.k, 1]),
+        topology=np.array("none"),
+        quantization_error=np.array(qe),
+        n_iter=np.array(km.n_iter_),
+        seed=np.array(a.seed),
+    )
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

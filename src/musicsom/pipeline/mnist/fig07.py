@@ -1,0 +1,79 @@
+"""Stage (Fig 7): the decoded prototypes of the toroidal SOM, annotated by majority label, beside the U-matrix.
+
+    python -m musicsom.pipeline.mnist.fig07 --encoding results/mnist/encoding.npz --som results/mnist/seed0/som.npz \
+        --labels results/mnist/seed0/labels.npz --figure results/figures/fig07_mnist_som.png
+
+Left: every prototype decoded to pixels (PCA decoder, clipped to [0, 1]) at its lattice position,
+its majority label in the corner in the colour of its class. Right: the U-matrix (mean distance to
+the 4 lattice neighbours, wrapping around the torus) with the class borders of the labelled map.
+The CSV lists row, column, label, purity, hits and U-matrix value of every unit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from musicsom.pipeline import _io
+from musicsom.experiments.mnist import load_encoder, to_images
+from musicsom.som import u_matrix
+
+
+def mosaic(images, rows: int, cols: int, pad: int = 1) -> np.ndarray:
+    """Tile (rows·cols, h, w) images row-major into one array with ``pad`` pixels between tiles (value 1)."""
+    n, h, w = images.shape
+    out = np.ones((rows * (h + pad) + pad, cols * (w + pad) + pad))
+    for k in range(n):
+        r, c = divmod(k, cols)
+        out[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = images[k]
+    return out
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--encoding", required=True)
+    p.add_argument("--som", required=True)
+    p.add_argument("--labels", required=True)
+    p.add_argument("--figure", required=True)
+    a = p.parse_args(argv)
+    plt = _io.setup_matplotlib()
+    enc = load_encoder(_io.load_npz(a.encoding, required=("mean", "components", "explained_variance")))
+    som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
+    lab = _io.load_npz(a.labels, required=("labels", "counts", "purity"))
+    rows, cols = (int(v) for v in som["grid_shape"])
+    W, labels = som["prototypes"], lab["labels"]
+    imgs = 1.0 - to_images(enc, W)  # dark strokes on white
+    U = u_matrix(W, (rows, cols), str(som["topology"]))
+    colours = plt.get_cmap("tab10")
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(16, 8.2), gridspec_kw={"width_ratios": [1, 1.08]})
+    ax0.imshow(mosaic(imgs, rows, cols), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    step = 29  # tile 28 + pad 1
+    fs = max(3.0, min(8.0, 160.0 / max(rows, cols)))
+    for k, lbl in enumerate(labels):
+        r, c = divmod(k, cols)
+        if lbl >= 0:
+            ax0.text(1 + c * step + 1, 1 + r * step + 1, str(lbl), color=colours(lbl), fontsize=fs, fontweight="bold", va="top", ha="left")
+    ax0.set_title(f"Decoded prototypes of the {rows}×{cols} toroidal SOM, majority label in the corner")
+    ax0.set_axis_off()
+    im = ax1.imshow(U, cmap="viridis", interpolation="nearest")
+    grid = labels.reshape(rows, cols)
+    # class borders between lattice neighbours (including the wrap-around seam)
+    for r in range(rows):
+        for c in range(cols):
+            if grid[r, c] != grid[r, (c + 1) % cols]:
+                ax1.plot([c + 0.5, c + 0.5], [r - 0.5, r + 0.5], color="white", lw=1.2)
+            if grid[r, c] != grid[(r + 1) % rows, c]:
+                ax1.plot([c - 0.5, c + 0.5], [r + 0.5, r + 0.5], color="white", lw=1.2)
+            ax1.text(c, r, str(grid[r, c]), color="white", fontsize=fs * 0.9, ha="center", va="center")
+    ax1.set_xlim(-0.5, cols - 0.5)
+    ax1.set_ylim(rows - 0.5, -0.5)
+    ax1.set_title("U-matrix (mean distance to lattice neighbours); white lines: class borders")
+    fig.colorbar(im, ax=ax1, fraction=0.046, pad=0.02, label="U-matrix (whitened units)")
+    fig.tight_layout()
+    rr, cc = np.divmod(np.arange(rows * cols), cols)
+    data = pd.DataFrame({"row": rr, "col": cc, "label": labels, "purity": lab["purity"], "hits": lab["counts"].sum(1), "umatrix": U.ravel()})
+    _io.save_figure(fig, a.figure, data)
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

@@ -1,0 +1,98 @@
+"""Stage (Fig 16, Table 4): MUSIC vs linear vs VAE interpolation on manifold distance and sharpness.
+
+    python -m musicsom.pipeline.mnist.fig16_table4 --transition results/mnist/seed0/transition.npz \
+        --summaries results/mnist/seed*/transition.json --pairs results/mnist/seed*/pairs/*.csv \
+        --figure results/figures/fig16_vae_comparison.png --table results/tables/table4_vae.csv
+
+Figure (first seed, the "0" → "1" start and target of Fig 8): decoded strips of the three methods,
+then per frame the Laplacian sharpness and the mean distance to the k nearest training images.
+Table: per seed, the same two numbers (and the mean confidence) on the "0" → "1" trajectory, and
+their means over every Table 2 trajectory of that seed; pooled over seeds; then the reference rows of
+``mnist_reference`` (real test images and their PCA / VAE reconstructions, decoded prototypes).
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+
+from musicsom.experiments.common import METHOD_NAMES, frame_steps
+from musicsom.pipeline import _io
+
+METHODS = ("music", "linear", "vae")
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--transition", required=True)
+    p.add_argument("--summaries", nargs="+", required=True)
+    p.add_argument("--pairs", nargs="+", required=True)
+    p.add_argument("--reference", required=True, help="reference.json of mnist_reference (real and reconstructed images)")
+    p.add_argument("--n-frames", type=int, default=11)
+    p.add_argument("--figure", required=True)
+    p.add_argument("--table", required=True)
+    a = p.parse_args(argv)
+    plt = _io.setup_matplotlib()
+    t = _io.load_npz(a.transition, required=tuple(f"{m}_images" for m in METHODS))
+    n = t["music_images"].shape[0]
+    steps = frame_steps(n - 1, a.n_frames)
+    fig = plt.figure(figsize=(1.2 * steps.size, 1.25 * 3 + 3.6))
+    gs = fig.add_gridspec(5, steps.size, height_ratios=[1, 1, 1, 0.35, 2.6], hspace=0.15)
+    for i, m in enumerate(METHODS):
+        for j, s in enumerate(steps):
+            ax = fig.add_subplot(gs[i, j])
+            ax.imshow(1.0 - t[f"{m}_images"][s], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"t={s}", fontsize=7)
+            if j == 0:
+                ax.set_ylabel(METHOD_NAMES[m], fontsize=9)
+    half = steps.size // 2
+    ax_s = fig.add_subplot(gs[4, :half])
+    ax_m = fig.add_subplot(gs[4, half:])
+    frames = []
+    for k, m in enumerate(METHODS):
+        sh, md = t[f"{m}_sharpness"], t[f"{m}_manifold_distance"]
+        x = np.arange(sh.size)
+        ax_s.plot(x, sh, color=f"C{k}", label=f"{METHOD_NAMES[m]} (mean {np.mean(sh):.4f})")
+        ok = np.isfinite(md)
+        ax_m.plot(x[ok], md[ok], color=f"C{k}", label=f"{METHOD_NAMES[m]} (mean {np.nanmean(md):.3f})")
+        frames.append(pd.DataFrame({"method": m, "step": x, "sharpness": sh, "manifold_distance": md}))
+    ax_s.set_title("Laplacian sharpness per frame", fontsize=9)
+    ax_m.set_title("mean distance to the k nearest training images", fontsize=9)
+    for ax in (ax_s, ax_m):
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"'{int(t['source'])}' → '{int(t['target'])}': MUSIC, linear (whitened PCA latent) and VAE (its own latent) interpolation", fontsize=9)
+    _io.save_figure(fig, a.figure, pd.concat(frames, ignore_index=True))
+
+    rows = []
+    for path in a.summaries:
+        s = _io.load_json(path)
+        for m in METHODS:
+            r = s["methods"][m]
+            rows.append({"scope": f"'{s['source']}'->'{s['target']}' trajectory", "seed": s["seed"], "method": m, "n_trajectories": 1,
+                         "manifold_distance": r["manifold_distance"], "sharpness": r["sharpness"], "mean_confidence": r["mean_confidence"]})
+    pairs = pd.concat([pd.read_csv(f) for f in a.pairs], ignore_index=True)
+    cols = ["manifold_distance", "sharpness", "mean_confidence"]
+    for seed, g in list(pairs.groupby("seed")) + [("pooled", pairs)]:
+        for m in METHODS:
+            gm = g[g["method"] == m]
+            rows.append({"scope": "all Table 2 trajectories", "seed": seed, "method": m, "n_trajectories": len(gm), **gm[cols].mean().to_dict()})
+    ref = _io.load_json(a.reference)
+    for name, r in ref["sets"].items():
+        rows.append({"scope": f"reference: {name}", "seed": "", "method": "", "n_trajectories": r["n"],
+                     "manifold_distance": r["manifold_distance"], "sharpness": r["sharpness"], "mean_confidence": float("nan")})
+    table = pd.DataFrame(rows)
+    table["seed"] = table["seed"].astype(str)
+    _io.save_table(a.table, table, title="Table 4: MUSIC vs linear vs VAE interpolation (manifold distance: mean k-NN distance to the "
+                   "training images, pixels in [0, 1]; sharpness: variance of the discrete Laplacian)",
+                   notes="Reference rows: the same metrics on a seeded sample of test images, on their PCA reconstructions (the "
+                   "decoder of every MUSIC and linear frame), on their VAE reconstructions and on decoded SOM prototypes (first seed).")
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

@@ -1,0 +1,50 @@
+"""Stage (Figs 17-19): the metrics of one hyperparameter sweep on the "0" → "1" trajectory.
+
+    python -m musicsom.pipeline.mnist.fig17_19 --sweep results/mnist/seed0/sweep_alpha.csv \
+        --figure results/figures/fig17_sweep_alpha.png
+
+Four panels against the swept value: mean classifier confidence (with its range in percentage
+points), step continuity, geodesic efficiency and convergence ratio; the default value is marked.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from musicsom.pipeline import _io
+
+SYMBOL = {"alpha": "α", "lambda": "λ", "kappa": "κ"}
+PANELS = [("mean_confidence", "mean confidence"), ("continuity", "step continuity"),
+          ("geodesic_efficiency", "geodesic efficiency"), ("convergence_ratio", "convergence ratio (final / initial)")]
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    p.add_argument("--sweep", required=True)
+    p.add_argument("--figure", required=True)
+    a = p.parse_args(argv)
+    plt = _io.setup_matplotlib()
+    df = pd.read_csv(a.sweep).sort_values("value")
+    param = str(df["param"].iloc[0])
+    log_x = param in ("lambda", "kappa")
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
+    for ax, (col, title) in zip(axes, PANELS):
+        ax.plot(df["value"], df[col], "o-", color="C0")
+        d = df[df["is_default"]]
+        ax.plot(d["value"], d[col], "s", color="C3", ms=8, mfc="none", label="default")
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel(SYMBOL.get(param, param))
+        t = title
+        if col == "mean_confidence":
+            t += f"\nrange {100 * (df[col].max() - df[col].min()):.2f} pp"
+        ax.set_title(t, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Sweep of {SYMBOL.get(param, param)} on the '0' → '1' MUSIC trajectory (seed {int(df['seed'].iloc[0])})", fontsize=10)
+    fig.tight_layout()
+    _io.save_figure(fig, a.figure, df.reset_index(drop=True))
+
+
+if __name__ == "__main__":
+    _io.run_main(main)

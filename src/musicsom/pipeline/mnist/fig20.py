@@ -1,0 +1,72 @@
+"""Stage (Fig 20): the L-curve of λ for informed MUSIC on the "0" → "1" trajectory.
+
+    python -m musicsom.pipeline.mnist.fig20 <the options of mnist_pair> --sweep results/mnist/seed0/sweep_lambda.csv \
+        --lambdas 1e-6 1e2 --n-lambdas 41 --figure results/figures/fig20_lcurve_lambda.png
+
+Residual norm (the data-fit part of the MUSIC energy) against the norm of the unclipped step, both
+on log axes, for a dense grid of λ at the start image (line) and averaged along each trajectory of
+the λ sweep (points, labelled with λ). The corner marks where more regularisation starts to cost
+fit faster than it shrinks the step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from musicsom.pipeline import _io
+from musicsom.experiments.mnist import music_residual
+from musicsom.pipeline.mnist._common import add_context_args, load_context, starts_of
+from musicsom.music import Music
+
+
+def main(argv=None):
+    p = _io.parser(__doc__.splitlines()[0])
+    add_context_args(p)
+    p.add_argument("--sweep", required=True, help="the λ sweep CSV of mnist_sweep")
+    p.add_argument("--lambdas", type=float, nargs=2, default=[1e-6, 1e2], help="range of the dense λ grid")
+    p.add_argument("--n-lambdas", type=int, default=41)
+    p.add_argument("--figure", required=True)
+    a = p.parse_args(argv)
+    plt = _io.setup_matplotlib()
+    ctx = load_context(a, knn=False)
+    idx = int(starts_of(ctx, a)[0])
+    from musicsom.experiments.mnist import choose_target
+
+    x0 = ctx.z_test[idx]
+    target, _ = choose_target(ctx.W, ctx.labels, ctx.purity, x0, a.target, a.min_purity)
+    P = Music(ctx.W, ctx.params, ctx.grid_shape, ctx.topology).preserved_set(x0, [target])
+    lams = np.geomspace(a.lambdas[0], a.lambdas[1], a.n_lambdas)
+    curve = np.array([music_residual(x0, ctx.W, target, P, dataclasses.replace(ctx.params, lam=float(l))) for l in lams])
+    sweep = pd.read_csv(a.sweep).sort_values("value")
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.loglog(curve[:, 1], curve[:, 0], "-", color="C0", label="at the start image (dense λ grid)")
+    last = None
+    for l, (res, step) in zip(lams, curve):
+        decade = np.isclose(np.log10(l) % 1, 0) or np.isclose(np.log10(l) % 1, 1)
+        # label decades, skipping those that would overprint the previous label (where the curve flattens)
+        if decade and (last is None or np.hypot(*np.log10([step / last[0], res / last[1]])) > 0.08):
+            ax.annotate(f"{l:g}", (step, res), fontsize=6, color="C0", xytext=(2, 2), textcoords="offset points")
+            last = (step, res)
+    ax.loglog(sweep["mean_step_norm_unclipped"], sweep["mean_residual_norm"], "o", color="C3", label="mean along each sweep trajectory")
+    for _, r in sweep.iterrows():
+        ax.annotate(f"λ={r['value']:g}", (r["mean_step_norm_unclipped"], r["mean_residual_norm"]), fontsize=7, color="C3",
+                    xytext=(3, -8), textcoords="offset points")
+    ax.axvline(ctx.params.eta, color="0.6", ls=":", lw=0.8, label=f"trust radius η = {ctx.params.eta:g}")
+    ax.set_xlabel("||δ|| (unclipped step norm)")
+    ax.set_ylabel("residual norm")
+    ax.set_title("L-curve of the Tikhonov weight λ ('0' → '1')", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    data = pd.concat([
+        pd.DataFrame({"kind": "start_dense", "lambda": lams, "residual_norm": curve[:, 0], "step_norm": curve[:, 1]}),
+        pd.DataFrame({"kind": "trajectory_mean", "lambda": sweep["value"].to_numpy(), "residual_norm": sweep["mean_residual_norm"].to_numpy(),
+                      "step_norm": sweep["mean_step_norm_unclipped"].to_numpy()}),
+    ], ignore_index=True)
+    _io.save_figure(fig, a.figure, data)
+
+
+if __name__ == "__main__":
+    _io.run_main(main)
