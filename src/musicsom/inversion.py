@@ -230,7 +230,7 @@ class Inverter:
                 raise ValueError("noise_cov is too close to singular: whitening the anchored system overflowed")
         U_, s, Vt = np.linalg.svd(A_eff, full_matrices=False)
         with np.errstate(over="ignore", under="ignore"):
-            self.singular_values = np.ldexp(s, -e)  # those of the unscaled (whitened) A
+            self.singular_values = np.ldexp(s, e)  # those of the unscaled (whitened) A
         tol = rcond * (s[0] if s.size else 0.0)
         self.rank = int(np.sum(s > tol))
         if self.rank < D and strict:
