@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from musicsom import metrics
 from musicsom.inversion import ActivationInverter, Inverter, activations, invert, invert_with_bmu_anchor
 from musicsom.music import Music, MusicParams, jacobian, music_direction, solve_dual, solve_primal, trust_region
-from musicsom.stats import holm
+from musicsom.stats import holm, wilcoxon_paired
 
 EPS = np.finfo(float).eps
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -262,6 +262,14 @@ def test_holm_refuses_p_outside_unit_interval(bad):
         holm(bad)
 
 
+def test_wilcoxon_drops_nan_pairs_but_refuses_infinity():
+    a = np.array([1.0, 2.0, np.nan, 4.0, 5.0, 6.5])
+    b = np.array([0.5, 2.5, 1.0, 3.0, 4.0, 5.0])
+    assert wilcoxon_paired(a, b) == wilcoxon_paired(np.delete(a, 2), np.delete(b, 2))
+    with pytest.raises(ValueError, match="infinite"):
+        wilcoxon_paired(np.array([1.0, np.inf]), np.array([0.0, 1.0]))
+
+
 def test_metrics_norms_do_not_overflow():
     S = np.c_[np.arange(6.0), np.zeros(6)]
     Z = np.array([[0, 0], [1, 1], [2, 0], [3, 1], [4, 0]], dtype=float)
@@ -288,7 +296,7 @@ def test_core_imports_with_numpy_and_scipy_only():
         import musicsom.inversion, musicsom.music, musicsom.metrics, musicsom.stats
         heavy = [m for m in ("sklearn", "torch", "matplotlib", "snakemake") if sys.modules.get(m) is not None]
         print("heavy:", heavy)
-        from musicsom.stats import holm, wilcoxon_paired, paired_comparison
+        from musicsom.stats import holm, wilcoxon_paired, wilcoxon_paired, paired_comparison
         print(holm([0.01, 0.04]).tolist(), wilcoxon_paired(np.arange(8.0), np.arange(8.0)[::-1])[1] > 0)
         try:
             paired_comparison(None, [], "m", "a", "b", [])

@@ -210,7 +210,7 @@ def trajectory_summary(states, bmus) -> dict:
 
 
 def median_iqr(values) -> tuple[float, float, float]:
-    """(median, 25th percentile, 75th percentile) ignoring NaN."""
+    """(median, 25th percentile, 75th percentile) ignoring NaN and infinite values (NaN for none left)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:

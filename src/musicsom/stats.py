@@ -28,13 +28,15 @@ __all__ = ["wilcoxon_paired", "holm", "paired_comparison"]
 def wilcoxon_paired(a, b) -> tuple[float, float]:
     """Two-sided Wilcoxon signed-rank test of paired samples: (statistic, p-value).
 
-    Pairs with a NaN are dropped. All differences zero (or no pairs) gives (nan, 1.0): no evidence of a
+    Pairs with a NaN are dropped (a missing value); an infinite value raises a ValueError. All differences zero (or no pairs) gives (nan, 1.0): no evidence of a
     difference. Zero differences are dropped (Wilcoxon's original treatment).
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"a and b must be 1-D and of equal length; got {a.shape} and {b.shape}")
+    if np.any(np.isinf(a)) or np.any(np.isinf(b)):
+        raise ValueError("a and b must be finite (NaN marks a missing value and is dropped); got an infinite value")
     ok = np.isfinite(a) & np.isfinite(b)
     d = a[ok] - b[ok]
     if d.size == 0 or np.all(d == 0):
@@ -99,6 +101,8 @@ def paired_comparison(
     Needs pandas (imported here; the ``musicsom[pipeline]`` extra).
     """
     pd = _require_pandas()
+    if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 1.0):
+        raise ValueError(f"alpha (the significance level) must be a number in (0, 1); got {alpha!r}")
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame must be a pandas DataFrame (one row per method and unit); got {type(frame).__name__}")
     missing = [c for c in [method_col, *key_cols, *metrics, *([group_col] if group_col else [])] if c not in frame]
