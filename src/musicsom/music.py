@@ -111,7 +111,7 @@ def energy_coefficients(alpha: float, n_preserved: int, n_targets: int, per_row_
 
 # ---------------------------------------------------------------- building blocks (private: no validation)
 def _rows(x, Wr, normalise: bool):
-    """Jacobian rows at ``x`` for the prototypes ``Wr`` and their distances: ``(J, d, S, e)``.
+    """Jacobian rows at ``x`` for the prototypes ``Wr`` and their distances: ``(J, d, S, e)``. Private; does not validate.
 
     ``J``: unit rows ``(x − w)/d`` (0 where d = 0) or raw rows ``2 (x − w)``. ``d``: distances.
     ``S · 4**e`` are the squared distances (``e = 0`` and ``S`` the plain sum of squares on ordinary data).
@@ -179,7 +179,7 @@ _OVERFLOW = (
 
 
 def _solve(M, y, lam: float, solver: str) -> np.ndarray:
-    """δ = (MᵀM + λI)⁻¹ Mᵀ y, at a power-of-two scale where M or y leave the safe range (private).
+    """δ = (MᵀM + λI)⁻¹ Mᵀ y, at a power-of-two scale where M or y leave the safe range (private; does not validate).
 
     ``solver`` is "primal", "dual" or "auto" (dual when k < D). Raises a ValueError when the
     wanted change or the step overflows.
@@ -211,7 +211,7 @@ def _solve(M, y, lam: float, solver: str) -> np.ndarray:
 
 
 def _trust_region(delta, eta: float) -> tuple[np.ndarray, bool]:
-    """(δ clipped to length η, whether it was clipped); the norm free of overflow and underflow (private)."""
+    """(δ clipped to length η, whether it was clipped); the norm free of overflow and underflow (private; does not validate)."""
     with np.errstate(over="ignore", under="ignore"):
         n = float(np.sqrt(delta.dot(delta)))
     if np.isfinite(n) and n >= _NORM_LO:
