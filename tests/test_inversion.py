@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicsom.inversion import Inverter, RankError, activations, invert, invert_per_anchor, invert_with_bmu_anchor
+from musicsom.inversion import (
+    ActivationInverter,
+    Inverter,
+    RankError,
+    activations,
+    invert,
+    invert_per_anchor,
+    invert_with_bmu_anchor,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -124,3 +132,64 @@ def test_bad_activation_shape():
     W = np.random.default_rng(0).standard_normal((5, 2))
     with pytest.raises(ValueError, match="shape"):
         Inverter(W, 0).invert(np.ones(4))
+
+
+# ---------------------------------------------------------------- ActivationInverter
+def test_activation_inverter_round_trip_at_offset_one_million():
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((40, 6)) + 1e6
+    X = rng.standard_normal((200, 6)) + 1e6
+    est = ActivationInverter(W)
+    assert est.fit(X) is est
+    A = est.transform(X)
+    np.testing.assert_array_equal(A, activations(X, W))
+    X_hat = est.inverse_transform(A)
+    assert np.abs(X_hat - X).max() <= 16 * np.finfo(float).eps * 1e6  # round-off of x itself
+    assert set(est.inverters_) >= set(A.argmin(1).tolist())  # one factorisation per anchor (BMU)
+    np.testing.assert_allclose(est.inverse_transform(A[7]), X[7], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(est.fit_transform(X[:3]), A[:3])
+    fixed = ActivationInverter(W, reference=3).fit()
+    np.testing.assert_allclose(fixed.inverse_transform(A), X, rtol=0, atol=1e-8)
+    assert list(fixed.inverters_) == [3]
+
+
+def test_activation_inverter_params_and_clone():
+    W = np.random.default_rng(6).standard_normal((8, 3))
+    est = ActivationInverter(W, reference=2)
+    params = est.get_params()
+    assert set(params) == {"prototypes", "reference"} and params["prototypes"] is W and params["reference"] == 2
+    assert est.set_params(reference=None) is est and est.reference is None
+    with pytest.raises(ValueError, match="invalid parameter"):
+        est.set_params(alpha=1)
+    base = pytest.importorskip("sklearn.base", reason="scikit-learn provides clone()")
+    twin = base.clone(est)
+    assert twin.reference is None and np.array_equal(twin.prototypes, W) and not hasattr(twin, "prototypes_")
+    assert "ActivationInverter" in repr(est)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda W: ActivationInverter(W).transform(W), "not fitted"),
+        (lambda W: ActivationInverter(None).fit(), "prototypes"),
+        (lambda W: ActivationInverter(W, reference=8).fit(), "reference"),
+        (lambda W: ActivationInverter(W, reference=1.0).fit(), "reference"),
+        (lambda W: ActivationInverter(W).fit(np.zeros((2, 2))), "X"),
+        (lambda W: ActivationInverter(W).fit().inverse_transform(np.zeros((2, 7))), "activations"),
+        (lambda W: ActivationInverter(W[:3]).fit(), "D \\+ 1"),
+    ],
+)
+def test_activation_inverter_validates(make, match):
+    W = np.random.default_rng(7).standard_normal((8, 3))
+    with pytest.raises(ValueError, match=match):
+        make(W)
+
+
+def test_integer_arguments_are_not_truncated():
+    W = np.random.default_rng(8).standard_normal((8, 3))
+    for bad in (2.7, 2.0, True):
+        with pytest.raises(ValueError, match="reference"):
+            Inverter(W, bad)
+    with pytest.raises(ValueError, match="m"):
+        invert_with_bmu_anchor(activations(W[:2] + 0.1, W), W, m=4.5)
+    np.testing.assert_allclose(Inverter(W, np.int64(2)).invert(activations(W[0] + 0.1, W)), W[0] + 0.1, atol=1e-12)

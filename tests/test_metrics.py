@@ -75,3 +75,10 @@ def test_bad_shapes():
         metrics.step_cosines(np.zeros((1, 3)))
     with pytest.raises(ValueError, match="at least two"):
         metrics.transition_rate([1])
+
+
+def test_bmus_must_be_one_dimensional():
+    with pytest.raises(ValueError, match="bmus"):
+        metrics.transition_rate(np.zeros((3, 2), dtype=int))
+    with pytest.raises(ValueError, match="bmus"):
+        metrics.dwell_lengths(np.zeros((3, 2), dtype=int))

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musicsom.music import Music, MusicParams, music_direction, solve_dual, solve_primal, trust_region
+from musicsom.music import Music, MusicParams, jacobian, music_direction, solve_dual, solve_primal, trust_region
 
 
 @settings(max_examples=50, deadline=None)
@@ -130,3 +130,35 @@ def test_bad_inputs_raise():
         Music(np.vstack([W, W[:1]]))
     with pytest.raises(ValueError, match="share prototypes"):
         mu.step(x, [1], [-1.0], preserved=[1, 2])
+
+
+def test_public_building_blocks_validate():
+    W, x = _setup()
+    with pytest.raises(ValueError, match="targets"):
+        music_direction(x, W, [-1], [-1.0], [0, 1])  # −1 used to mean the last prototype
+    with pytest.raises(ValueError, match="share"):
+        music_direction(x, W, [3], [-1.0], [3, 4])
+    with pytest.raises(ValueError, match="weights_preserved"):
+        music_direction(x, W, [3], [-1.0], [4, 5], weights_preserved=[1.0])
+    with pytest.raises(ValueError, match="solver"):
+        music_direction(x, W, [3], [-1.0], [4], solver="qr")
+    with pytest.raises(ValueError, match="x"):
+        jacobian(x[:3], W)
+    with pytest.raises(ValueError, match="M"):
+        solve_primal(np.ones(3), np.ones(3), 0.1)
+    with pytest.raises(ValueError, match="lam"):
+        solve_dual(np.ones((2, 3)), np.ones(2), np.nan)
+
+
+def test_jacobian_rows_and_scale():
+    W, x = _setup()
+    J, scale = jacobian(x, W, rows=[2, 5])
+    r = x - W[[2, 5]]
+    np.testing.assert_allclose(J, r / np.linalg.norm(r, axis=1)[:, None])
+    np.testing.assert_allclose(scale, 2 * np.linalg.norm(r, axis=1))
+    J0, s0 = jacobian(W[2], W, rows=[2])
+    np.testing.assert_array_equal(J0, 0.0)
+    assert np.all(np.isfinite(s0)) and s0[0] > 0
+    raw, one = jacobian(x, W, rows=[2], normalise=False)
+    np.testing.assert_allclose(raw, 2 * r[:1])
+    np.testing.assert_array_equal(one, 1.0)

@@ -80,3 +80,80 @@ def check_int(value, name: str, low: int | None = None, high: int | None = None)
     if high is not None and v > high:
         raise ValueError(f"{name} must be <= {high}; got {v}")
     return v
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool (Python or numpy bools only), or raise a ValueError naming ``name``.
+
+    A string such as ``"false"`` is truthy in Python; refusing it avoids a silent inversion of intent.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_edges(edges, n: int) -> np.ndarray:
+    """Return ``edges`` as a unique (E, 2) int array of undirected edges ``i < j`` between ``n`` prototypes.
+
+    Raises a ValueError naming ``edges`` for a wrong shape or dtype, an index outside ``[0, n − 1]``
+    or a self loop ``(i, i)``. Duplicates (also ``(j, i)`` next to ``(i, j)``) are merged.
+    """
+    arr = np.asarray(edges)
+    if arr.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"edges must be an (E, 2) array of prototype index pairs; got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"edges must hold integer prototype indices; got dtype {arr.dtype}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"edges holds indices outside [0, {n - 1}] (there are {n} prototypes)")
+    loops = arr[:, 0] == arr[:, 1]
+    if loops.any():
+        i = int(arr[loops][0, 0])
+        raise ValueError(f"edges holds self loops such as ({i}, {i}); an edge must join two different prototypes")
+    arr = np.sort(arr.astype(np.int64), axis=1)
+    return np.unique(arr, axis=0)
+
+
+# ---------------------------------------------------------------- numerics shared by the core (private; no validation)
+# Sums of squares are exact to round-off while they stay in [_SQ_LO, inf): below it, squared components
+# may have underflowed into subnormals. Rows outside that range are recomputed with power-of-two scaling.
+_SQ_LO = 2.0**-968
+
+
+def _pow2_exponent(m):
+    """Exponent ``e`` (int array or int) with ``m · 2**-e`` in [0.5, 1) for positive finite ``m`` (0 where m is 0)."""
+    return np.frexp(m)[1]
+
+
+def _stable_sq_norms(R):
+    """Squared Euclidean norms along the last axis as ``(S, e)`` with ``||r||² = S · 4**e``; private, no validation.
+
+    Rows whose plain sum of squares is finite and at least ``_SQ_LO`` (every row of ordinary data) are the
+    plain ``(R * R).sum(-1)`` with ``e = 0``, bit for bit; the others are recomputed from the row scaled by a
+    power of two (exact), so that the squares neither overflow nor underflow. Raises a ValueError when a
+    row holds an infinite component (an overflowed difference).
+    """
+    R = np.asarray(R, dtype=np.float64)
+    lead = R.shape[:-1]
+    R2 = R.reshape(-1, R.shape[-1])
+    with np.errstate(over="ignore", under="ignore"):
+        S = (R2 * R2).sum(-1)
+    e = np.zeros(S.shape, dtype=np.int64)
+    bad = ~(S >= _SQ_LO) | (S == np.inf)
+    if np.any(bad):
+        Rb = R2[bad]
+        m = np.abs(Rb).max(-1) if Rb.shape[-1] else np.zeros(Rb.shape[0])
+        if not np.all(np.isfinite(m)):
+            raise ValueError("a difference x − w overflows float64 (|x − w| > 1.8e308); rescale the inputs and prototypes")
+        eb = np.where(m > 0, _pow2_exponent(m), 0).astype(np.int64)
+        Rs = np.ldexp(Rb, eb[:, None].astype(np.int32) * -1)
+        S[bad] = (Rs * Rs).sum(-1)
+        e[bad] = eb
+    return S.reshape(lead), e.reshape(lead)
+
+
+def _stable_norms(R):
+    """Euclidean norms along the last axis, free of overflow and underflow (see :func:`_stable_sq_norms`)."""
+    S, e = _stable_sq_norms(R)
+    return np.ldexp(np.sqrt(S), e.astype(np.int32))

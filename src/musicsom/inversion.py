@@ -8,54 +8,161 @@ so ``A x = b`` with ``A_i = 2 (w_i − w_r)ᵀ`` and ``b_i = ||w_i||² − ||w_r
 for the other prototypes of the chosen subset. The solution is exact iff ``rank(A) = D``,
 i.e. the subset holds ``D + 1`` affinely independent prototypes (Proposition 1), and its
 error under activation noise is at most ``||e|| / σ_min(A)`` (Corollary 1).
+
+Numerics. The textbook right-hand side cancels catastrophically when the prototypes sit far from
+the origin (``||w||²`` of 10¹² for differences of order 1). :class:`Inverter` therefore solves about
+the anchor: with ``y = x − w_r`` and ``u_i = w_i − w_r``,
+
+    2 u_iᵀ y = ||u_i||² − (a_i − a_r),       x = w_r + y,
+
+which has the same matrix ``A`` and involves only differences, so its error is round-off at any
+common offset. The problem is homogeneous (``W → sW``, ``a → s²a`` gives ``x → sx``): where the
+differences leave a safe range it is solved at a power-of-two scale (exact) and scaled back, so
+prototypes of 10¹⁵⁰ or 10⁻¹⁵⁰ invert as exactly as those of 1. :func:`activations` computes each
+row's squared distances directly (no ``||x||² − 2xᵀw + ||w||²`` expansion), so a point's activations
+do not depend on the rows it is computed with, and raises a ValueError when they cannot be
+represented in float64.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_indices, check_matrix
+from ._validation import (
+    _SQ_LO,
+    _pow2_exponent,
+    _stable_sq_norms,
+    check_indices,
+    check_int,
+    check_matrix,
+    check_scalar,
+    check_vector,
+)
 
-__all__ = ["activations", "anchored_system", "Inverter", "invert", "invert_per_anchor", "invert_with_bmu_anchor", "RankError"]
+__all__ = [
+    "activations",
+    "anchored_system",
+    "ActivationInverter",
+    "Inverter",
+    "invert",
+    "invert_per_anchor",
+    "invert_with_bmu_anchor",
+    "RankError",
+]
+
+# rows × prototypes × features held at once by the direct distance computation (16 MiB of float64)
+_CHUNK_ELEMENTS = 1 << 21
+# differences (and so activations, as their squares) are used unscaled while they stay in this range
+_SAFE_LO, _SAFE_HI = 2.0**-400, 2.0**400
+_TINY = np.finfo(np.float64).tiny
 
 
 class RankError(ValueError):
     """The chosen prototypes do not affinely span the input space: inversion is not unique."""
 
 
+# ---------------------------------------------------------------- squared distances
+def _scaled_sq_distances(X, W) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distances of the rows of ``X`` (n, D) to ``W`` (K, D) as ``(S, e)``: ``||x_j − w_i||² = S[j, i] · 4**e[j]``.
+
+    Private; does not validate. Each row is ``((x − W) ** 2).sum(1)`` with ``e = 0`` (bit for bit the
+    one-point formula, whatever the number of rows), computed in chunks of about ``_CHUNK_ELEMENTS``.
+    A row whose largest value is infinite or small enough for squares to underflow is recomputed
+    from its differences scaled by a power of two, so ``S`` is exact to round-off for any finite input.
+    """
+    n, D = X.shape
+    K = W.shape[0]
+    S = np.empty((n, K))
+    e = np.zeros(n, dtype=np.int64)
+    step = max(1, _CHUNK_ELEMENTS // max(K * D, 1))
+    for s in range(0, n, step):
+        xs = X[s : s + step]
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            diff = xs[:, None, :] - W[None, :, :]
+            np.multiply(diff, diff, out=diff)
+            part = diff.sum(-1)
+        top = part.max(1) if K else np.zeros(xs.shape[0])
+        bad = ~(top >= _SQ_LO) | (top == np.inf)
+        S[s : s + step] = part
+        for j in np.flatnonzero(bad):
+            S[s + j], e[s + j] = _scaled_row(xs[j], W)
+    return S, e
+
+
+def _scaled_row(x, W) -> tuple[np.ndarray, int]:
+    """One row of :func:`_scaled_sq_distances` at a power-of-two scale (private, no validation)."""
+    # first bring the inputs below 2**1000 so that their differences cannot overflow
+    top = max(float(np.abs(x).max(initial=0.0)), float(np.abs(W).max(initial=0.0)))
+    e1 = int(_pow2_exponent(top)) if top > 2.0**1000 else 0
+    with np.errstate(under="ignore"):
+        R = np.ldexp(x, -e1) - np.ldexp(W, -e1)
+    Ssq, er = _stable_sq_norms(R)
+    # one exponent for the row: the largest, the others' values shifted to it (tiny ones may underflow: negligible)
+    e2 = int(er.max(initial=0))
+    with np.errstate(under="ignore"):
+        S = np.ldexp(Ssq, (2 * (er - e2)).astype(np.int32))
+    return S, e1 + e2
+
+
+def _unscale_activations(S, e) -> np.ndarray:
+    """``S · 4**e`` per row, or a ValueError (saying to rescale) where the result leaves the float64 range."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(S, (2 * e).astype(np.int32)[:, None]) if np.any(e) else S
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "the squared distances overflow float64 (> 1.8e308): the inputs and prototypes are too far apart for "
+            "activations to be represented; rescale them (e.g. divide both by a power of two such as 2**600)"
+        )
+    top = out.max(1) if out.shape[1] else np.zeros(out.shape[0])
+    lost = (top < _TINY) & (np.any(S > 0, axis=1))
+    if np.any(lost):
+        raise ValueError(
+            "the squared distances underflow float64 (all below 2.2e-308) and would lose their precision; rescale "
+            "the inputs and prototypes (e.g. multiply both by a power of two such as 2**600)"
+        )
+    return out
+
+
 def activations(X, prototypes) -> np.ndarray:
-    """Squared distances ``||x − w_i||²``: (K,) for one input, (n, K) for many. Computed directly (no cancellation)."""
+    """Squared distances ``||x − w_i||²``: (K,) for one input, (n, K) for many.
+
+    Computed directly from the differences, one row at a time in effect (no cancellation, and the
+    same values for a point whatever the batch it comes in). Raises a ValueError that says to rescale
+    when the distances overflow float64 or all underflow below its smallest normal number.
+    """
     W = check_matrix(prototypes, "prototypes")
     X = np.asarray(X, dtype=np.float64)
     single = X.ndim == 1
     X2 = check_matrix(X[None] if single else X, "X", ncols=W.shape[1])
-    out = np.stack([((x - W) ** 2).sum(1) for x in X2]) if X2.shape[0] <= 64 else _act_gemm(X2, W)
+    out = _unscale_activations(*_scaled_sq_distances(X2, W))
     return out[0] if single else out
 
 
-def _act_gemm(X, W):
-    d2 = (X * X).sum(1)[:, None] - 2.0 * X @ W.T + (W * W).sum(1)[None, :]
-    return np.maximum(d2, 0.0)
-
-
+# ---------------------------------------------------------------- the anchored system
 def anchored_system(prototypes, reference: int = 0, subset=None):
     """The anchored matrix and offsets for the prototypes ``subset`` (default all) anchored on ``reference``.
 
     Returns ``(A, c, others)``: ``A`` is (m−1, D) with rows ``2 (w_i − w_r)``; ``c_i = ||w_i||² − ||w_r||²``,
-    so that ``b = c − (a[others] − a[reference])``; ``others`` are the indices i ≠ r used.
+    so that ``b = c − (a[others] − a[reference])``; ``others`` are the indices i ≠ r used. This is the
+    textbook form (``A x = b``); :class:`Inverter` solves the better-conditioned centred form instead.
     """
     W = check_matrix(prototypes, "prototypes", min_rows=2)
     K = W.shape[0]
+    reference = check_int(reference, "reference", 0, K - 1)
+    others = _others(K, reference, subset)
+    with np.errstate(over="ignore"):
+        A = 2.0 * (W[others] - W[reference])
+        c = (W[others] ** 2).sum(1) - (W[reference] ** 2).sum()
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(c))):
+        raise ValueError("the textbook anchored system overflows float64 for these prototypes; rescale them, or use Inverter (it scales internally)")
+    return A, c, others
+
+
+def _others(K: int, reference: int, subset) -> np.ndarray:
     subset = np.arange(K) if subset is None else check_indices(subset, "subset", K)
-    reference = int(reference)
-    if not 0 <= reference < K:
-        raise ValueError(f"reference must index a prototype in [0, {K - 1}]; got {reference}")
     if reference not in subset:
         subset = np.append(subset, reference)
-    others = subset[subset != reference]
-    A = 2.0 * (W[others] - W[reference])
-    c = (W[others] ** 2).sum(1) - (W[reference] ** 2).sum()
-    return A, c, others
+    return subset[subset != reference]
 
 
 class Inverter:
@@ -64,22 +171,44 @@ class Inverter:
     Parameters
     ----------
     prototypes : (K, D) prototype matrix.
-    reference : index of the anchor prototype.
+    reference : index of the anchor prototype (an integer).
     subset : prototype indices to use (default: all K).
     noise_cov : optional covariance Σ of the anchored noise ``e`` ((m−1) × (m−1)) for weighted
         least squares ``x̂ = (Aᵀ Σ⁻¹ A)⁻¹ Aᵀ Σ⁻¹ b`` (S1.3).
     strict : raise :class:`RankError` when rank(A) < D (default). With ``strict=False`` the
         minimum-norm least-squares solution is returned instead (used to show what goes wrong).
-    rcond : relative singular-value cutoff that defines the numerical rank.
+    rcond : relative singular-value cutoff that defines the numerical rank, in (0, 1).
+
+    The solve is the centred one of the module docstring (about ``w_r``, at a power-of-two scale
+    where needed), so it is exact to round-off at any offset and any representable scale.
+    ``A``, ``offsets`` and :meth:`rhs` give the textbook system ``A x = b`` for reference.
     """
 
     def __init__(self, prototypes, reference: int = 0, subset=None, noise_cov=None, strict: bool = True, rcond: float = 1e-10):
-        self.prototypes = check_matrix(prototypes, "prototypes", min_rows=2)
-        self.reference = int(reference)
-        self.A, self.offsets, self.others = anchored_system(self.prototypes, reference, subset)
-        D = self.prototypes.shape[1]
+        W = check_matrix(prototypes, "prototypes", min_rows=2)
+        K, D = W.shape
+        self.prototypes = W
+        self.reference = check_int(reference, "reference", 0, K - 1)
+        rcond = check_scalar(rcond, "rcond", 0.0, 1.0, low_open=True, high_open=True)
+        self.others = _others(K, self.reference, subset)
         m = self.others.size + 1
-        A_eff = self.A
+        # differences about the anchor at a power-of-two scale 2**-e (exact; e = 0 for ordinary data)
+        w_r = W[self.reference]
+        top = float(np.abs(W).max(initial=0.0))
+        e0 = int(_pow2_exponent(top)) if top > 2.0**1000 else 0
+        with np.errstate(under="ignore"):
+            U = np.ldexp(W[self.others], -e0) - np.ldexp(w_r, -e0)
+        mu = float(np.abs(U).max(initial=0.0))
+        e = e0
+        if mu > 0 and not _SAFE_LO <= mu <= _SAFE_HI:
+            e1 = int(_pow2_exponent(mu))
+            with np.errstate(under="ignore"):
+                U = np.ldexp(U, -e1)
+            e += e1
+        self._e = e
+        self._A_s = 2.0 * U
+        self._c_s = (U * U).sum(1)  # ||u_i||² at the scale
+        A_eff = self._A_s
         self._whiten = None
         if noise_cov is not None:
             S = np.asarray(noise_cov, dtype=np.float64)
@@ -93,13 +222,15 @@ class Inverter:
                 L = np.linalg.cholesky(S)
             except np.linalg.LinAlgError:
                 raise ValueError("noise_cov must be symmetric positive definite") from None
-            # whitening by L⁻¹ turns the weighted problem into ordinary least squares
+            # whitening by L⁻¹ turns the weighted problem into ordinary least squares (L's scale cancels)
             self._whiten = L
-            A_eff = np.linalg.solve(L, self.A)
+            with np.errstate(over="ignore", invalid="ignore"):
+                A_eff = np.linalg.solve(L, self._A_s)
             if not np.all(np.isfinite(A_eff)):
                 raise ValueError("noise_cov is too close to singular: whitening the anchored system overflowed")
-        U, s, Vt = np.linalg.svd(A_eff, full_matrices=False)
-        self.singular_values = s
+        U_, s, Vt = np.linalg.svd(A_eff, full_matrices=False)
+        with np.errstate(over="ignore", under="ignore"):
+            self.singular_values = np.ldexp(s, e)  # those of the unscaled (whitened) A
         tol = rcond * (s[0] if s.size else 0.0)
         self.rank = int(np.sum(s > tol))
         if self.rank < D and strict:
@@ -109,8 +240,29 @@ class Inverter:
                 f"independent prototypes; use more prototypes or reduce the input dimension (e.g. PCA to <= {m - 1})."
             )
         keep = s > tol
-        # pseudo-inverse factors, applied to many right-hand sides at once
-        self._pinv = (Vt[keep].T / s[keep]) @ U[:, keep].T
+        # pseudo-inverse factors of the scaled system, applied to many right-hand sides at once
+        self._pinv = (Vt[keep].T / s[keep]) @ U_[:, keep].T
+        # rank-deficient: the minimum-norm x (as the textbook system gives) adds w_r's row-space part
+        self._V = Vt[keep].T if self.rank < D else None
+
+    @property
+    def A(self) -> np.ndarray:
+        """The anchored matrix, rows ``2 (w_i − w_r)`` (unscaled)."""
+        with np.errstate(over="ignore", under="ignore"):
+            A = np.ldexp(self._A_s, self._e)
+        if not np.all(np.isfinite(A)):
+            raise ValueError("the anchored matrix overflows float64 for these prototypes; rescale them")
+        return A
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Textbook offsets ``c_i = ||w_i||² − ||w_r||²`` (``b = c − (a_i − a_r)``)."""
+        W = self.prototypes
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = (W[self.others] ** 2).sum(1) - (W[self.reference] ** 2).sum()
+        if not np.all(np.isfinite(c)):
+            raise ValueError("the offsets ||w_i||² overflow float64 for these prototypes; rescale them")
+        return c
 
     @property
     def sigma_min(self) -> float:
@@ -124,22 +276,66 @@ class Inverter:
         smin = self.sigma_min
         return float(self.singular_values[0] / smin) if smin > 0 else np.inf
 
-    def rhs(self, a) -> np.ndarray:
-        """The right-hand side(s) ``b`` for activation vector(s) ``a`` ((K,) or (n, K))."""
+    def _check_a(self, a) -> np.ndarray:
         a = np.asarray(a, dtype=np.float64)
         K = self.prototypes.shape[0]
-        if a.shape[-1] != K or a.ndim not in (1, 2):
+        if a.ndim not in (1, 2) or a.shape[-1] != K:
             raise ValueError(f"activations must have shape (K,) or (n, K) with K = {K}; got {a.shape}")
         if not np.all(np.isfinite(a)):
             raise ValueError("activations contain NaN or infinite values")
-        return self.offsets - (a[..., self.others] - a[..., [self.reference]])
+        return a
+
+    def rhs(self, a) -> np.ndarray:
+        """The textbook right-hand side(s) ``b`` of ``A x = b`` for activation vector(s) ``a`` ((K,) or (n, K))."""
+        a = self._check_a(a)
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = self.offsets - (a[..., self.others] - a[..., [self.reference]])
+        if not np.all(np.isfinite(b)):
+            raise ValueError("the right-hand side overflows float64; rescale the prototypes and activations")
+        return b
+
+    def _rhs_scaled(self, a) -> np.ndarray:
+        """``||u_i||² − (a_i − a_r)`` at the inverter's scale (centred form; ``a`` already checked)."""
+        e2 = np.int32(-2 * self._e)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if e2 == 0:
+                b = self._c_s - (a[..., self.others] - a[..., [self.reference]])
+            else:
+                b = self._c_s - (np.ldexp(a[..., self.others], e2) - np.ldexp(a[..., [self.reference]], e2))
+        if not np.all(np.isfinite(b)):
+            raise ValueError(
+                "the activations are far out of scale with the prototypes (their differences overflow at the "
+                "prototypes' scale); check that they belong to these prototypes, or rescale"
+            )
+        return b
 
     def invert(self, a) -> np.ndarray:
-        """Least-squares input(s) for activation vector(s) ``a``: (D,) or (n, D)."""
-        b = self.rhs(a)
+        """Least-squares input(s) for activation vector(s) ``a``: (D,) or (n, D).
+
+        Raises a ValueError when the activations of a row are all below float64's smallest normal
+        number (2.2e-308; they have lost their precision) or the solution overflows.
+        """
+        a = self._check_a(a)
+        top = np.abs(a).max(-1)
+        if np.any((top > 0) & (top < _TINY)):
+            raise ValueError(
+                "activations are all below float64's smallest normal number (2.2e-308) in a row: they have lost "
+                "their precision; rescale the inputs and prototypes (e.g. multiply both by 2**600) before computing them"
+            )
+        b = self._rhs_scaled(a)
         if self._whiten is not None:
             b = np.linalg.solve(self._whiten, b.T).T
-        return b @ self._pinv.T
+        y_s = b @ self._pinv.T
+        w_r = self.prototypes[self.reference]
+        with np.errstate(over="ignore", under="ignore"):
+            y = np.ldexp(y_s, self._e) if self._e else y_s
+            if self._V is None:
+                x = w_r + y
+            else:
+                x = y + (w_r @ self._V) @ self._V.T
+        if not np.all(np.isfinite(x)):
+            raise ValueError("the inverted input overflows float64; the activations are inconsistent with the prototypes' scale")
+        return x
 
     def error_bound(self, noise) -> np.ndarray:
         """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K))."""
@@ -147,15 +343,30 @@ class Inverter:
         K = self.prototypes.shape[0]
         if noise.ndim not in (1, 2) or noise.shape[-1] != K:
             raise ValueError(f"noise must have shape (K,) or (n, K) with K = {K}; got {noise.shape}")
+        if not np.all(np.isfinite(noise)):
+            raise ValueError("noise contains NaN or infinite values")
         e = noise[..., self.others] - noise[..., [self.reference]]
-        return np.linalg.norm(e, axis=-1) / self.sigma_min
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.linalg.norm(e, axis=-1) / self.sigma_min
 
 
 def invert(a, prototypes, reference: int | None = None, subset=None, strict: bool = True) -> np.ndarray:
     """Invert one activation vector ``a`` (K,) (reference defaults to the BMU, ``argmin a``)."""
-    a = np.asarray(a, dtype=np.float64)
+    W = check_matrix(prototypes, "prototypes", min_rows=2)
+    a = check_vector(a, "activations (a)")
+    if a.shape[0] != W.shape[0]:
+        raise ValueError(f"activations (a) must have one entry per prototype (K = {W.shape[0]}); got {a.shape[0]}")
     ref = int(np.argmin(a)) if reference is None else reference
-    return Inverter(prototypes, ref, subset, strict=strict).invert(a)
+    return Inverter(W, ref, subset, strict=strict).invert(a)
+
+
+def _check_activation_rows(A_act, K: int) -> np.ndarray:
+    A_act = np.asarray(A_act, dtype=np.float64)
+    if A_act.ndim != 2 or A_act.shape[1] != K:
+        raise ValueError(f"activations must be (n, K) with K = {K}; got {A_act.shape}")
+    if not np.all(np.isfinite(A_act)):
+        raise ValueError("activations contain NaN or infinite values")
+    return A_act
 
 
 def invert_per_anchor(A_act, prototypes, anchors=None) -> tuple[np.ndarray, dict[int, Inverter]]:
@@ -164,10 +375,8 @@ def invert_per_anchor(A_act, prototypes, anchors=None) -> tuple[np.ndarray, dict
     One factorisation per distinct anchor, applied to all the rows that share it. Returns the (n, D)
     reconstructions and the inverters by anchor (for their ``sigma_min`` and ``condition_number``).
     """
-    A_act = np.asarray(A_act, dtype=np.float64)
     W = check_matrix(prototypes, "prototypes", min_rows=2)
-    if A_act.ndim != 2 or A_act.shape[1] != W.shape[0]:
-        raise ValueError(f"activations must be (n, K) with K = {W.shape[0]}; got {A_act.shape}")
+    A_act = _check_activation_rows(A_act, W.shape[0])
     anchors = A_act.argmin(1) if anchors is None else np.asarray(anchors)
     if anchors.shape != (A_act.shape[0],) or not np.issubdtype(anchors.dtype, np.integer):
         raise ValueError(f"anchors must be {A_act.shape[0]} integer prototype indices, one per row; got {anchors.dtype} {anchors.shape}")
@@ -188,17 +397,104 @@ def invert_with_bmu_anchor(A_act, prototypes, m: int | None = None, strict: bool
     This is the protocol of the paper's Fig. 5 (m = number of prototypes used). ``m=None`` uses all K.
     Each row gets its own subset, hence its own small solve.
     """
-    A_act = np.asarray(A_act, dtype=np.float64)
     W = check_matrix(prototypes, "prototypes", min_rows=2)
-    if A_act.ndim != 2 or A_act.shape[1] != W.shape[0]:
-        raise ValueError(f"activations must be (n, K) with K = {W.shape[0]}; got {A_act.shape}")
+    A_act = _check_activation_rows(A_act, W.shape[0])
     K = W.shape[0]
-    m = K if m is None else int(m)
-    if not 2 <= m <= K:
-        raise ValueError(f"m must be in [2, {K}]; got {m}")
+    m = K if m is None else check_int(m, "m", 2, K)
     order = np.argsort(A_act, axis=1, kind="stable")[:, :m]
     out = np.empty((A_act.shape[0], W.shape[1]))
     for i, idx in enumerate(order):
         inv = Inverter(W, idx[0], idx, strict=strict)
         out[i] = inv.invert(A_act[i])
     return out
+
+
+# ---------------------------------------------------------------- scikit-learn style
+class ActivationInverter:
+    """Squared-distance activations of a prototype map and their exact inverse, with scikit-learn habits.
+
+    ``transform`` maps inputs (n, D) to activations (n, K) (:func:`activations`); ``inverse_transform``
+    maps activations back to the inputs, exactly (to round-off) when the prototypes hold D + 1 affinely
+    independent points. Each row is anchored on ``reference`` or, by default, on its own BMU (the
+    best-conditioned choice in practice); one factorisation per anchor, cached (as in
+    :func:`invert_per_anchor`).
+
+    Parameters
+    ----------
+    prototypes : (K, D) prototypes of any map (SOM, k-means centres, neural-gas nodes, ...).
+    reference : None (each row's BMU) or the index of one anchor prototype for every row.
+
+    Fitted attributes: ``prototypes_`` (validated float64 copy), ``n_features_in_`` (D),
+    ``n_prototypes_`` (K), ``inverters_`` (dict anchor → :class:`Inverter`, filled as used).
+    ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` works (scikit-learn
+    itself is not needed).
+    """
+
+    def __init__(self, prototypes=None, reference=None):
+        self.prototypes = prototypes
+        self.reference = reference
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"prototypes": self.prototypes, "reference": self.reference}
+
+    def set_params(self, **params) -> "ActivationInverter":
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for ActivationInverter; valid parameters are {sorted(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        shape = np.shape(self.prototypes) if self.prototypes is not None else None
+        return f"ActivationInverter(prototypes=<array {shape}>, reference={self.reference!r})"
+
+    def fit(self, X=None, y=None) -> "ActivationInverter":
+        """Validate the prototypes (and ``X`` if given: only its width is checked) and factor; returns self.
+
+        Raises :class:`RankError` when the prototypes do not hold D + 1 affinely independent points (the
+        affine rank does not depend on the anchor, so one factorisation tells).
+        """
+        if self.prototypes is None:
+            raise ValueError("prototypes is None; pass the (K, D) prototypes of the map, e.g. ActivationInverter(W)")
+        W = check_matrix(self.prototypes, "prototypes", min_rows=2)
+        K, D = W.shape
+        if X is not None:
+            check_matrix(X, "X", ncols=D)
+        ref = None if self.reference is None else check_int(self.reference, "reference", 0, K - 1)
+        self.prototypes_ = W.copy()
+        self.n_features_in_ = D
+        self.n_prototypes_ = K
+        self.inverters_ = {}
+        first = 0 if ref is None else ref
+        self.inverters_[first] = Inverter(self.prototypes_, first)
+        self._ref = ref
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "prototypes_"):
+            raise ValueError("this ActivationInverter is not fitted yet; call fit() first")
+
+    def transform(self, X) -> np.ndarray:
+        """Squared distances (n, K) of the inputs ``X`` (n, D) to the prototypes ((K,) for one input (D,))."""
+        self._check_fitted()
+        return activations(X, self.prototypes_)
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        return self.fit(X, y).transform(X)
+
+    def inverse_transform(self, A) -> np.ndarray:
+        """Inputs (n, D) whose activations are ``A`` (n, K) ((D,) for one vector (K,)), anchored per row."""
+        self._check_fitted()
+        a = np.asarray(A, dtype=np.float64)
+        single = a.ndim == 1
+        a2 = _check_activation_rows(a[None] if single else a, self.n_prototypes_)
+        anchors = np.full(a2.shape[0], self._ref) if self._ref is not None else a2.argmin(1)
+        out = np.empty((a2.shape[0], self.n_features_in_))
+        for ref in np.unique(anchors):
+            rows = np.flatnonzero(anchors == ref)
+            inv = self.inverters_.get(int(ref))
+            if inv is None:
+                inv = self.inverters_[int(ref)] = Inverter(self.prototypes_, int(ref))
+            out[rows] = inv.invert(a2[rows])
+        return out[0] if single else out

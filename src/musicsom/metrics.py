@@ -1,12 +1,16 @@
 """Trajectory metrics of SPEC §5 (paper §5.1). Pure numpy; a trajectory is its states x_0..x_T and BMUs c_0..c_T.
 
 Steps of zero length have no direction: cosines involving them are NaN and are skipped by the
-summaries (nan-aware medians and means).
+summaries (nan-aware medians and means). Norms are computed without overflow or underflow (the plain
+formula, bit for bit, on ordinary data), so steps of 1e200 or 1e-200 have the cosines and
+efficiencies of steps of 1; states whose steps overflow float64 raise a ValueError.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ._validation import _stable_norms
 
 __all__ = [
     "step_cosines",
@@ -22,13 +26,31 @@ __all__ = [
 ]
 
 
+def _norm1(v) -> float:
+    """Norm of one vector: ``np.linalg.norm`` where it is exact, else the overflow-free one."""
+    with np.errstate(over="ignore", under="ignore"):
+        n = float(np.linalg.norm(v))
+    return n if np.isfinite(n) and n >= 2.0**-480 else float(_stable_norms(v))
+
+
+def _bmu_seq(bmus) -> np.ndarray:
+    b = np.asarray(bmus)
+    if b.ndim != 1:
+        raise ValueError(f"bmus must be a 1-D sequence c_0..c_T; got shape {b.shape}")
+    return b
+
+
 def _steps(states) -> np.ndarray:
     states = np.asarray(states, dtype=np.float64)
     if states.ndim != 2 or states.shape[0] < 2:
         raise ValueError(f"states must be (T+1, D) with T >= 1; got shape {states.shape}")
     if not np.all(np.isfinite(states)):
         raise ValueError("states contains NaN or infinite values")
-    return np.diff(states, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.diff(states, axis=0)
+    if not np.all(np.isfinite(d)):
+        raise ValueError("the steps between states overflow float64 (> 1.8e308); rescale the states")
+    return d
 
 
 def _bmus_for(states, bmus) -> np.ndarray:
@@ -41,11 +63,17 @@ def _bmus_for(states, bmus) -> np.ndarray:
 
 
 def _cos(a, b) -> np.ndarray:
-    na = np.linalg.norm(a, axis=-1)
-    nb = np.linalg.norm(b, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    na = _stable_norms(a)
+    nb = _stable_norms(b)
+    live = (na > 0) & (nb > 0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         c = (a * b).sum(-1) / (na * nb)
-    c = np.where((na > 0) & (nb > 0), c, np.nan)
+        redo = live & ~(np.isfinite(c) & (na * nb >= 2.0**-900))
+        if np.any(redo):  # products out of range: the cosine of the unit vectors instead
+            ua = a / np.where(na > 0, na, 1.0)[..., None]
+            ub = b / np.where(nb > 0, nb, 1.0)[..., None]
+            c = np.where(redo, (ua * ub).sum(-1), c)
+    c = np.where(live, c, np.nan)
     return np.clip(c, -1.0, 1.0)
 
 
@@ -63,7 +91,7 @@ def cosines_to_first(states) -> np.ndarray:
 
 def transition_rate(bmus) -> float:
     """Fraction of steps where the BMU changes (``c_t ≠ c_{t−1}``)."""
-    b = np.asarray(bmus)
+    b = _bmu_seq(bmus)
     if b.size < 2:
         raise ValueError("bmus must hold at least two entries (c_0, c_1)")
     return float(np.mean(b[1:] != b[:-1]))
@@ -71,7 +99,7 @@ def transition_rate(bmus) -> float:
 
 def dwell_lengths(bmus) -> np.ndarray:
     """Run lengths of a constant BMU along c_0..c_T (they sum to T+1)."""
-    b = np.asarray(bmus)
+    b = _bmu_seq(bmus)
     if b.size == 0:
         raise ValueError("bmus is empty")
     change = np.flatnonzero(b[1:] != b[:-1]) + 1
@@ -88,7 +116,7 @@ def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
     b = _bmus_for(states, bmus)
     theta = np.arccos(step_cosines(states))
     with np.errstate(invalid="ignore", divide="ignore"):
-        kappa = theta / np.linalg.norm(d[1:], axis=1)
+        kappa = theta / _stable_norms(d[1:])
     across = b[2:] != b[1:-1]
     return kappa[~across], kappa[across]
 
@@ -96,9 +124,16 @@ def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
 def geodesic_efficiency(states) -> float:
     """``||x_T − x_0|| / Σ ||δ_t||`` (1 = a straight path; NaN if the path has no length)."""
     d = _steps(states)
-    length = np.linalg.norm(d, axis=1).sum()
+    n = _stable_norms(d)
+    top = float(n.max())
+    if top == 0:
+        return float("nan")
     states = np.asarray(states, dtype=np.float64)
-    return float(np.linalg.norm(states[-1] - states[0]) / length) if length > 0 else float("nan")
+    net = _norm1(states[-1] - states[0])
+    length = float(n.sum())
+    if np.isfinite(length) and length >= 2.0**-900:
+        return net / length
+    return (net / top) / float((n / top).sum())  # the lengths at the scale of the longest step
 
 
 def segmented_continuity(states, bmus) -> np.ndarray:
@@ -135,8 +170,18 @@ def convergence_ratio(states, target) -> float:
         raise ValueError(f"target must be a vector of length D = {states.shape[1]}; got shape {target.shape}")
     if not (np.all(np.isfinite(states)) and np.all(np.isfinite(target))):
         raise ValueError("states or target contains NaN or infinite values")
-    d0 = np.linalg.norm(states[0] - target)
-    return float(np.linalg.norm(states[-1] - target) / d0) if d0 > 0 else float("nan")
+    with np.errstate(over="ignore"):
+        r0, r1 = states[0] - target, states[-1] - target
+    if not (np.all(np.isfinite(r0)) and np.all(np.isfinite(r1))):
+        raise ValueError("the distances to target overflow float64 (> 1.8e308); rescale states and target")
+    d0 = _norm1(r0)
+    d1 = _norm1(r1)
+    if d0 == 0:
+        return float("nan")
+    ratio = d1 / d0
+    if not np.isfinite(ratio):
+        raise ValueError("the convergence ratio overflows float64 (the final distance dwarfs the initial one)")
+    return ratio
 
 
 def _nanmedian(v) -> float:
@@ -165,7 +210,7 @@ def trajectory_summary(states, bmus) -> dict:
 
 
 def median_iqr(values) -> tuple[float, float, float]:
-    """(median, 25th percentile, 75th percentile) ignoring NaN."""
+    """(median, 25th percentile, 75th percentile) ignoring NaN and infinite values (NaN for none left)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:

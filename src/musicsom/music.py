@@ -6,13 +6,37 @@ One step minimises
 
 over the input change δ, where Ĵ_P, Ĵ_T are the (row-normalised) Jacobians of the squared
 distances to the preserved and target prototypes and Δ the wanted first-order change. With
-``M = [√(1−α) Ω_P^½ Ĵ_P ; √α Ω_T^½ Ĵ_T]`` (k × D) and ``y = [0 ; √α Ω_T^½ Δ]``:
+``M = [√c_P Ω_P^½ Ĵ_P ; √c_T Ω_T^½ Ĵ_T]`` (k × D), ``y = [0 ; √c_T Ω_T^½ Δ]`` and the energy
+weights ``(c_P, c_T) = (1 − α, α)``, each divided by its row count with ``per_row_mean``
+(:func:`energy_coefficients`):
 
     δ = (MᵀM + λI)⁻¹ Mᵀ y           (primal, D × D)
       = Mᵀ (M Mᵀ + λI)⁻¹ y           (dual,   k × k)
 
 and the smaller system is solved by Cholesky. A trust region ``||δ|| ≤ η`` follows, then the
 map is relinearised at the new point. No file I/O here.
+
+Numerics. Distances and norms are computed so that they neither overflow nor underflow
+(power-of-two scaling where the plain sums of squares leave the safe range; bit for bit the plain
+formulas on ordinary data), and the solve runs at a power-of-two scale when ``M`` or ``y`` leave
+``[2⁻³⁰⁰, 2³⁰⁰]``. With unit rows the direction is homogeneous (``W → sW``, ``x → sx`` gives
+``δ → sδ`` before the trust region), so a map of 10¹⁵⁰ or 10⁻¹⁵⁰ steers as one of 1. A target
+at distance 0 has no first-order direction (its Jacobian row is 0): its term is constant and
+does not steer δ (the step toward a reached target is 0). A result that cannot be represented
+(a step that overflows) raises a ValueError instead of returning inf or NaN.
+
+Validation. The public functions (:func:`jacobian`, :func:`solve_primal`, :func:`solve_dual`,
+:func:`music_direction`, :func:`trust_region`, :func:`energy_coefficients`) validate their
+arguments; the private ``_`` versions used inside :class:`Music` (which validates once) do not.
+
+Batches. :meth:`Music.run_batch` runs many trajectories at once: each step gives every trajectory
+a weight per Jacobian row (``c_P`` for preserved, ``c_T ω`` for its target, 0 for padding), stacks
+``M_b`` (B, k, D) and solves all ``G_b`` by one stacked Cholesky (numpy) and stacked triangular
+solves (scipy), with the single solver's fallback per trajectory where Cholesky fails or the
+scale leaves the safe range. With every other prototype preserved, ``k = K`` (no gather); with a
+ring or graph neighbourhood, each trajectory gathers its own rows, padded to the largest set with
+zero-weight rows, and the dual (k × k) form is used when ``k < D`` (as ``solver="auto"`` does for
+one trajectory; padding rows are zero rows of ``M``, so both forms stay exact).
 """
 
 from __future__ import annotations
@@ -22,10 +46,25 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from ._validation import check_indices, check_matrix, check_scalar, check_vector
-from .som import best_matching_units, lattice_ring
+from . import som as _som
+from ._validation import (
+    _SQ_LO as _SQ_LO_ROWS,
+    _pow2_exponent,
+    _stable_norms,
+    _stable_sq_norms,
+    check_bool,
+    check_edges,
+    check_indices,
+    check_int,
+    check_matrix,
+    check_scalar,
+    check_vector,
+)
+from .inversion import _scaled_sq_distances
+from .som import lattice_ring
 
 __all__ = [
+    "energy_coefficients",
     "jacobian",
     "solve_primal",
     "solve_dual",
@@ -34,25 +73,77 @@ __all__ = [
     "MusicParams",
     "Music",
     "Trajectory",
+    "TrajectoryBatch",
 ]
 
+_TINY = np.finfo(np.float64).tiny
+# M and y are solved unscaled while their largest entries stay in this range
+_SAFE_LO, _SAFE_HI = 2.0**-300, 2.0**300
+# a step's norm is taken as sqrt(δ·δ) while that lies in [_NORM_LO, inf)
+_NORM_LO = 2.0**-480
+# trajectories × rows × features held at once by the batch path (16 MiB of float64)
+_CHUNK_ELEMENTS = 1 << 21
 
-# ---------------------------------------------------------------- building blocks
-def jacobian(x, prototypes, rows=None, normalise: bool = True):
-    """Jacobian rows of the squared distances at ``x``.
 
-    Returns ``(J, scale)``: raw rows ``2 (x − w_i)`` when ``normalise`` is False (scale = 1), or unit
-    radial rows ``(x − w_i) / d_i`` with ``scale = 2 d_i`` (divide a wanted change of ``a_i`` by it).
+# ---------------------------------------------------------------- energy weights
+def _energy_coefficients(alpha, n_preserved, n_targets, per_row_mean):
+    """(c_P, c_T) without validation; ``n_preserved``/``n_targets`` may be arrays (one per trajectory)."""
+    c_P, c_T = 1.0 - alpha, alpha
+    if per_row_mean:
+        c_P = c_P / np.maximum(n_preserved, 1)
+        c_T = c_T / np.maximum(n_targets, 1)
+    return c_P, c_T
+
+
+def energy_coefficients(alpha: float, n_preserved: int, n_targets: int, per_row_mean: bool = False) -> tuple[float, float]:
+    """The weights ``(c_P, c_T)`` of the preserved and target terms of the MUSIC energy.
+
+    ``(1 − α, α)``; with ``per_row_mean`` each is divided by its row count (``max(n, 1)``), so
+    that α means the same whatever the set sizes. Every MUSIC solve uses these; other code that
+    evaluates the energy (residuals, L-curves) should call this rather than re-derive it.
     """
-    W = prototypes if rows is None else prototypes[rows]
-    R = x[None, :] - W
+    alpha = check_scalar(alpha, "alpha", 0.0, 1.0)
+    n_P = check_int(n_preserved, "n_preserved", 0)
+    n_T = check_int(n_targets, "n_targets", 0)
+    c_P, c_T = _energy_coefficients(alpha, n_P, n_T, check_bool(per_row_mean, "per_row_mean"))
+    return float(c_P), float(c_T)
+
+
+# ---------------------------------------------------------------- building blocks (private: no validation)
+def _rows(x, Wr, normalise: bool):
+    """Jacobian rows at ``x`` for the prototypes ``Wr`` and their distances: ``(J, d, S, e)``. Private; does not validate.
+
+    ``J``: unit rows ``(x − w)/d`` (0 where d = 0) or raw rows ``2 (x − w)``. ``d``: distances.
+    ``S · 4**e`` are the squared distances (``e = 0`` and ``S`` the plain sum of squares on ordinary data).
+    """
+    R = x - Wr
+    S, e = _stable_sq_norms(R)
+    d = np.sqrt(S) if not e.any() else np.ldexp(np.sqrt(S), e.astype(np.int32))
     if not normalise:
-        return 2.0 * R, np.ones(R.shape[0])
-    d = np.linalg.norm(R, axis=1)
-    if np.any(d <= 0):
-        # the point sits on a prototype: its radial direction is undefined; nudge the norm
-        d = np.maximum(d, np.finfo(float).tiny)
-    return R / d[:, None], 2.0 * d
+        return 2.0 * R, d, S, e
+    pos = d > 0
+    J = R / d[..., None] if pos.all() else R / np.where(pos, d, 1.0)[..., None]
+    return J, d, S, e
+
+
+def _wanted(d, S, e, normalise: bool, delta_a=None, rel=None):
+    """Δ: the wanted first-order change in the units of the Jacobian rows (private).
+
+    ``delta_a``: absolute changes of the squared distances; ``rel``: relative ones (Δa = rel · a). With
+    unit rows Δ = Δa / (2d), computed as ``rel · d / 2`` where ``a`` leaves the plain range, and 0 where
+    d = 0 (the row is 0: nothing can change that distance to first order).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if not normalise:
+            if rel is not None:
+                a = S if not e.any() else np.ldexp(S, (2 * e).astype(np.int32))
+                return rel * a
+            return np.asarray(delta_a, dtype=np.float64)
+        if rel is not None:
+            out = np.where(e == 0, (rel * S) / (2.0 * d), rel * d / 2.0)
+        else:
+            out = np.asarray(delta_a, dtype=np.float64) / (2.0 * d)
+        return np.where(d > 0, out, 0.0)
 
 
 def _ridge_lstsq(M, y, lam: float) -> np.ndarray:
@@ -62,23 +153,16 @@ def _ridge_lstsq(M, y, lam: float) -> np.ndarray:
     return np.linalg.lstsq(A, np.concatenate([y, np.zeros(D)]), rcond=None)[0]
 
 
-def solve_primal(M, y, lam: float) -> np.ndarray:
-    """δ = (MᵀM + λI)⁻¹ Mᵀ y via Cholesky of the D × D matrix.
-
-    When λ is too small against ``||M||²`` for the Gram matrix to stay numerically positive
-    definite, the same problem is solved by least squares instead (:func:`_ridge_lstsq`).
-    """
-    D = M.shape[1]
-    G = M.T @ M
-    G[np.diag_indices(D)] += lam
-    try:
-        return cho_solve(cho_factor(G, lower=True, check_finite=False), M.T @ y, check_finite=False)
-    except np.linalg.LinAlgError:
-        return _ridge_lstsq(M, y, lam)
-
-
-def solve_dual(M, y, lam: float) -> np.ndarray:
-    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`, same fallback)."""
+def _solve_form(M, y, lam: float, solver: str) -> np.ndarray:
+    """Primal or dual Cholesky solve at the given scale, with the least-squares fallback (private)."""
+    if solver == "primal":
+        D = M.shape[1]
+        G = M.T @ M
+        G[np.diag_indices(D)] += lam
+        try:
+            return cho_solve(cho_factor(G, lower=True, check_finite=False), M.T @ y, check_finite=False)
+        except np.linalg.LinAlgError:
+            return _ridge_lstsq(M, y, lam)
     k = M.shape[0]
     G = M @ M.T
     G[np.diag_indices(k)] += lam
@@ -88,10 +172,177 @@ def solve_dual(M, y, lam: float) -> np.ndarray:
         return _ridge_lstsq(M, y, lam)
 
 
+_OVERFLOW = (
+    "the MUSIC step overflows float64: the wanted change is far too large for the distances involved "
+    "(e.g. a large delta_a for a target that x almost touches); ask a smaller change, or rescale the map"
+)
+
+
+def _solve(M, y, lam: float, solver: str) -> np.ndarray:
+    """δ = (MᵀM + λI)⁻¹ Mᵀ y, at a power-of-two scale where M or y leave the safe range (private; does not validate).
+
+    ``solver`` is "primal", "dual" or "auto" (dual when k < D). Raises a ValueError when the
+    wanted change or the step overflows.
+    """
+    k, D = M.shape
+    if solver == "auto":
+        solver = "dual" if k < D else "primal"
+    if not np.all(np.isfinite(y)):
+        raise ValueError(_OVERFLOW)
+    my = float(np.abs(y).max(initial=0.0))
+    mM = float(np.abs(M).max(initial=0.0))
+    if my == 0.0 or mM == 0.0:
+        return np.zeros(D)
+    if _SAFE_LO <= mM <= _SAFE_HI and _SAFE_LO <= my <= _SAFE_HI:
+        delta = _solve_form(M, y, lam, solver)
+    else:
+        eM, ey = int(_pow2_exponent(mM)), int(_pow2_exponent(my))
+        with np.errstate(over="ignore", under="ignore"):
+            Ms, ys = np.ldexp(M, -eM), np.ldexp(y, -ey)
+            lam_s = float(np.ldexp(lam, -2 * eM))
+            if np.isfinite(lam_s):
+                delta = np.ldexp(_solve_form(Ms, ys, lam_s, solver), ey - eM)
+            else:  # λ dominates MᵀM beyond float64's range: δ = Mᵀy / λ to round-off
+                f, el = np.frexp(lam)
+                delta = np.ldexp((Ms.T @ ys) / f, eM + ey - int(el))
+    if not np.all(np.isfinite(delta)):
+        raise ValueError(_OVERFLOW)
+    return delta
+
+
+def _trust_region(delta, eta: float) -> tuple[np.ndarray, bool]:
+    """(δ clipped to length η, whether it was clipped); the norm free of overflow and underflow (private; does not validate)."""
+    with np.errstate(over="ignore", under="ignore"):
+        n = float(np.sqrt(delta.dot(delta)))
+    if np.isfinite(n) and n >= _NORM_LO:
+        return (delta * (eta / n), True) if n > eta else (delta, False)
+    m = float(np.abs(delta).max(initial=0.0))
+    if m == 0.0:
+        return delta, False
+    if not np.isfinite(m):
+        raise ValueError("the step holds NaN or infinite values; it cannot be clipped to the trust region")
+    e = int(_pow2_exponent(m))
+    v = np.ldexp(delta, -e)
+    nv = float(np.sqrt(v.dot(v)))
+    with np.errstate(over="ignore", under="ignore"):
+        n_true = float(np.ldexp(nv, e))
+    if n_true > eta:
+        return v * (eta / nv), True
+    return delta, False
+
+
+def _trust_region_rows(delta, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_trust_region` for each row of ``delta`` (B, D) (private)."""
+    with np.errstate(over="ignore", under="ignore"):
+        n = np.sqrt(np.einsum("ij,ij->i", delta, delta))
+    ok = np.isfinite(n) & (n >= _NORM_LO)
+    clip = ok & (n > eta)
+    out = delta.copy()
+    out[clip] = delta[clip] * (eta / n[clip])[:, None]
+    for b in np.flatnonzero(~ok):
+        out[b], clip[b] = _trust_region(delta[b], eta)
+    return out, clip
+
+
+def _check_weights(w, name: str, n: int):
+    if w is None:
+        return None
+    arr = np.asarray(w, dtype=np.float64)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must hold one weight per prototype of its set ({n}); got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0 (a negative weight would reward the opposite change); got min {arr.min()}")
+    return arr
+
+
+def _check_solver(solver) -> str:
+    if solver not in ("auto", "primal", "dual"):
+        raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {solver!r}")
+    return solver
+
+
+def _direction(
+    x, W, targets, preserved, alpha, lam, delta_a=None, rel=None, w_T=None, w_P=None,
+    normalise=True, per_row_mean=False, solver="auto", jitter=0.0, rng=None,
+) -> np.ndarray:
+    """:func:`music_direction` without validation; the wanted change as ``delta_a`` or relative ``rel`` (private)."""
+    J_T, d_T, S_T, e_T = _rows(x, W[targets], normalise)
+    if preserved.size:
+        J_P = _rows(x, W[preserved], normalise)[0]
+    else:
+        J_P = np.zeros((0, x.size))
+    delta = _wanted(d_T, S_T, e_T, normalise, delta_a, rel)
+    w_T = np.ones(targets.size) if w_T is None else w_T
+    w_P = np.ones(preserved.size) if w_P is None else w_P
+    c_P, c_T = _energy_coefficients(alpha, preserved.size, targets.size, per_row_mean)
+    sP = np.sqrt(c_P * w_P)[:, None]
+    sT = np.sqrt(c_T * w_T)
+    M = np.vstack([sP * J_P, sT[:, None] * J_T])
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.concatenate([np.zeros(preserved.size), sT * delta])
+    if jitter > 0:
+        rng = np.random.default_rng() if rng is None else rng
+        E = rng.standard_normal(M.shape)
+        M = M + jitter * E / np.linalg.norm(E)
+    return _solve(M, y, lam, solver)
+
+
+# ---------------------------------------------------------------- building blocks (public: validated)
+def jacobian(x, prototypes, rows=None, normalise: bool = True):
+    """Jacobian rows of the squared distances at ``x``.
+
+    Returns ``(J, scale)``: raw rows ``2 (x − w_i)`` when ``normalise`` is False (scale = 1), or unit
+    radial rows ``(x − w_i) / d_i`` with ``scale = 2 d_i`` (divide a wanted change of ``a_i`` by it).
+    Where x sits on a prototype (d_i = 0) the row is 0 and the scale ``2 · tiny`` (no first-order
+    change is possible). ``rows``: prototype indices (default all; may be empty).
+    """
+    W = check_matrix(prototypes, "prototypes")
+    x = check_vector(x, "x", W.shape[1])
+    normalise = check_bool(normalise, "normalise")
+    Wr = W if rows is None else W[check_indices(rows, "rows", W.shape[0], allow_empty=True)]
+    J, d, _, _ = _rows(x, Wr, normalise)
+    if not normalise:
+        return J, np.ones(Wr.shape[0])
+    return J, 2.0 * np.maximum(d, _TINY)
+
+
+def _check_system(M, y, lam):
+    M = check_matrix(M, "M")
+    y = np.asarray(y, dtype=np.float64)
+    if y.shape != (M.shape[0],):
+        raise ValueError(f"y must be a vector with one entry per row of M ({M.shape[0]}); got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values")
+    lam = check_scalar(lam, "lam (λ)", 0.0, low_open=True)
+    return M, y, lam
+
+
+def solve_primal(M, y, lam: float) -> np.ndarray:
+    """δ = (MᵀM + λI)⁻¹ Mᵀ y via Cholesky of the D × D matrix.
+
+    When λ is too small against ``||M||²`` for the Gram matrix to stay numerically positive
+    definite, the same problem is solved by least squares instead (``[M; √λ I] δ ≈ [y; 0]``).
+    Validates ``M`` (k × D, finite), ``y`` (k,) and ``λ > 0``; scales internally (see module docstring).
+    """
+    return _solve(*_check_system(M, y, lam), "primal")
+
+
+def solve_dual(M, y, lam: float) -> np.ndarray:
+    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`, same fallback)."""
+    return _solve(*_check_system(M, y, lam), "dual")
+
+
 def trust_region(delta, eta: float) -> np.ndarray:
-    """Clip δ to length η (the step constraint ``δ ← η δ / ||δ||`` when ``||δ|| > η``)."""
-    n = np.linalg.norm(delta)
-    return delta * (eta / n) if n > eta else delta
+    """Clip δ to length η (the step constraint ``δ ← η δ / ||δ||`` when ``||δ|| > η``).
+
+    The norm is computed without overflow or underflow (a step of 1e200 is clipped, not zeroed).
+    Validates ``delta`` (finite vector) and ``eta > 0``.
+    """
+    delta = check_vector(delta, "delta")
+    eta = check_scalar(eta, "eta (trust radius)", 0.0, low_open=True)
+    return _trust_region(delta, eta)[0]
 
 
 def music_direction(
@@ -112,40 +363,38 @@ def music_direction(
 ) -> np.ndarray:
     """One MUSIC solve (before the trust region): the δ minimising the energy above.
 
-    ``delta_a`` is the wanted change of the squared distances to ``targets``; with row
-    normalisation it is divided by ``2 d_t`` to match the unit rows. ``per_row_mean`` divides each
-    term by its row count so that α means the same whatever the set sizes. ``jitter`` adds a
-    random perturbation of Frobenius norm ``jitter`` to the stacked Jacobian (S8).
+    ``delta_a`` is the wanted change of the squared distances to ``targets`` (a number or one per
+    target); with row normalisation it is divided by ``2 d_t`` to match the unit rows (a target at
+    distance 0 does not steer: see the module docstring). ``per_row_mean`` divides each term by its
+    row count (:func:`energy_coefficients`). ``jitter`` adds a random perturbation of Frobenius norm
+    ``jitter`` to the stacked Jacobian (S8).
+
+    Validates everything: ``targets`` non-empty unique indices, ``preserved`` unique indices (may be
+    empty) disjoint from ``targets``, weights finite and ``>= 0``, α in [0, 1], λ > 0, jitter >= 0.
     """
-    W = prototypes
-    x = np.asarray(x, dtype=np.float64)
-    targets = np.atleast_1d(targets)
-    preserved = np.atleast_1d(preserved).astype(np.int64)
-    J_T, scale_T = jacobian(x, W, targets, normalise_rows)
-    J_P, _ = jacobian(x, W, preserved, normalise_rows) if preserved.size else (np.zeros((0, x.size)), None)
-    delta = np.asarray(delta_a, dtype=np.float64) / scale_T
-    w_T = np.ones(targets.size) if weights_target is None else np.asarray(weights_target, float)
-    w_P = np.ones(preserved.size) if weights_preserved is None else np.asarray(weights_preserved, float)
-    c_P, c_T = 1.0 - alpha, alpha
-    if per_row_mean:
-        c_P = c_P / max(preserved.size, 1)
-        c_T = c_T / max(targets.size, 1)
-    sP = np.sqrt(c_P * w_P)[:, None]
-    sT = np.sqrt(c_T * w_T)
-    M = np.vstack([sP * J_P, sT[:, None] * J_T])
-    y = np.concatenate([np.zeros(preserved.size), sT * delta])
-    if jitter > 0:
-        rng = np.random.default_rng() if rng is None else rng
-        E = rng.standard_normal(M.shape)
-        M = M + jitter * E / np.linalg.norm(E)
-    k, D = M.shape
-    if solver == "auto":
-        solver = "dual" if k < D else "primal"
-    if solver == "primal":
-        return solve_primal(M, y, lam)
-    if solver == "dual":
-        return solve_dual(M, y, lam)
-    raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {solver!r}")
+    W = check_matrix(prototypes, "prototypes")
+    K, D = W.shape
+    x = check_vector(x, "x", D)
+    targets = check_indices(targets, "targets", K)
+    preserved = check_indices(preserved, "preserved", K, allow_empty=True)
+    if np.intersect1d(targets, preserved).size:
+        raise ValueError("targets and preserved share prototypes; a prototype cannot be both moved and kept")
+    try:
+        delta_a = np.broadcast_to(np.asarray(delta_a, dtype=np.float64), targets.shape).copy()
+    except (TypeError, ValueError):
+        raise ValueError(f"delta_a must be a number or one value per target ({targets.size}); got shape {np.shape(delta_a)}") from None
+    if not np.all(np.isfinite(delta_a)):
+        raise ValueError("delta_a contains NaN or infinite values")
+    alpha = check_scalar(alpha, "alpha", 0.0, 1.0)
+    lam = check_scalar(lam, "lam (λ)", 0.0, low_open=True)
+    w_T = _check_weights(weights_target, "weights_target", targets.size)
+    w_P = _check_weights(weights_preserved, "weights_preserved", preserved.size)
+    jitter = check_scalar(jitter, "jitter", 0.0)
+    return _direction(
+        x, W, targets, preserved, alpha, lam, delta_a=delta_a, w_T=w_T, w_P=w_P,
+        normalise=check_bool(normalise_rows, "normalise_rows"), per_row_mean=check_bool(per_row_mean, "per_row_mean"),
+        solver=_check_solver(solver), jitter=jitter, rng=rng,
+    )
 
 
 # ---------------------------------------------------------------- trajectories
@@ -155,11 +404,12 @@ class MusicParams:
 
     alpha: balance attraction vs preservation in [0, 1]. lam: Tikhonov weight λ > 0. kappa: fractional
     reduction of a target's squared distance per step, in (0, 1]. eta: trust radius. preserve_ring:
-    None = preserve all non-targets; n = preserve the n-ring of the current BMU on the lattice.
-    cluster_passes: relinearisation passes per cluster step. cluster_width: width of the Gaussian
-    target weights relative to the median target distance. free_subspace: how many low-eigenvalue
-    directions free mode mixes. radial_pull: fraction of a free step pulled toward the BMU.
-    sigma_step, sigma_target, jitter: optional noise injection (S8).
+    None = preserve all non-targets; n = preserve the n-ring of the current BMU on the lattice (or the
+    prototypes within n hops of it on the graph given as ``edges``). cluster_passes: relinearisation
+    passes per cluster step. cluster_width: width (> 0) of the Gaussian target weights relative to the
+    median target distance. free_subspace: how many low-eigenvalue directions free mode mixes.
+    radial_pull: fraction of a free step pulled toward the BMU. sigma_step, sigma_target, jitter:
+    optional noise injection (S8).
     """
 
     alpha: float = 0.9
@@ -183,28 +433,60 @@ class MusicParams:
         check_scalar(self.lam, "lam (λ)", 0.0, low_open=True)
         check_scalar(self.kappa, "kappa (κ)", 0.0, 1.0, low_open=True)
         check_scalar(self.eta, "eta (trust radius)", 0.0, low_open=True)
+        check_scalar(self.cluster_width, "cluster_width", 0.0, low_open=True)
         for name in ("sigma_step", "sigma_target", "jitter", "radial_pull"):
             check_scalar(getattr(self, name), name, 0.0)
-        if int(self.cluster_passes) < 1:
-            raise ValueError(f"cluster_passes must be >= 1; got {self.cluster_passes}")
-        if self.preserve_ring is not None and int(self.preserve_ring) < 1:
-            raise ValueError(f"preserve_ring must be None (all) or >= 1; got {self.preserve_ring}")
-        if self.solver not in ("auto", "primal", "dual"):
-            raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {self.solver!r}")
+        check_bool(self.normalise_rows, "normalise_rows")
+        check_bool(self.per_row_mean, "per_row_mean")
+        check_int(self.cluster_passes, "cluster_passes", 1)
+        check_int(self.free_subspace, "free_subspace", 1)
+        if self.preserve_ring is not None:
+            check_int(self.preserve_ring, "preserve_ring (None = all, or >= 1)", 1)
+        _check_solver(self.solver)
         return self
 
 
 @dataclass
 class Trajectory:
-    """States x_0..x_T (T+1, D), steps δ_1..δ_T (T, D), BMUs c_0..c_T, and the target(s) of each step."""
+    """States x_0..x_T (T+1, D), BMUs c_0..c_T, the target(s) of each step (−1: several or none), and
+    ``clipped`` (T,): whether the trust region shortened each step."""
 
     states: np.ndarray
     bmus: np.ndarray
     targets: list = field(default_factory=list)
+    clipped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def steps(self) -> np.ndarray:
         return np.diff(self.states, axis=0)
+
+
+@dataclass
+class TrajectoryBatch:
+    """B trajectories of T steps: states (B, T+1, D), bmus (B, T+1), targets (B, T), clipped (B, T)."""
+
+    states: np.ndarray
+    bmus: np.ndarray
+    targets: np.ndarray
+    clipped: np.ndarray
+
+    def __len__(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.diff(self.states, axis=1)
+
+    def trajectory(self, b: int) -> Trajectory:
+        """Trajectory ``b`` as a :class:`Trajectory`."""
+        b = check_int(b, "b", -len(self), len(self) - 1)
+        return Trajectory(self.states[b], self.bmus[b], self.targets[b].tolist(), self.clipped[b])
+
+
+def _bmus_exact(states, W) -> np.ndarray:
+    """Nearest prototype of each row by direct squared distances (no expansion; private)."""
+    S, _ = _scaled_sq_distances(states, W)
+    return S.argmin(1)
 
 
 class Music:
@@ -214,54 +496,174 @@ class Music:
     ----------
     prototypes : (K, D) prototypes (SOM, k-means, neural gas, ...).
     params : :class:`MusicParams`.
-    grid_shape, topology : the lattice, needed only for ``preserve_ring``.
+    grid_shape, topology : the lattice, needed only for ``preserve_ring`` on a lattice.
     random_state : seed of every random choice (targets in cluster mode, free directions, noise).
+    edges : optional (E, 2) int array of undirected edges between prototypes (e.g. a growing neural
+        gas): with ``preserve_ring = n`` the preserved set is then the prototypes within n graph hops
+        of the BMU. Give ``grid_shape`` or ``edges``, not both.
     """
 
-    def __init__(self, prototypes, params: MusicParams | None = None, grid_shape=None, topology="rectangular", random_state=0):
+    def __init__(self, prototypes, params: MusicParams | None = None, grid_shape=None, topology="rectangular", random_state=0, edges=None):
         self.W = check_matrix(prototypes, "prototypes", min_rows=2)
+        K = self.W.shape[0]
+        if params is not None and not isinstance(params, MusicParams):
+            raise ValueError(f"params must be a MusicParams; got {type(params).__name__}")
         self.params = (params or MusicParams()).validate()
-        if self.params.preserve_ring is not None and grid_shape is None:
-            raise ValueError("preserve_ring needs grid_shape (the lattice of the prototypes)")
-        if grid_shape is not None and int(np.prod(grid_shape)) != self.W.shape[0]:
-            raise ValueError(f"grid_shape {tuple(grid_shape)} holds {int(np.prod(grid_shape))} units but there are {self.W.shape[0]} prototypes")
-        if np.unique(self.W, axis=0).shape[0] < self.W.shape[0]:
+        topologies = getattr(_som, "TOPOLOGIES", None)
+        if not isinstance(topology, str) or (topologies is not None and topology not in topologies):
+            raise ValueError(f"topology must be one of {topologies}; got {topology!r}")
+        if grid_shape is not None and edges is not None:
+            raise ValueError("give grid_shape (a lattice) or edges (a graph) for the ring, not both")
+        if grid_shape is not None:
+            try:
+                g = tuple(grid_shape)
+            except TypeError:
+                raise ValueError(f"grid_shape must be (rows, cols); got {grid_shape!r}") from None
+            if len(g) != 2:
+                raise ValueError(f"grid_shape must be (rows, cols); got {grid_shape!r}")
+            g = tuple(check_int(v, "grid_shape", 1) for v in g)
+            if g[0] * g[1] != K:
+                raise ValueError(f"grid_shape {g} holds {g[0] * g[1]} units but there are {K} prototypes")
+            grid_shape = g
+        self.edges = None if edges is None else check_edges(edges, K)
+        if self.params.preserve_ring is not None and grid_shape is None and self.edges is None:
+            raise ValueError("preserve_ring needs grid_shape (the lattice of the prototypes) or edges (a graph between them)")
+        if np.unique(self.W, axis=0).shape[0] < K:
             raise ValueError("prototypes holds duplicate rows; remove them (their Jacobian rows would coincide)")
         self.grid_shape = grid_shape
         self.topology = topology
         self.rng = np.random.default_rng(random_state)
+        self._ring_cache: dict = {}
+        self._adj = None
+        if self.edges is not None:
+            adj = [[] for _ in range(K)]
+            for i, j in self.edges.tolist():
+                adj[i].append(j)
+                adj[j].append(i)
+            self._adj = [np.asarray(a, dtype=np.int64) for a in adj]
 
     @property
     def K(self):
         return self.W.shape[0]
 
+    # -- neighbourhoods
+    def _bmu(self, x) -> int:
+        S, e = _stable_sq_norms(x - self.W)
+        if e.any():  # compare at the largest exponent (tiny values may underflow: they are not the minimum's rivals)
+            with np.errstate(under="ignore"):
+                S = np.ldexp(S, (2 * (e - e.max())).astype(np.int32))
+        return int(np.argmin(S))
+
     def bmu(self, x) -> int:
-        return int(np.argmin(((x - self.W) ** 2).sum(1)))
+        """Index of the prototype nearest ``x`` (direct distances)."""
+        return self._bmu(self._check_x(x))
+
+    def _ring_base(self, c: int) -> np.ndarray:
+        """The BMU ``c`` and its n-ring (lattice) or n-hop neighbourhood (graph), sorted (cached)."""
+        n = int(self.params.preserve_ring)
+        key = (c, n)
+        base = self._ring_cache.get(key)
+        if base is None:
+            if self._adj is not None:
+                seen = {c}
+                frontier = [c]
+                for _ in range(n):
+                    nxt = []
+                    for u in frontier:
+                        for v in self._adj[u].tolist():
+                            if v not in seen:
+                                seen.add(v)
+                                nxt.append(v)
+                    frontier = nxt
+                base = np.array(sorted(seen), dtype=np.int64)
+            else:
+                base = np.union1d(lattice_ring(c, n, self.grid_shape, self.topology), [c]).astype(np.int64)
+            self._ring_cache[key] = base
+        return base
+
+    def _preserved(self, x, exclude) -> np.ndarray:
+        if self.params.preserve_ring is None:
+            return np.setdiff1d(np.arange(self.K), exclude)
+        return np.setdiff1d(self._ring_base(self._bmu(x)), exclude)
 
     def preserved_set(self, x, exclude) -> np.ndarray:
-        """All prototypes except ``exclude``, or the n-ring of the current BMU (minus ``exclude``)."""
-        exclude = np.atleast_1d(exclude)
-        if self.params.preserve_ring is None:
-            base = np.arange(self.K)
-        else:
-            c = self.bmu(x)
-            base = np.append(lattice_ring(c, self.params.preserve_ring, self.grid_shape, self.topology), c)
-        return np.setdiff1d(base, exclude)
+        """All prototypes except ``exclude``, or the n-ring (n-hop neighbourhood) of the current BMU, minus ``exclude``."""
+        x = self._check_x(x)
+        exclude = check_indices(exclude, "exclude", self.K, allow_empty=True)
+        return self._preserved(x, exclude)
 
     def _check_x(self, x):
         return check_vector(x, "x", self.W.shape[1])
 
-    # -- one step of each mode
+    # -- one step of each mode (private versions: validated arguments in, (δ, clipped) out)
+    def _step(self, x, targets, preserved, delta_a=None, rel=None, w_T=None, w_P=None):
+        p = self.params
+        if p.sigma_target > 0:
+            if rel is not None:
+                rel = rel + p.sigma_target * self.rng.standard_normal(rel.shape) * np.abs(rel)
+            else:
+                delta_a = delta_a + p.sigma_target * self.rng.standard_normal(delta_a.shape) * np.abs(delta_a)
+        d = _direction(
+            x, self.W, targets, preserved, p.alpha, p.lam, delta_a=delta_a, rel=rel, w_T=w_T, w_P=w_P,
+            normalise=p.normalise_rows, per_row_mean=p.per_row_mean, solver=p.solver, jitter=p.jitter, rng=self.rng,
+        )
+        if p.sigma_step > 0:
+            d = d + p.sigma_step * self.rng.standard_normal(d.shape)
+        return _trust_region(d, p.eta)
+
+    def _informed(self, x, t: int):
+        targets = np.array([t], dtype=np.int64)
+        return self._step(x, targets, self._preserved(x, targets), rel=np.array([-self.params.kappa]))
+
+    def _cluster(self, x, cluster):
+        p = self.params
+        total = np.zeros_like(x)
+        y = x.copy()
+        clipped = False
+        for _ in range(int(p.cluster_passes)):
+            d = _stable_norms(y - self.W[cluster])
+            med = float(np.median(d))
+            width = p.cluster_width * (med if med > 0 else 1.0)
+            z = (d - d.min()) / width
+            w = np.exp(-0.5 * z * z)
+            delta, c = self._step(y, cluster, self._preserved(y, cluster), rel=np.full(cluster.size, -p.kappa), w_T=w)
+            y = y + delta
+            total = total + delta
+            clipped |= c
+        total, c = _trust_region(total, p.eta)
+        return total, clipped or c
+
+    def _free(self, x):
+        p = self.params
+        P = self._preserved(x, np.zeros(0, dtype=np.int64))
+        J = _rows(x, self.W[P], p.normalise_rows)[0]
+        evals, evecs = np.linalg.eigh(J.T @ J)
+        q = min(max(int(p.free_subspace), 1), evecs.shape[1])
+        u = evecs[:, :q] @ self.rng.standard_normal(q)
+        u /= np.linalg.norm(u)  # u mixes orthonormal vectors: its norm is of order 1
+        if p.radial_pull > 0:
+            toward = self.W[self._bmu(x)] - x
+            nrm = float(np.linalg.norm(toward))
+            if not (np.isfinite(nrm) and nrm >= _NORM_LO):
+                nrm = float(_stable_norms(toward))
+            if nrm > 0:
+                u = (1 - p.radial_pull) * u + p.radial_pull * toward / nrm
+                u /= np.linalg.norm(u)
+        d = p.eta * u
+        if p.sigma_step > 0:
+            return _trust_region(d + p.sigma_step * self.rng.standard_normal(d.shape), p.eta)
+        return d, False
+
+    # -- one step of each mode (public)
     def step(self, x, targets, delta_a, preserved=None, weights_target=None, weights_preserved=None) -> np.ndarray:
         """Generic step: change squared distances to ``targets`` by ``delta_a``, preserving ``preserved``.
 
         Adds the optional step/target noise and applies the trust region. Returns δ.
         """
-        p = self.params
         x = self._check_x(x)
         targets = check_indices(targets, "targets", self.K)
         # an explicit preserved set must name at least one prototype (None = every other prototype)
-        preserved = self.preserved_set(x, targets) if preserved is None else check_indices(preserved, "preserved", self.K)
+        preserved = self._preserved(x, targets) if preserved is None else check_indices(preserved, "preserved", self.K)
         if np.intersect1d(targets, preserved).size:
             raise ValueError("targets and preserved share prototypes; a prototype cannot be both moved and kept")
         try:
@@ -270,57 +672,21 @@ class Music:
             raise ValueError(f"delta_a must be a number or one value per target ({targets.size}); got {np.shape(delta_a)}") from None
         if not np.all(np.isfinite(delta_a)):
             raise ValueError("delta_a contains NaN or infinite values")
-        if p.sigma_target > 0:
-            delta_a += p.sigma_target * self.rng.standard_normal(delta_a.shape) * np.abs(delta_a)
-        d = music_direction(
-            x, self.W, targets, delta_a, preserved, p.alpha, p.lam, weights_target, weights_preserved,
-            p.normalise_rows, p.per_row_mean, p.solver, p.jitter, self.rng,
-        )
-        if p.sigma_step > 0:
-            d = d + p.sigma_step * self.rng.standard_normal(d.shape)
-        return trust_region(d, p.eta)
+        w_T = _check_weights(weights_target, "weights_target", targets.size)
+        w_P = _check_weights(weights_preserved, "weights_preserved", preserved.size)
+        return self._step(x, targets, preserved, delta_a=delta_a, w_T=w_T, w_P=w_P)[0]
 
     def informed_step(self, x, target: int) -> np.ndarray:
         """Reduce the squared distance to one target by the fraction κ: ``Δa_t = −κ a_t``."""
-        a_t = float(((x - self.W[target]) ** 2).sum())
-        return self.step(x, [target], -self.params.kappa * a_t)
+        return self._informed(self._check_x(x), check_int(target, "target", 0, self.K - 1))[0]
 
     def cluster_step(self, x, cluster) -> np.ndarray:
         """Move toward a set of targets at once, Gaussian weights favouring near ones, several passes."""
-        p = self.params
-        cluster = check_indices(cluster, "cluster", self.K)
-        total = np.zeros_like(x)
-        y = x.copy()
-        for _ in range(int(p.cluster_passes)):
-            a = ((y - self.W[cluster]) ** 2).sum(1)
-            d = np.sqrt(a)
-            width = p.cluster_width * max(np.median(d), 1e-12)
-            w = np.exp(-((d - d.min()) ** 2) / (2 * width**2))
-            delta = self.step(y, cluster, -p.kappa * a, weights_target=w)
-            y = y + delta
-            total = total + delta
-        return trust_region(total, p.eta)
+        return self._cluster(self._check_x(x), check_indices(cluster, "cluster", self.K))[0]
 
     def free_step(self, x) -> np.ndarray:
         """No target: a random unit direction in the low-eigenvalue subspace of Ĵ_Pᵀ Ĵ_P (all preserved), length η."""
-        p = self.params
-        x = self._check_x(x)
-        P = self.preserved_set(x, [])
-        J, _ = jacobian(x, self.W, P, p.normalise_rows)
-        evals, evecs = np.linalg.eigh(J.T @ J)
-        q = min(max(int(p.free_subspace), 1), evecs.shape[1])
-        u = evecs[:, :q] @ self.rng.standard_normal(q)
-        u /= np.linalg.norm(u)
-        if p.radial_pull > 0:
-            toward = self.W[self.bmu(x)] - x
-            nrm = np.linalg.norm(toward)
-            if nrm > 0:
-                u = (1 - p.radial_pull) * u + p.radial_pull * toward / nrm
-                u /= np.linalg.norm(u)
-        d = p.eta * u
-        if p.sigma_step > 0:
-            d = trust_region(d + p.sigma_step * self.rng.standard_normal(d.shape), p.eta)
-        return d
+        return self._free(self._check_x(x))[0]
 
     # -- trajectories
     def run(self, x0, n_steps: int, mode: str, target=None, cluster=None) -> Trajectory:
@@ -330,13 +696,11 @@ class Music:
         prototype of ``cluster`` per step (the paper's "random informed within cluster"). free: no target.
         """
         x = self._check_x(x0).copy()
-        n_steps = int(n_steps)
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0; got {n_steps}")
+        n_steps = check_int(n_steps, "n_steps", 0)
         if mode == "informed":
             if target is None:
                 raise ValueError("informed mode needs target (a prototype index)")
-            target = int(check_indices([target], "target", self.K)[0])
+            target = check_int(target, "target", 0, self.K - 1)
         elif mode in ("cluster", "cluster_random"):
             if cluster is None:
                 raise ValueError(f"{mode} mode needs cluster (prototype indices)")
@@ -345,18 +709,233 @@ class Music:
             raise ValueError(f"mode must be 'informed', 'cluster', 'cluster_random' or 'free'; got {mode!r}")
         states = [x.copy()]
         targets = []
-        for _ in range(n_steps):
+        clipped = np.zeros(n_steps, dtype=bool)
+        for i in range(n_steps):
             if mode == "informed":
-                d, t = self.informed_step(x, target), target
+                (d, c), t = self._informed(x, target), target
             elif mode == "cluster":
-                d, t = self.cluster_step(x, cluster), -1
+                (d, c), t = self._cluster(x, cluster), -1
             elif mode == "cluster_random":
                 t = int(self.rng.choice(cluster))
-                d = self.informed_step(x, t)
+                d, c = self._informed(x, t)
             else:
-                d, t = self.free_step(x), -1
+                (d, c), t = self._free(x), -1
             x = x + d
             states.append(x.copy())
             targets.append(t)
+            clipped[i] = c
         S = np.asarray(states)
-        return Trajectory(S, best_matching_units(S, self.W), targets)
+        return Trajectory(S, _bmus_exact(S, self.W), targets, clipped)
+
+    # -- many trajectories at once
+    def run_batch(self, X0, n_steps: int, mode: str, targets=None, cluster=None) -> TrajectoryBatch:
+        """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`TrajectoryBatch`.
+
+        mode "informed": toward ``targets`` (one prototype index per trajectory, shape (B,), or one
+        for all). mode "cluster_random": each trajectory draws its own random target in ``cluster``
+        at each step (seeded by ``random_state``; not the stream :meth:`run` draws). Informed mode has
+        no randomness (without noise parameters) and equals :meth:`run` per trajectory to round-off.
+        The noise parameters (sigma_step, sigma_target, jitter) are drawn for the whole batch per step.
+        """
+        p = self.params
+        K, D = self.W.shape
+        X = check_matrix(X0, "X0", ncols=D).copy()
+        B = X.shape[0]
+        T = check_int(n_steps, "n_steps", 0)
+        if mode == "informed":
+            if targets is None:
+                raise ValueError("informed mode needs targets (one prototype index per trajectory)")
+            tg = np.asarray(targets)
+            if not np.issubdtype(tg.dtype, np.integer) or tg.ndim > 1:
+                raise ValueError(f"targets must be an integer prototype index or one per trajectory, shape ({B},); got {tg.dtype} {tg.shape}")
+            tg = np.broadcast_to(tg, (B,)).astype(np.int64) if tg.ndim == 0 else tg.astype(np.int64)
+            if tg.shape != (B,):
+                raise ValueError(f"targets must hold one prototype index per trajectory ({B}); got shape {tg.shape}")
+            if tg.size and (tg.min() < 0 or tg.max() >= K):
+                raise ValueError(f"targets holds indices outside [0, {K - 1}] (there are {K} prototypes)")
+        elif mode == "cluster_random":
+            if cluster is None:
+                raise ValueError("cluster_random mode needs cluster (prototype indices)")
+            cluster = check_indices(cluster, "cluster", K)
+        else:
+            raise ValueError(f"run_batch supports mode 'informed' or 'cluster_random'; got {mode!r} (use run() for 'cluster' and 'free')")
+        states = np.empty((B, T + 1, D))
+        states[:, 0] = X
+        tgt = np.empty((B, T), dtype=np.int64)
+        clipped = np.zeros((B, T), dtype=bool)
+        bmus = np.empty((B, T + 1), dtype=np.int64)
+        for t in range(T):
+            tt = tg if mode == "informed" else cluster[self.rng.integers(0, cluster.size, size=B)]
+            rel = np.full(B, -p.kappa)
+            if p.sigma_target > 0:
+                rel = rel + p.sigma_target * self.rng.standard_normal(B) * np.abs(rel)
+            d, bm = self._batch_directions(X, tt, rel)
+            bmus[:, t] = bm
+            if p.sigma_step > 0:
+                d = d + p.sigma_step * self.rng.standard_normal(d.shape)
+            d, clipped[:, t] = _trust_region_rows(d, p.eta)
+            X = X + d
+            states[:, t + 1] = X
+            tgt[:, t] = tt
+        bmus[:, T] = _bmus_exact(X, self.W)
+        return TrajectoryBatch(states, bmus, tgt, clipped)
+
+    def _batch_rows(self, X, tt):
+        """Row sets of one batch step (private).
+
+        Returns ``(idx, tcol, members, n_P, bmus)``: ``idx`` (B, k) prototype rows of each trajectory, or
+        None for all K; ``tcol`` (B,) the column of each trajectory's target; ``members`` (B, k) the real
+        (not padding) rows, or None; ``n_P`` (B,) preserved counts; ``bmus`` (B,) or None (not needed).
+        """
+        B = X.shape[0]
+        if self.params.preserve_ring is None:
+            return None, tt, None, np.full(B, self.K - 1), None
+        bm = _bmus_exact(X, self.W)
+        sets = [np.setdiff1d(self._ring_base(int(c)), [t]) for c, t in zip(bm, tt)]
+        n_P = np.array([s.size for s in sets], dtype=np.int64)
+        k = int(n_P.max()) + 1
+        idx = np.repeat(tt[:, None], k, axis=1)  # the target after the preserved rows; padding repeats it, with weight 0
+        members = np.zeros((B, k), dtype=bool)
+        for b, s in enumerate(sets):
+            idx[b, : s.size] = s
+            members[b, : s.size + 1] = True
+        return idx, n_P, members, n_P, bm
+
+    def _batch_directions(self, X, tt, rel) -> tuple[np.ndarray, np.ndarray]:
+        """MUSIC directions (before noise and trust region) of every row of ``X`` toward ``tt``, and the BMUs of ``X`` (private)."""
+        p = self.params
+        K, D = self.W.shape
+        B = X.shape[0]
+        idx, tcol_all, members_all, n_P_all, bmus = self._batch_rows(X, tt)
+        if bmus is None:
+            bmus = np.empty(B, dtype=np.int64)
+            record = True
+        else:
+            record = False
+        k = K if idx is None else idx.shape[1]
+        out = np.empty((B, D))
+        step = max(1, _CHUNK_ELEMENTS // max(k * D, 1))
+        for s in range(0, B, step):
+            sl = slice(s, s + step)
+            Xc = X[sl]
+            n = Xc.shape[0]
+            ar = np.arange(n)
+            R = Xc[:, None, :] - (self.W[None, :, :] if idx is None else self.W[idx[sl]])
+            with np.errstate(over="ignore", under="ignore"):
+                S = np.einsum("nkd,nkd->nk", R, R)
+            if np.all(S >= _SQ_LO_ROWS) and np.all(S < np.inf):
+                e = None
+                d = np.sqrt(S)
+            else:
+                S, e = _stable_sq_norms(R)
+                d = np.ldexp(np.sqrt(S), e.astype(np.int32))
+            if record:  # all K rows: the BMUs come with the distances
+                bmus[sl] = S.argmin(1) if e is None else _bmus_exact(Xc, self.W)
+            tcol = tcol_all[sl]
+            e_t = np.zeros(n, dtype=np.int64) if e is None else e[ar, tcol]
+            delta = _wanted(d[ar, tcol], S[ar, tcol], e_t, p.normalise_rows, rel=rel[sl])
+            c_P, c_T = _energy_coefficients(p.alpha, n_P_all[sl], 1, p.per_row_mean)
+            wts = np.broadcast_to(np.asarray(c_P, dtype=np.float64).reshape(-1, 1), (n, k)).copy()
+            if members_all is not None:
+                wts[~members_all[sl]] = 0.0
+            wts[ar, tcol] = c_T
+            sw = np.sqrt(wts)
+            # M = Ĵ · √w row by row, in place of R (a zero row where x sits on the prototype)
+            if p.normalise_rows:
+                pos = d > 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    f = np.where(pos, sw / np.where(pos, d, 1.0), 0.0)
+            else:
+                f = 2.0 * sw
+            R *= f[..., None]
+            M = R
+            with np.errstate(over="ignore", invalid="ignore"):
+                y_t = np.sqrt(c_T) * delta
+            if p.jitter > 0:
+                E = self.rng.standard_normal(M.shape)
+                if members_all is not None:
+                    E *= members_all[sl][..., None]
+                E /= np.sqrt((E * E).sum(axis=(1, 2)))[:, None, None]
+                M += p.jitter * E
+                mM = None
+            elif p.normalise_rows:
+                # unit rows: max |M_b| lies in [u / √D, u] with u the largest √w over rows off the point
+                u = (sw * (d > 0)).max(1)
+                mM = np.where((u >= _SAFE_LO * np.sqrt(D)) & (u <= _SAFE_HI), 1.0, np.where(u > 0, np.nan, 0.0))
+            else:
+                mM = None
+            out[sl] = self._batch_solve(M, y_t, tcol, mM)
+        return out, bmus
+
+    def _batch_solve(self, M, y_t, tcol, mM=None) -> np.ndarray:
+        """Stacked :func:`_solve` of (n, k, D) systems whose ``y`` is ``y_t`` at column ``tcol`` and 0 elsewhere (private).
+
+        One stacked Cholesky (numpy) and stacked triangular solves (scipy); per-trajectory fallbacks
+        where Cholesky fails (least squares, as the single solver) or the scale leaves the safe range
+        (the scaled single solver). ``mM``: 1 where max |M_b| is known to be in the safe range, 0 where
+        M_b is 0, NaN where unknown; None = compute it.
+        """
+        p = self.params
+        n, k, D = M.shape
+        solver = p.solver if p.solver != "auto" else ("dual" if k < D else "primal")
+        if not np.all(np.isfinite(y_t)):
+            raise ValueError(_OVERFLOW)
+        ar = np.arange(n)
+        out = np.zeros((n, D))
+        my = np.abs(y_t)
+        if mM is None or np.any(np.isnan(mM)):
+            mM_true = np.abs(M).max(axis=(1, 2))
+            m_ok = (mM_true >= _SAFE_LO) & (mM_true <= _SAFE_HI)
+            m_live = mM_true > 0
+        else:
+            m_ok = mM == 1.0
+            m_live = mM > 0
+        live = (my > 0) & m_live
+        fast = live & m_ok & (my >= _SAFE_LO) & (my <= _SAFE_HI)
+        for b in np.flatnonzero(live & ~fast):
+            y = np.zeros(k)
+            y[tcol[b]] = y_t[b]
+            out[b] = _solve(M[b], y, p.lam, solver)
+        if not fast.any():
+            return out
+        if fast.all():
+            Mf, yf, tf = M, y_t, tcol
+        else:
+            Mf, yf, tf = M[fast], y_t[fast], tcol[fast]
+        nf = Mf.shape[0]
+        arf = np.arange(nf)
+        Mt = Mf.transpose(0, 2, 1)
+        if solver == "primal":
+            G = Mt @ Mf  # Mᵀ M per trajectory (numpy uses syrk for a matrix times its own transpose)
+            rhs = Mf[arf, tf] * yf[:, None]  # Mᵀ y: y has one non-zero entry
+        else:
+            G = Mf @ Mt
+            rhs = np.zeros((nf, k))
+            rhs[arf, tf] = yf
+        m = G.shape[-1]
+        G[:, np.arange(m), np.arange(m)] += p.lam
+        try:
+            L = np.linalg.cholesky(G)
+            ok = np.ones(nf, dtype=bool)
+        except np.linalg.LinAlgError:
+            L = np.zeros_like(G)
+            ok = np.zeros(nf, dtype=bool)
+            for i in range(nf):
+                try:
+                    L[i] = np.linalg.cholesky(G[i])
+                    ok[i] = True
+                except np.linalg.LinAlgError:
+                    pass
+        z = np.zeros_like(rhs)
+        if ok.any():
+            Lk = L if ok.all() else L[ok]
+            z[ok] = cho_solve((Lk, True), rhs[ok][..., None], check_finite=False)[..., 0]
+        sol = z if solver == "primal" else (Mt @ z[..., None])[..., 0]
+        for i in np.flatnonzero(~ok):
+            y = np.zeros(k)
+            y[tf[i]] = yf[i]
+            sol[i] = _ridge_lstsq(Mf[i], y, p.lam)
+        if not np.all(np.isfinite(sol)):
+            raise ValueError(_OVERFLOW)
+        out[fast] = sol
+        return out

@@ -4,16 +4,23 @@ Used by the MNIST Table 2 (MUSIC vs linear, MUSIC vs VAE) and reusable by any st
 methods run on the same starts. A comparison works on a long table with one row per (method, unit),
 where a unit (e.g. seed × digit pair × start image) is identified by ``key_cols``: the two methods'
 rows are matched on the keys, each metric gets a two-sided Wilcoxon signed-rank test on the paired
-values (scipy), the p-values are Holm-adjusted across the metrics of that comparison (statsmodels),
-and the units are grouped (e.g. by digit pair) to count the groups where A's mean exceeds B's.
+values (scipy), the p-values are Holm-adjusted across the metrics of that comparison, and the units
+are grouped (e.g. by digit pair) to count the groups where A's mean exceeds B's.
+
+Dependencies: :func:`wilcoxon_paired` and :func:`holm` need only numpy and scipy (Holm's step-down is
+computed here, equal to statsmodels' ``multipletests(method="holm")``); :func:`paired_comparison`
+works on a pandas DataFrame and imports pandas when called (the ``musicsom[pipeline]`` extra).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 from scipy.stats import wilcoxon
-from statsmodels.stats.multitest import multipletests
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["wilcoxon_paired", "holm", "paired_comparison"]
 
@@ -21,13 +28,15 @@ __all__ = ["wilcoxon_paired", "holm", "paired_comparison"]
 def wilcoxon_paired(a, b) -> tuple[float, float]:
     """Two-sided Wilcoxon signed-rank test of paired samples: (statistic, p-value).
 
-    Pairs with a NaN are dropped. All differences zero (or no pairs) gives (nan, 1.0): no evidence of a
+    Pairs with a NaN are dropped (a missing value); an infinite value raises a ValueError. All differences zero (or no pairs) gives (nan, 1.0): no evidence of a
     difference. Zero differences are dropped (Wilcoxon's original treatment).
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"a and b must be 1-D and of equal length; got {a.shape} and {b.shape}")
+    if np.any(np.isinf(a)) or np.any(np.isinf(b)):
+        raise ValueError("a and b must be finite (NaN marks a missing value and is dropped); got an infinite value")
     ok = np.isfinite(a) & np.isfinite(b)
     d = a[ok] - b[ok]
     if d.size == 0 or np.all(d == 0):
@@ -36,18 +45,45 @@ def wilcoxon_paired(a, b) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+def _require_pandas():
+    try:
+        import pandas
+    except ImportError:  # pragma: no cover - pandas ships with the pipeline extra
+        raise ImportError(
+            "musicsom.stats.paired_comparison needs pandas; install the pipeline extra: pip install 'musicsom[pipeline]'"
+        ) from None
+    return pandas
+
+
 def holm(pvalues) -> np.ndarray:
-    """Holm step-down adjusted p-values (statsmodels); NaN entries stay NaN and do not count."""
-    p = np.asarray(pvalues, dtype=np.float64)
+    """Holm step-down adjusted p-values; NaN entries stay NaN and do not count.
+
+    ``pvalues``: any shape, each in [0, 1] or NaN (a missing test); anything else (negative, above 1,
+    infinite) raises a ValueError. The adjustment ``max_{j<=i} min(1, (m − j + 1) p_(j))`` over the m
+    non-NaN values sorted ascending equals statsmodels' ``multipletests(p, method="holm")[1]``.
+    """
+    try:
+        p = np.asarray(pvalues, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"pvalues must be numbers in [0, 1] (or NaN); got {pvalues!r}") from None
+    ok = ~np.isnan(p)
+    bad = ok & ~((p >= 0.0) & (p <= 1.0))
+    if bad.any():
+        raise ValueError(f"pvalues must lie in [0, 1] (NaN marks a missing test); got {p[bad].ravel()[:5].tolist()}")
     out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        v = p[ok]
+        order = np.argsort(v)
+        adj = np.maximum.accumulate(v[order] * np.arange(v.size, 0, -1))
+        adj[adj > 1] = 1.0
+        res = np.empty_like(v)
+        res[order] = adj
+        out[ok] = res
     return out
 
 
 def paired_comparison(
-    frame: pd.DataFrame,
+    frame: "pd.DataFrame",
     metrics: list[str],
     method_col: str,
     a: str,
@@ -62,7 +98,13 @@ def paired_comparison(
     Wilcoxon statistic and p-value, p_holm (Holm across ``metrics``), significant (p_holm < alpha),
     and, if ``group_col`` is given, n_groups and groups_a_higher / groups_b_higher: the number of
     groups where the mean of ``a`` over the group's units is higher / lower than that of ``b``.
+    Needs pandas (imported here; the ``musicsom[pipeline]`` extra).
     """
+    pd = _require_pandas()
+    if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 1.0):
+        raise ValueError(f"alpha (the significance level) must be a number in (0, 1); got {alpha!r}")
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a pandas DataFrame (one row per method and unit); got {type(frame).__name__}")
     missing = [c for c in [method_col, *key_cols, *metrics, *([group_col] if group_col else [])] if c not in frame]
     if missing:
         raise ValueError(f"frame lacks the columns {missing}")
