@@ -156,9 +156,10 @@ def _as_matrix(a, name: str, ncols: int | None = None, min_rows: int = 1) -> np.
     """:func:`check_matrix`, with scikit-learn's wording for sparse, complex, 1-D, empty and too-short input."""
     if sparse.issparse(a):
         raise ValueError(f"{name} is a sparse matrix; sparse input is not supported: pass a dense array ({name}.toarray())")
-    if np.iscomplexobj(a):
+    arr = np.asarray(a)
+    if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported: {name} holds complex numbers; pass a real array (e.g. its real part or modulus)")
-    arr = np.asarray(a, dtype=np.float64)
+    arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 1:
         raise ValueError(
             f"{name} must be a 2-D array (rows × features); got a 1-D array of shape {arr.shape}. Reshape your data: "
