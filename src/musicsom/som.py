@@ -48,13 +48,17 @@ Numerics: what the functions guarantee
   ``Σ_j (x_j − w_j)²`` (ties to the lower index): the product only screens, with a rigorous rounding
   bound; every unit that might be within that bound of the best is re-ranked directly. The result
   does not depend on ``chunk_size``, and ``best_matching_units(X, W)`` equals
-  ``sq_distances(X, W).argmin(1)``.
-* :func:`sq_distances` computes every entry directly, row by row (the same values whatever the
-  batch a row is in, accurate to a few ulps whatever the offset), rescaling by a power of two where
-  squares would overflow or underflow. It raises a ValueError when a true value is outside the float64
-  range (> 1.8e308, or below 2.2e-308 while not negligible at the scale of the data): rescale then.
-* :func:`quantization_error`, the topographic error, :func:`u_matrix` and the distance map compute
-  distances (not squares) with the same rescaling, so they are exact from 1e-300 to 1e300.
+  ``sq_distances(X, W).argmin(1)`` (where squared distances underflow, the ranking is still that of
+  the exact values, which float64 can no longer tell apart).
+* :func:`sq_distances` computes every entry directly from ``x − w``, pair by pair (the same values
+  whatever the batch a row is in, accurate to a few ulps whatever the offset); a pair whose plain sum
+  of squares may have overflowed or underflowed is recomputed with its difference divided by a power
+  of two near its own largest component. It raises a ValueError asking to rescale when a true value
+  is outside float64 (above ~1.8e308, or below ~2.2e-308 while not negligible, i.e. not below 2^-104
+  times the square of that pair's coordinates; negligible ones come back as 0 or a subnormal).
+* :func:`quantization_error`, the topographic error, :func:`u_matrix` and the distance map use the
+  same pair-wise computation for distances (not squares), so they are accurate for any finite input
+  whose distances are representable (a ValueError asks to rescale otherwise).
 * ``fit`` keeps float64 training bit-for-bit identical to earlier versions of this module for data
   that need no frame; its BMU search is the unrefined product (a genuine near-tie at the 1e-16 level
   may resolve either way, which does not matter for training).
@@ -79,7 +83,6 @@ TOPOLOGIES = ("rectangular", "toroidal", "hexagonal", "hexagonal_toroidal")
 HEX_ROW_HEIGHT = math.sqrt(3.0) / 2.0  # vertical distance between adjacent rows of a hexagonal lattice
 
 _EPS = 2.0**-53  # unit roundoff of float64
-_SAFE = 2.0**400  # magnitudes within [1/_SAFE, _SAFE] can be squared and summed without rescaling
 _CENTRE_RATIO2 = 64.0  # centre the frame when ||mean||² > 64 · mean squared deviation (8 RMS spreads)
 _DIRECT_BLOCK = 1 << 18  # entries of x − w held at once by the direct distance computation (2 MiB)
 _TINY = np.finfo(np.float64).tiny
@@ -368,56 +371,78 @@ def _sumsq_diff(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Σ_j (x_ij − w_kj)² for x (m, D) and w (K, D) shared, or (m, k, D) one set per row; no validation.
 
     Every entry is the same sequence of operations on its own x and w, whatever m, so a row's values
-    never depend on the other rows it is computed with.
+    never depend on the other rows it is computed with. May hold inf or underflowed values.
     """
     m, D = x.shape
     shared = w.ndim == 2
     K = w.shape[-2]
     out = np.empty((m, K))
     step = max(1, _DIRECT_BLOCK // max(1, K * D))
-    for s in range(0, m, step):
-        d = x[s : s + step, None, :] - (w[None, :, :] if shared else w[s : s + step])
-        np.multiply(d, d, out=d)
-        out[s : s + step] = d.sum(-1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for s in range(0, m, step):
+            d = x[s : s + step, None, :] - (w[None, :, :] if shared else w[s : s + step])
+            np.multiply(d, d, out=d)
+            out[s : s + step] = d.sum(-1)
     return out
 
 
-def _direct_sq(x: np.ndarray, w: np.ndarray):
-    """Squared distances computed directly from x − w, in units of a per-row power of two; no validation.
+def _sq_parts(x: np.ndarray, w: np.ndarray):
+    """Squared distances ``||x_i − w_k||²`` computed directly, as (s2, E) with d² = s2 · 2**E exactly as computed; no validation.
 
-    Returns (d2s, p): the true squared distances are ``d2s * p[:, None]**2``. ``p`` is 1 for rows whose
-    magnitudes are moderate (then d2s holds the plain values); other rows are divided by a power of two
-    near their largest magnitude first, which is exact, so no square overflows or underflows.
+    x (m, D); w (K, D) shared by all rows, or (m, k, D) one set per row. Most pairs come out of the
+    plain sum of squares of x − w (E = 0). A pair whose plain sum may have overflowed or underflowed
+    (outside [2**-800, 2**800]) is recomputed with its difference divided by a power of two near the
+    difference's largest component (halving x and w first where x − w itself would overflow), so
+    every pair is accurate to a few ulps whatever its magnitude. Depends only on the pair itself.
     """
-    ax = np.abs(x).max(1)
-    aw = np.abs(w).max() if w.ndim == 2 else np.abs(w).max(axis=(1, 2))
-    M = np.maximum(ax, aw)
-    moderate = ((M >= 1.0 / _SAFE) & (M <= _SAFE)) | (M == 0.0)
-    p = np.ones(x.shape[0])
-    if moderate.all():
-        return _sumsq_diff(x, w), p
-    _, e = np.frexp(M[~moderate])
-    p[~moderate] = np.ldexp(1.0, e - 1)
-    out = np.empty((x.shape[0], w.shape[-2]))
-    for pv in np.unique(p):
-        rows = np.flatnonzero(p == pv)
-        wr = w if w.ndim == 2 else w[rows]
-        out[rows] = _sumsq_diff(x[rows], wr) if pv == 1.0 else _sumsq_diff(x[rows] / pv, wr / pv)
-    return out, p
+    s2 = _sumsq_diff(x, w)
+    E = np.zeros(s2.shape, dtype=np.int64)
+    bad = ~((s2 >= 2.0**-800) & (s2 <= 2.0**800)) & (s2 != 0.0)
+    zero = s2 == 0.0
+    if zero.any():  # an exact zero is a true zero unless every component underflowed
+        i, k = np.nonzero(zero)
+        a, b = x[i], (w[k] if w.ndim == 2 else w[i, k])
+        bad[i[np.any(a != b, axis=1)], k[np.any(a != b, axis=1)]] = True
+    if bad.any():
+        i, k = np.nonzero(bad)
+        a, b = x[i], (w[k] if w.ndim == 2 else w[i, k])
+        huge = np.maximum(np.abs(a).max(1), np.abs(b).max(1)) > 2.0**1020
+        with np.errstate(over="ignore"):
+            dd = np.where(huge[:, None], a / 2.0 - b / 2.0, a - b)  # halving is exact at these magnitudes
+        top = np.abs(dd).max(1)
+        _, e = np.frexp(np.where(top > 0, top, 1.0))
+        ds = np.ldexp(dd, (1 - e)[:, None])  # largest component in [1, 2); tiny ones may underflow, negligibly
+        s2[i, k] = np.where(top > 0, (ds * ds).sum(1), 0.0)
+        E[i, k] = np.where(top > 0, 2 * (e - 1) + 2 * huge, 0)
+    return s2, E
 
 
-def _unscale_sq(d2s: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """True squared distances from (d2s, p) of :func:`_direct_sq`, or a ValueError if they are not representable."""
-    if np.all(p == 1.0):
-        return d2s
+def _sq_value(s2: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """d² = s2 · 2**E (inf or 0/subnormal where outside float64); no validation."""
+    if not E.any():
+        return s2
     with np.errstate(over="ignore", under="ignore"):
-        d2 = d2s * (p * p)[:, None]
-    if not np.all(np.isfinite(d2)):
-        raise _rescale_error("some squared distances")
-    lost = (d2 < _TINY) & (d2s > 2.0**-100) & (p != 1.0)[:, None]  # known, not negligible, yet below float64's normal range
-    if lost.any():
-        raise _rescale_error("some squared distances")
-    return d2
+        return np.ldexp(s2, E)
+
+
+def _distance_value(s2: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """d = sqrt(s2) · 2**(E/2) (E is even), representable unless d itself exceeds float64; no validation."""
+    d = np.sqrt(s2)
+    if not E.any():
+        return d
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(d, E // 2)
+
+
+def _rank(s2: np.ndarray, E: np.ndarray, idx: np.ndarray, n_best: int) -> np.ndarray:
+    """The ``n_best`` entries of ``idx`` (per row) with the smallest d² = s2 · 2**E, ties to the lower index; no validation.
+
+    Compares (exponent, mantissa) of d², so the order is exact whatever the magnitudes.
+    """
+    f, g = np.frexp(s2)
+    expo = np.where(s2 > 0, g + E, np.iinfo(np.int64).min)
+    order = np.lexsort((idx, f, expo), axis=-1)
+    return np.take_along_axis(idx, order, -1)[:, :n_best]
 
 
 def _bmus(X: np.ndarray, W: np.ndarray, n_best: int, chunk_size: int, with_sq: bool = False):
@@ -426,7 +451,7 @@ def _bmus(X: np.ndarray, W: np.ndarray, n_best: int, chunk_size: int, with_sq: b
     Screens with the matrix product in the frame of W (:func:`_frame`), then re-ranks directly every
     row where a unit other than the screen's best might lie within the product's rounding bound of it
     (bound: 4·(D + 8)·u·(||x|| + max ||w||)² in the frame, covering the product, the frame's own rounding
-    and the direct computation). With ``with_sq`` also returns (d2s, p) of :func:`_direct_sq` for them.
+    and the direct computation). With ``with_sq`` also returns (s2, E) of :func:`_sq_parts` for them.
     """
     n, D = X.shape
     K = W.shape[0]
@@ -437,8 +462,8 @@ def _bmus(X: np.ndarray, W: np.ndarray, n_best: int, chunk_size: int, with_sq: b
     wmax = math.sqrt(float(w2.max()))
     gamma = 4.0 * (D + 8) * _EPS
     out = np.empty((n, n_best), dtype=np.int64)
-    d2s_out = np.empty((n, n_best)) if with_sq else None
-    p_out = np.empty(n) if with_sq else None
+    s2_out = np.empty((n, n_best)) if with_sq else None
+    E_out = np.empty((n, n_best), dtype=np.int64) if with_sq else None
     buf = np.empty((min(chunk_size, n), K))
     for s in range(0, n, chunk_size):
         xs = X[s : s + chunk_size]
@@ -463,24 +488,21 @@ def _bmus(X: np.ndarray, W: np.ndarray, n_best: int, chunk_size: int, with_sq: b
         idx = np.sort(best, axis=1)
         if n_best > 1 and not redo.all():
             keep = np.flatnonzero(~redo)
-            d2k, _ = _direct_sq(xs[keep], W[idx[keep]])
-            order = np.argsort(d2k, axis=1, kind="stable")  # stable on ascending indices: ties to the lower index
-            idx[keep] = np.take_along_axis(idx[keep], order, 1)
+            idx[keep] = _rank(*_sq_parts(xs[keep], W[idx[keep]]), idx[keep], n_best)
         if redo.any():
             rows = np.flatnonzero(redo)
-            d2r, _ = _direct_sq(xs[rows], W)
-            idx[rows] = np.argsort(d2r, axis=1, kind="stable")[:, :n_best]
+            everyone = np.broadcast_to(np.arange(K), (rows.size, K))
+            idx[rows] = _rank(*_sq_parts(xs[rows], W), everyone, n_best)
         out[s : s + m] = idx
         if with_sq:
-            d2s_out[s : s + m], p_out[s : s + m] = _direct_sq(xs, W[idx])
-    return (out, d2s_out, p_out) if with_sq else out
+            s2_out[s : s + m], E_out[s : s + m] = _sq_parts(xs, W[idx])
+    return (out, s2_out, E_out) if with_sq else out
 
 
 def _unit_distances(X: np.ndarray, W: np.ndarray, chunk_size: int):
     """(BMU index, exact Euclidean distance to it) of each row; a ValueError if a distance exceeds float64; no validation."""
-    idx, d2s, p = _bmus(X, W, 1, chunk_size, with_sq=True)
-    with np.errstate(over="ignore"):
-        d = np.sqrt(d2s[:, 0]) * p
+    idx, s2, E = _bmus(X, W, 1, chunk_size, with_sq=True)
+    d = _distance_value(s2[:, 0], E[:, 0])
     if not np.all(np.isfinite(d)):
         raise _rescale_error("some distances")
     return idx[:, 0], d
@@ -542,6 +564,43 @@ def _bmu_augmented(Xa: np.ndarray, W: np.ndarray, out: np.ndarray, bufs: list, p
     return out
 
 
+class _TrainingBmus:
+    """The BMU search of ``fit``: ``search(W)`` gives the (n,) BMUs of the rows of X; no validation.
+
+    X is put in its frame (:func:`_frame`; always for float32, else only when far from the origin or
+    extreme in magnitude) and augmented with a column of ones once, in ``dtype``; each call is one
+    matrix product + argmin per row block (blocks of at most ``chunk_size`` rows, sized to stay in
+    cache), shared among ``n_threads`` threads. A context manager: it owns the thread pool. Returns
+    the same buffer at every call.
+    """
+
+    def __init__(self, X: np.ndarray, K: int, dtype: np.dtype, chunk_size: int, n_threads: int | None):
+        n, D = X.shape
+        self.frame = _frame(X, always=dtype == np.float32)
+        Xt = _to_frame(X, self.frame)
+        if self.frame is not None and not np.all(np.isfinite(Xt)):
+            raise _rescale_error("the coordinates of X relative to its mean")
+        self.Xa = np.empty((n, D + 1), dtype=dtype)
+        self.Xa[:, :D] = Xt
+        self.Xa[:, D] = 1.0
+        block = max(1, min(chunk_size, n, max(256, 500_000 // K)))
+        n_blocks = -(-n // block)
+        threads = max(1, min(int(n_threads or available_cpus()), n_blocks))
+        self.bufs = [np.empty((block, K), dtype=dtype) for _ in range(threads)]
+        self.out = np.empty(n, dtype=np.int64)
+        self.pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="musicsom-som") if threads > 1 else None
+
+    def __call__(self, W: np.ndarray) -> np.ndarray:
+        return _bmu_augmented(self.Xa, W if self.frame is None else _to_frame(W, self.frame), self.out, self.bufs, self.pool)
+
+    def __enter__(self) -> "_TrainingBmus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
 def _gaussian_1d(n: int, sigma: float, toroidal: bool) -> np.ndarray:
     """(n, n) Gaussian kernel of one lattice axis; the 2-D kernel is the Kronecker product of two; no validation."""
     d = _axis_offsets(n, toroidal).astype(np.float64)
@@ -559,8 +618,18 @@ def sq_distances(X, W) -> np.ndarray:
     """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
-    d2s, p = _direct_sq(X, W)
-    return _unscale_sq(d2s, p)
+    s2, E = _sq_parts(X, W)
+    d2 = _sq_value(s2, E)
+    if not np.all(np.isfinite(d2)):
+        raise _rescale_error("some squared distances")
+    if E.any():
+        # below float64's normal range: refused unless negligible (< 2^-104) next to its own pair's coordinates squared
+        i, k = np.nonzero((d2 < _TINY) & (s2 > 0))
+        if i.size:
+            scale = np.maximum(np.abs(X[i]).max(1), np.abs(W[k]).max(1))
+            if np.any(np.frexp(s2[i, k])[1] + E[i, k] > 2 * np.frexp(scale)[1] - 104):
+                raise _rescale_error("some squared distances")
+    return d2
 
 
 def best_matching_units(X, W, n_best: int = 1, chunk_size: int = 8192) -> np.ndarray:
@@ -651,12 +720,8 @@ def majority_labels(X, W, labels, n_classes: int | None = None, chunk_size: int 
 def _neighbour_distance_table(W: np.ndarray, rows: int, cols: int, topology: str) -> np.ndarray:
     """(K, m) Euclidean distances of each prototype to its lattice neighbours (NaN where none); no validation."""
     nb = _neighbour_table(rows, cols, topology)
-    M = float(np.abs(W).max()) if W.size else 0.0
-    p = _pow2_near(M) if (M > _SAFE or 0.0 < M < 1.0 / _SAFE) else 1.0
-    Wp = W / p if p != 1.0 else W
-    diff = Wp[:, None, :] - Wp[np.maximum(nb, 0)]
-    with np.errstate(over="ignore"):
-        d = np.sqrt((diff * diff).sum(-1)) * p
+    s2, E = _sq_parts(W, W[np.maximum(nb, 0)])
+    d = _distance_value(s2, E)
     if not np.all(np.isfinite(d)):
         raise _rescale_error("some distances between prototypes")
     return np.where(nb >= 0, d, np.nan)
@@ -675,15 +740,17 @@ def u_matrix(W, grid_shape, topology: str = "rectangular") -> np.ndarray:
         d = _neighbour_distance_table(W, rows, cols, topology)
         cnt = np.sum(~np.isnan(d), axis=1)
         return (np.nansum(d, axis=1) / np.maximum(cnt, 1)).reshape(rows, cols)
-    M = float(np.abs(W).max())
-    p = _pow2_near(M) if (M > _SAFE or 0.0 < M < 1.0 / _SAFE) else 1.0  # exact rescaling, only where squares would over/underflow
-    G = (W / p if p != 1.0 else W).reshape(rows, cols, -1)
+    G = W.reshape(rows, cols, -1)
     acc = np.zeros((rows, cols))
     cnt = np.zeros((rows, cols))
     for axis in (0, 1):
         for shift in (1, -1):
             nb = np.roll(G, shift, axis=axis)
-            d = np.linalg.norm(G - nb, axis=2)
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                d = np.linalg.norm(G - nb, axis=2)
+            odd = ~((d >= 2.0**-400) & (d <= 2.0**400)) & np.any(G != nb, axis=2)  # squares may have over/underflowed
+            if odd.any():
+                d[odd] = _distance_value(*_sq_parts(G[odd], nb[odd][:, None, :]))[:, 0]
             valid = np.ones((rows, cols), bool)
             if topology != "toroidal":  # rolled-in edge neighbours do not exist on a flat lattice
                 edge = 0 if shift == 1 else -1
@@ -691,15 +758,12 @@ def u_matrix(W, grid_shape, topology: str = "rectangular") -> np.ndarray:
                     valid[edge, :] = False
                 else:
                     valid[:, edge] = False
-            acc += np.where(valid, d, 0.0)
+            with np.errstate(over="ignore"):
+                acc += np.where(valid, d, 0.0)
             cnt += valid
-    U = acc / np.maximum(cnt, 1)
-    if p != 1.0:
-        with np.errstate(over="ignore"):
-            U = U * p
-        if not np.all(np.isfinite(U)):
-            raise _rescale_error("some distances between prototypes")
-    return U
+    if not np.all(np.isfinite(acc)):
+        raise _rescale_error("some distances between prototypes")
+    return acc / np.maximum(cnt, 1)
 
 
 # ---------------------------------------------------------------- the map
@@ -919,49 +983,28 @@ class SOM:
         X = _as_matrix(X, "X", min_rows=2)
         grid_shape = p["grid_shape"]
         W = self._initial(X, grid_shape, p)
-        n, D = X.shape
-        K = W.shape[0]
-        # BMU search: X (in its frame, see the module notes) augmented with a column of ones once;
-        # one matrix product + argmin per block
-        dtype = np.dtype(p["bmu_dtype"])
-        frame = _frame(X, always=dtype == np.float32)
-        Xt = _to_frame(X, frame)
-        if frame is not None and not np.all(np.isfinite(Xt)):
-            raise _rescale_error("the coordinates of X relative to its mean")
-        Xa = np.empty((n, D + 1), dtype=dtype)
-        Xa[:, :D] = Xt
-        Xa[:, D] = 1.0
-        block = max(1, min(p["chunk_size"], n, max(256, 500_000 // K)))
-        n_blocks = -(-n // block)
-        threads = max(1, min(int(p["n_threads"] or available_cpus()), n_blocks))
-        bufs = [np.empty((block, K), dtype=dtype) for _ in range(threads)]
-        bmu = np.empty(n, dtype=np.int64)
-        indptr = np.arange(n + 1)
-        ones = np.ones(n)
         history = []
-        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="musicsom-som") if threads > 1 else None
-        try:
+        with _TrainingBmus(X, W.shape[0], np.dtype(p["bmu_dtype"]), p["chunk_size"], p["n_threads"]) as search:
             with _single_blas_thread():
-                W = self._epochs(X, Xa, W, frame, grid_shape, p, bmu, bufs, pool, indptr, ones, history, callback)
-        finally:
-            if pool is not None:
-                pool.shutdown()
+                W = self._epochs(X, W, search, grid_shape, p, history, callback)
         self.prototypes_ = W
         self.grid_shape_ = grid_shape
         self.topology_ = p["topology"]
-        self.n_features_in_ = D
+        self.n_features_in_ = X.shape[1]
         self.history_ = history
         return self
 
-    def _epochs(self, X, Xa, W, frame, grid_shape, p, bmu, bufs, pool, indptr, ones, history, callback):
+    def _epochs(self, X, W, search, grid_shape, p, history, callback):
         rows, cols = grid_shape
         topology = p["topology"]
         hexa = _is_hex(topology)
         tor = topology == "toroidal"
         n, D = X.shape
         K = W.shape[0]
+        indptr = np.arange(n + 1)
+        ones = np.ones(n)
         for epoch, sigma in enumerate(self._sigmas(grid_shape, p)):
-            _bmu_augmented(Xa, W if frame is None else _to_frame(W, frame), bmu, bufs, pool)
+            bmu = search(W)
             # one-hot assignment (n × K, one entry per row); its transpose sums the samples per unit
             hits = sparse.csr_matrix((ones, bmu, indptr), shape=(n, K))
             sums = np.asarray(hits.T @ X)  # (K, D) per-unit sums
