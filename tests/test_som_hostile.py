@@ -135,6 +135,15 @@ def test_distances_and_errors_are_exact_or_refused_never_inf_or_nan(pair):
         assert np.all(np.isfinite(U_)) and np.all(U_ >= 0)
         # the first unit's only neighbour is the second: U[0] is their exact distance
         assert U_[0, 0] == pytest.approx(float(_dec_sqrt(_exact_sq(W[:1], W[1:2])[0][0])), rel=1e-14, abs=0)
+    som = SOM((W.shape[0], 1), "hexagonal")
+    som.prototypes_ = W
+    for call in (lambda: u_matrix(W, (W.shape[0], 1), "hexagonal"), som.distance_map, lambda: som.distance_map("mean")):
+        try:
+            out = call()
+        except ValueError as e:
+            assert "rescale" in str(e)
+        else:
+            assert np.all(np.isfinite(out)) and np.all(out >= 0)
 
 
 # ---------------------------------------------------------------- offsets and scales, larger arrays

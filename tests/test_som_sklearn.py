@@ -6,6 +6,7 @@ __sklearn_is_fitted__) instead of inheriting from sklearn.base.BaseEstimator, so
 ``import musicsom.som`` never imports scikit-learn; the checks warn about that once, harmlessly.
 """
 
+import pickle
 import subprocess
 import sys
 import warnings
@@ -77,6 +78,9 @@ def test_fitted_attributes_and_not_fitted_error():
         som.predict(X)
     with pytest.raises(NotFittedError):
         som.transform(X)
+    err = pytest.raises(NotFittedError, SOM().transform, X).value
+    again = pickle.loads(pickle.dumps(err))  # as joblib workers of GridSearchCV would send it back
+    assert isinstance(again, SklearnNotFittedError) and isinstance(again, NotFittedError) and str(again) == str(err)
     assert som.fit(X) is som
     check_is_fitted(som)
     assert som.n_features_in_ == 3 and som.prototypes_.shape == (16, 3) and som.grid_shape_ == (4, 4)

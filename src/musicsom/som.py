@@ -295,8 +295,9 @@ def lattice_ring(unit: int, n: int, grid_shape: tuple[int, int], topology: str =
 def _neighbour_table(rows: int, cols: int, topology: str) -> np.ndarray:
     """(K, m) indices of each unit's lattice neighbours, −1 where there is none (or a repeat); no validation.
 
-    The 8 surrounding units of a rectangular lattice, the 6 adjacent ones of a hexagonal one. On a torus with a side of 1 or 2 a unit can meet the same neighbour (or itself) in
-    several directions: it is listed once, and never as its own neighbour.
+    The 8 surrounding units of a rectangular lattice, the 6 adjacent ones of a hexagonal one. On a
+    torus with a side of 1 or 2 a unit can meet the same neighbour (or itself) in several directions:
+    it is listed once, and never as its own neighbour.
     """
     r, c = np.divmod(np.arange(rows * cols), cols)
     if _is_hex(topology):
@@ -611,10 +612,11 @@ def _gaussian_1d(n: int, sigma: float, toroidal: bool) -> np.ndarray:
 def sq_distances(X, W) -> np.ndarray:
     """(n, K) squared Euclidean distances ``||x − w||²`` of every row of X to every prototype (row of W).
 
-    Computed directly from ``x − w`` (not by the ``||x||² − 2x·w + ||w||²`` expansion), one row at a
-    time: a row's values are the same whatever the batch it comes in, and accurate to a few ulps
-    whatever common offset the data carry. Raises a ValueError asking to rescale when a true value is
-    beyond float64 (above ~1.8e308, or below ~2.2e-308 while not negligible at the scale of the data).
+    Computed directly from ``x − w`` (not by the ``||x||² − 2x·w + ||w||²`` expansion), pair by pair:
+    a row's values are the same whatever the batch it comes in, and accurate to a few ulps whatever
+    common offset or scale the data carry. Raises a ValueError asking to rescale when a true value is
+    beyond float64: above ~1.8e308, or below ~2.2e-308 while not negligible (2^-104 or more of the
+    square of that pair's largest coordinate); negligible ones come back as 0 or a subnormal.
     """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
@@ -727,11 +729,22 @@ def _neighbour_distance_table(W: np.ndarray, rows: int, cols: int, topology: str
     return np.where(nb >= 0, d, np.nan)
 
 
+def _neighbour_sum(d: np.ndarray) -> np.ndarray:
+    """Row sums of a neighbour distance table (NaN = no neighbour), or a ValueError if a sum exceeds float64."""
+    with np.errstate(over="ignore"):
+        total = np.nansum(d, axis=1)
+    if not np.all(np.isfinite(total)):
+        raise _rescale_error("some sums of distances between prototypes")
+    return total
+
+
 def u_matrix(W, grid_shape, topology: str = "rectangular") -> np.ndarray:
     """(rows, cols) mean distance of each prototype to its lattice neighbours (the U-matrix).
 
-    Rectangular/toroidal: the 4 edge-sharing neighbours; hexagonal: the 6 adjacent units. Tori wrap
-    around. ``grid_shape`` must hold exactly as many units as there are prototypes.
+    Rectangular/toroidal: the 4 edge-sharing neighbours (on a torus with a side of 2 the unit across
+    is met in both directions and counts twice, as it always has here); hexagonal: the distinct
+    adjacent units (up to 6). Tori wrap around. ``grid_shape`` must hold exactly as many units as
+    there are prototypes. Distances are exact for any finite prototypes (see the module notes).
     """
     topology = _check_topology(topology)
     W = _as_matrix(W, "prototypes")
@@ -739,7 +752,7 @@ def u_matrix(W, grid_shape, topology: str = "rectangular") -> np.ndarray:
     if _is_hex(topology):
         d = _neighbour_distance_table(W, rows, cols, topology)
         cnt = np.sum(~np.isnan(d), axis=1)
-        return (np.nansum(d, axis=1) / np.maximum(cnt, 1)).reshape(rows, cols)
+        return (_neighbour_sum(d) / np.maximum(cnt, 1)).reshape(rows, cols)
     G = W.reshape(rows, cols, -1)
     acc = np.zeros((rows, cols))
     cnt = np.zeros((rows, cols))
@@ -1136,9 +1149,9 @@ class SOM:
         rows, cols = self._grid()
         d = _neighbour_distance_table(W, rows, cols, self._topo())
         if scaling == "sum":
-            um = np.nansum(d, axis=1)
+            um = _neighbour_sum(d)
         else:
             cnt = np.sum(~np.isnan(d), axis=1)
-            um = np.nansum(d, axis=1) / np.maximum(cnt, 1)
+            um = _neighbour_sum(d) / np.maximum(cnt, 1)
         top = um.max()
         return (um / top if top > 0 else um).reshape(rows, cols)
