@@ -11,9 +11,9 @@ Units are numbered row-major: unit ``k`` sits at lattice row ``r = k // cols`` a
   topographic error, :meth:`SOM.distance_map`) are the 8 units at Chebyshev distance 1; the n-ring
   is every unit at Chebyshev distance ≤ n. :func:`u_matrix` averages over the 4 edge-sharing units.
 * ``"toroidal"``: the same lattice wrapping around both axes.
-* ``"hexagonal"``: odd-row offset ("odd-r") layout: unit (r, c) at row position ``r·√3/2`` and
-  column position ``c + 0.5·(r mod 2)`` (odd rows shifted half a unit to the right), so adjacent units
-  are exactly 1 apart. The 6 neighbours of (r, c) are (r, c ± 1) and, on an even row, (r ± 1, c − 1)
+* ``"hexagonal"``: odd-row offset ("odd-r") layout: unit (r, c) at ``x = c + 0.5·(r mod 2)``,
+  ``y = r·√3/2`` (odd rows shifted half a unit along x, rows √3/2 apart), so adjacent units are
+  exactly 1 apart (:func:`lattice_positions` returns (y, x) per unit, row position first). The 6 neighbours of (r, c) are (r, c ± 1) and, on an even row, (r ± 1, c − 1)
   and (r ± 1, c); on an odd row, (r ± 1, c) and (r ± 1, c + 1). The n-ring is every unit at most n
   steps away in this 6-neighbour graph (hexagonal lattice distance); the topographic error and the
   U-matrix use the 6 neighbours.
@@ -191,10 +191,10 @@ def lattice_coordinates(grid_shape: tuple[int, int]) -> np.ndarray:
 
 
 def lattice_positions(grid_shape: tuple[int, int], topology: str = "rectangular") -> np.ndarray:
-    """(K, 2) float positions of the units in the plane, as (row position, column position).
+    """(K, 2) float positions of the units in the plane, as (row position y, column position x).
 
-    Rectangular and toroidal: (r, c). Hexagonal (odd-r offset): (r·√3/2, c + 0.5·(r mod 2)), so every
-    unit is exactly 1 from each of its 6 neighbours. Row-major unit order, as :func:`lattice_coordinates`.
+    Rectangular and toroidal: (r, c). Hexagonal (odd-r offset): y = r·√3/2, x = c + 0.5·(r mod 2)
+    (odd rows shifted half a unit), so every unit is exactly 1 from each of its 6 neighbours. Row-major unit order, as :func:`lattice_coordinates`.
     """
     topology = _check_topology(topology)
     rows, cols = _check_grid(grid_shape, topology)
@@ -791,8 +791,9 @@ class SOM:
     Parameters
     ----------
     grid_shape : (rows, cols) of the lattice (integers).
-    topology : "rectangular", "toroidal", "hexagonal" or "hexagonal_toroidal" (see the module notes
-        for coordinates and neighbours; a hexagonal torus needs an even number of rows).
+    topology : "rectangular", "toroidal", "hexagonal" or "hexagonal_toroidal". Hexagonal lattices
+        use odd-row offset coordinates, unit (r, c) at x = c + 0.5·(r mod 2), y = r·√3/2, and 6
+        neighbours (units 1 apart); a hexagonal torus needs an even number of rows (module notes).
     epochs : number of batch epochs.
     sigma_start, sigma_end : neighbourhood width (in lattice units) at the first and last epoch;
         decays geometrically. ``sigma_start=None`` means half the larger side.
