@@ -134,7 +134,7 @@ def test_every_rule_runs_the_stage_its_code_input_names():
 
 
 def test_every_stage_is_run_by_a_rule():
-    from musicsom.pipeline._code import all_modules, module_file
+    from musicsom.pipeline._code import all_modules, has_main_guard, module_file
 
     used = set()
     for body in rule_blocks().values():
@@ -142,5 +142,5 @@ def test_every_stage_is_run_by_a_rule():
         used.update(re.findall(r"python -m musicsom\.pipeline\.([\w.]+)", body))
     stages = {m.removeprefix("musicsom.pipeline.") for m in all_modules()
               if m.startswith("musicsom.pipeline.") and not m.split(".")[-1].startswith("_")
-              and module_file(m).name != "__init__.py" and 'if __name__ == "__main__"' in module_file(m).read_text()}
+              and module_file(m).name != "__init__.py" and has_main_guard(m)}
     assert stages - used == set(), f"stage modules no rule runs: {sorted(stages - used)}"

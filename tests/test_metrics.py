@@ -1,4 +1,4 @@
-"""Trajectory metrics (SPEC §5) on hand-made trajectories with known answers."""
+"""Trajectory metrics (docs/METHOD.md §5) on hand-made trajectories with known answers."""
 
 import numpy as np
 import pytest

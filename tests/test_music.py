@@ -1,4 +1,4 @@
-"""MUSIC (SPEC §4): the two solver forms agree, κ does not steer informed mode, λ damps, modes behave."""
+"""MUSIC (docs/METHOD.md §4): the two solver forms agree, κ does not steer informed mode, λ damps, modes behave."""
 
 import numpy as np
 import pytest

@@ -42,7 +42,12 @@ def _map(seed, K, D, scale=1.0, offset=0.0):
 )
 def test_inversion_is_exact_at_any_offset_and_scale(D, extra, seed, offset, scale):
     W, X = _map(seed, D + 1 + extra, D, scale, offset)
-    A = activations(X, W)
+    try:
+        A = activations(X, W)
+    except ValueError as exc:
+        # a pair so close at so small a scale that its squared distance is subnormal: refused, never rounded silently
+        assert "rescale" in str(exc)
+        return
     for ref in (0, int(np.argmin(A[0]))):
         inv = Inverter(W, ref)
         X_hat = inv.invert(A)
@@ -127,9 +132,9 @@ def test_activations_are_exactly_homogeneous(k):
 
 def test_activations_that_overflow_say_to_rescale():
     W, X = _map(5, 9, 3, 1e155)
-    with pytest.raises(ValueError, match="overflow.*rescale"):
+    with pytest.raises(ValueError, match="float64 range.*rescale"):
         activations(X, W)
-    with pytest.raises(ValueError, match="overflow.*rescale"):
+    with pytest.raises(ValueError, match="float64 range.*rescale"):
         activations(np.array([1e308, -1e308]), np.array([[-1e308, 1e308], [0.0, 0.0]]))
 
 

@@ -1,4 +1,4 @@
-"""Exact inversion of squared-distance activations (SPEC §2; paper §2 and S1). No file I/O.
+"""Exact inversion of squared-distance activations (docs/METHOD.md §2; paper §2 and S1). No file I/O.
 
 With a reference prototype ``r``, subtracting its activation removes ``||x||²``:
 
@@ -29,9 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import (
-    _SQ_LO,
     _pow2_exponent,
-    _stable_sq_norms,
     check_indices,
     check_int,
     check_matrix,
@@ -50,8 +48,6 @@ __all__ = [
     "RankError",
 ]
 
-# rows × prototypes × features held at once by the direct distance computation (16 MiB of float64)
-_CHUNK_ELEMENTS = 1 << 21
 # differences (and so activations, as their squares) are used unscaled while they stay in this range
 _SAFE_LO, _SAFE_HI = 2.0**-400, 2.0**400
 _TINY = np.finfo(np.float64).tiny
@@ -62,79 +58,20 @@ class RankError(ValueError):
 
 
 # ---------------------------------------------------------------- squared distances
-def _scaled_sq_distances(X, W) -> tuple[np.ndarray, np.ndarray]:
-    """Squared distances of the rows of ``X`` (n, D) to ``W`` (K, D) as ``(S, e)``: ``||x_j − w_i||² = S[j, i] · 4**e[j]``.
-
-    Private; does not validate. Each row is ``((x − W) ** 2).sum(1)`` with ``e = 0`` (bit for bit the
-    one-point formula, whatever the number of rows), computed in chunks of about ``_CHUNK_ELEMENTS``.
-    A row whose largest value is infinite or small enough for squares to underflow is recomputed
-    from its differences scaled by a power of two, so ``S`` is exact to round-off for any finite input.
-    """
-    n, D = X.shape
-    K = W.shape[0]
-    S = np.empty((n, K))
-    e = np.zeros(n, dtype=np.int64)
-    step = max(1, _CHUNK_ELEMENTS // max(K * D, 1))
-    for s in range(0, n, step):
-        xs = X[s : s + step]
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            diff = xs[:, None, :] - W[None, :, :]
-            np.multiply(diff, diff, out=diff)
-            part = diff.sum(-1)
-        top = part.max(1) if K else np.zeros(xs.shape[0])
-        bad = ~(top >= _SQ_LO) | (top == np.inf)
-        S[s : s + step] = part
-        for j in np.flatnonzero(bad):
-            S[s + j], e[s + j] = _scaled_row(xs[j], W)
-    return S, e
-
-
-def _scaled_row(x, W) -> tuple[np.ndarray, int]:
-    """One row of :func:`_scaled_sq_distances` at a power-of-two scale (private, no validation)."""
-    # first bring the inputs below 2**1000 so that their differences cannot overflow
-    top = max(float(np.abs(x).max(initial=0.0)), float(np.abs(W).max(initial=0.0)))
-    e1 = int(_pow2_exponent(top)) if top > 2.0**1000 else 0
-    with np.errstate(under="ignore"):
-        R = np.ldexp(x, -e1) - np.ldexp(W, -e1)
-    Ssq, er = _stable_sq_norms(R)
-    # one exponent for the row: the largest, the others' values shifted to it (tiny ones may underflow: negligible)
-    e2 = int(er.max(initial=0))
-    with np.errstate(under="ignore"):
-        S = np.ldexp(Ssq, (2 * (er - e2)).astype(np.int32))
-    return S, e1 + e2
-
-
-def _unscale_activations(S, e) -> np.ndarray:
-    """``S · 4**e`` per row, or a ValueError (saying to rescale) where the result leaves the float64 range."""
-    with np.errstate(over="ignore", under="ignore"):
-        out = np.ldexp(S, (2 * e).astype(np.int32)[:, None]) if np.any(e) else S
-    if not np.all(np.isfinite(out)):
-        raise ValueError(
-            "the squared distances overflow float64 (> 1.8e308): the inputs and prototypes are too far apart for "
-            "activations to be represented; rescale them (e.g. divide both by a power of two such as 2**600)"
-        )
-    top = out.max(1) if out.shape[1] else np.zeros(out.shape[0])
-    lost = (top < _TINY) & (np.any(S > 0, axis=1))
-    if np.any(lost):
-        raise ValueError(
-            "the squared distances underflow float64 (all below 2.2e-308) and would lose their precision; rescale "
-            "the inputs and prototypes (e.g. multiply both by a power of two such as 2**600)"
-        )
-    return out
-
-
 def activations(X, prototypes) -> np.ndarray:
     """Squared distances ``||x − w_i||²``: (K,) for one input, (n, K) for many.
 
-    Computed directly from the differences, one row at a time in effect (no cancellation, and the
-    same values for a point whatever the batch it comes in). Raises a ValueError that says to rescale
-    when the distances overflow float64 or all underflow below its smallest normal number.
+    The activations of the method: :func:`musicsom.som.sq_distances`, computed directly from the
+    differences (no cancellation, and the same values for a point whatever the batch it comes in).
+    Raises a ValueError that says to rescale when they cannot be represented in float64.
     """
+    from .som import sq_distances
+
     W = check_matrix(prototypes, "prototypes")
     X = np.asarray(X, dtype=np.float64)
     single = X.ndim == 1
     X2 = check_matrix(X[None] if single else X, "X", ncols=W.shape[1])
-    out = _unscale_activations(*_scaled_sq_distances(X2, W))
+    out = sq_distances(X2, W)
     return out[0] if single else out
 
 
@@ -338,7 +275,10 @@ class Inverter:
         return x
 
     def error_bound(self, noise) -> np.ndarray:
-        """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K))."""
+        """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K)).
+
+        With ``noise_cov`` the bound is that of the whitened system: ``||L⁻¹ e|| / σ_min(L⁻¹ A)``, ``Σ = L Lᵀ``.
+        """
         noise = np.asarray(noise, dtype=np.float64)
         K = self.prototypes.shape[0]
         if noise.ndim not in (1, 2) or noise.shape[-1] != K:
@@ -346,6 +286,10 @@ class Inverter:
         if not np.all(np.isfinite(noise)):
             raise ValueError("noise contains NaN or infinite values")
         e = noise[..., self.others] - noise[..., [self.reference]]
+        if self._whiten is not None:
+            # weighted least squares solves the whitened system L⁻¹A x = L⁻¹b, whose singular values σ_min
+            # refers to: the noise enters it whitened too
+            e = np.linalg.solve(self._whiten, np.atleast_2d(e).T).T.reshape(e.shape)
         with np.errstate(divide="ignore", over="ignore"):
             return np.linalg.norm(e, axis=-1) / self.sigma_min
 

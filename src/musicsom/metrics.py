@@ -1,4 +1,4 @@
-"""Trajectory metrics of SPEC §5 (paper §5.1). Pure numpy; a trajectory is its states x_0..x_T and BMUs c_0..c_T.
+"""Trajectory metrics of docs/METHOD.md §5 (paper §5.1). Pure numpy; a trajectory is its states x_0..x_T and BMUs c_0..c_T.
 
 Steps of zero length have no direction: cosines involving them are NaN and are skipped by the
 summaries (nan-aware medians and means). Norms are computed without overflow or underflow (the plain

@@ -1,4 +1,4 @@
-"""MUSIC: move an input by changing chosen squared distances while preserving the others (SPEC §4).
+"""MUSIC: move an input by changing chosen squared distances while preserving the others (docs/METHOD.md §4).
 
 One step minimises
 
@@ -60,7 +60,6 @@ from ._validation import (
     check_scalar,
     check_vector,
 )
-from .inversion import _scaled_sq_distances
 from .som import lattice_ring
 
 __all__ = [
@@ -400,7 +399,7 @@ def music_direction(
 # ---------------------------------------------------------------- trajectories
 @dataclass
 class MusicParams:
-    """Hyperparameters of a MUSIC run (defaults: SPEC §4 and §6; see config.yaml for the paper runs).
+    """Hyperparameters of a MUSIC run (defaults: docs/METHOD.md §4 and §6; config.yaml holds the pipeline's).
 
     alpha: balance attraction vs preservation in [0, 1]. lam: Tikhonov weight λ > 0. kappa: fractional
     reduction of a target's squared distance per step, in (0, 1]. eta: trust radius. preserve_ring:
@@ -484,9 +483,10 @@ class TrajectoryBatch:
 
 
 def _bmus_exact(states, W) -> np.ndarray:
-    """Nearest prototype of each row by direct squared distances (no expansion; private)."""
-    S, _ = _scaled_sq_distances(states, W)
-    return S.argmin(1)
+    """Nearest prototype of each row by exact squared distances (:func:`musicsom.som.best_matching_units`; private)."""
+    from .som import _bmus
+
+    return _bmus(states, W, 1, 8192)[:, 0]
 
 
 class Music:
@@ -880,7 +880,6 @@ class Music:
         solver = p.solver if p.solver != "auto" else ("dual" if k < D else "primal")
         if not np.all(np.isfinite(y_t)):
             raise ValueError(_OVERFLOW)
-        ar = np.arange(n)
         out = np.zeros((n, D))
         my = np.abs(y_t)
         if mM is None or np.any(np.isnan(mM)):

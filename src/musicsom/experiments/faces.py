@@ -23,7 +23,7 @@ from scipy.stats import spearmanr
 from musicsom._validation import check_matrix, check_scalar, check_vector
 from musicsom.experiments.face_id import SAME_PERSON_THRESHOLD
 from musicsom.music import music_direction
-from musicsom.som import lattice_ring
+from musicsom.som import lattice_ring, sq_distances
 
 __all__ = [
     "CLUSTERS",
@@ -224,10 +224,7 @@ def cluster_distance(states, W, cluster) -> np.ndarray:
 
 def nearest_prototype_distance(states, W) -> np.ndarray:
     """Distance from each state to its nearest prototype (the quantisation error along a path): (T+1,)."""
-    S = np.atleast_2d(np.asarray(states, dtype=np.float64))
-    W = np.asarray(W, dtype=np.float64)
-    d2 = (S * S).sum(1)[:, None] - 2 * S @ W.T + (W * W).sum(1)[None, :]
-    return np.sqrt(np.maximum(d2.min(1), 0.0))
+    return np.sqrt(sq_distances(np.atleast_2d(states), W).min(1))
 
 
 def monotone_share(values, tol: float = 0.0) -> float:

@@ -214,7 +214,7 @@ def music_residual(x, W, target: int, preserved, params: MusicParams) -> tuple[f
     residual² = c_P ||Ĵ_P δ||² + c_T ||Ĵ_T δ − Δ||² (the data-fit part of the energy, with the same
     plain or per-row-mean weights c_P, c_T as the solve), step = ||δ||: the two axes of the L-curve.
     """
-    from musicsom.music import jacobian, music_direction
+    from musicsom.music import energy_coefficients, jacobian, music_direction
 
     x = np.asarray(x, dtype=np.float64)
     preserved = np.asarray(preserved, dtype=np.int64)
@@ -224,9 +224,7 @@ def music_residual(x, W, target: int, preserved, params: MusicParams) -> tuple[f
     J_T, scale_T = jacobian(x, W, [target], params.normalise_rows)
     J_P, _ = jacobian(x, W, preserved, params.normalise_rows)
     delta = -params.kappa * a_t / scale_T
-    c_P, c_T = 1.0 - params.alpha, params.alpha
-    if params.per_row_mean:
-        c_P /= max(preserved.size, 1)
+    c_P, c_T = energy_coefficients(params.alpha, preserved.size, 1, params.per_row_mean)
     res2 = c_P * float(((J_P @ d) ** 2).sum()) + c_T * float(((J_T @ d - delta) ** 2).sum())
     return float(np.sqrt(res2)), float(np.linalg.norm(d))
 

@@ -115,3 +115,14 @@ def all_modules() -> list[str]:
             parts = parts[:-1]
         out.append(".".join(parts))
     return out
+
+
+def has_main_guard(name: str) -> bool:
+    """Whether module ``name`` ends in a top-level ``if __name__ == "__main__":`` (a command-line stage)."""
+    tree = ast.parse(module_file(name).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            left, right = node.test.left, node.test.comparators[0] if node.test.comparators else None
+            if isinstance(left, ast.Name) and left.id == "__name__" and isinstance(right, ast.Constant) and right.value == "__main__":
+                return True
+    return False

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from musicsom.pipeline import _io
-from musicsom.som import SOM
+from musicsom.som import SOM, TOPOLOGIES
 
 log = logging.getLogger("musicsom.pipeline.train_som")
 
@@ -26,7 +26,7 @@ def main(argv=None):
     p.add_argument("--key", default="x_train", help="array name inside --data")
     p.add_argument("--rows", type=int, required=True)
     p.add_argument("--cols", type=int, required=True)
-    p.add_argument("--topology", choices=["rectangular", "toroidal"], default="rectangular")
+    p.add_argument("--topology", choices=list(TOPOLOGIES), default="rectangular")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--sigma-start", type=float, default=None, help="initial neighbourhood width (default: half the larger side)")
     p.add_argument("--sigma-end", type=float, default=1.0)

@@ -15,23 +15,15 @@ import logging
 
 import numpy as np
 
+from musicsom.inversion import activations, invert_per_anchor
 from musicsom.pipeline import _io
-from musicsom.inversion import invert_per_anchor
 
 log = logging.getLogger("musicsom.pipeline.mnist.inversion")
 
 
-def exact_activations(X, W, chunk: int = 64) -> np.ndarray:
-    """(n, K) squared distances summed coordinate-wise (exact up to one rounding per term)."""
-    out = np.empty((X.shape[0], W.shape[0]))
-    for s in range(0, X.shape[0], chunk):
-        out[s : s + chunk] = ((X[s : s + chunk, None, :] - W[None, :, :]) ** 2).sum(-1)
-    return out
-
-
 def relative_errors(X, W) -> tuple[np.ndarray, np.ndarray]:
     """Relative inversion error of each row of X anchored on its BMU, and σ_min of each anchor's system."""
-    A = exact_activations(X, W)
+    A = activations(X, W)
     bmu = A.argmin(1)
     X_hat, inverters = invert_per_anchor(A, W, bmu)
     err = np.linalg.norm(X_hat - X, axis=1) / np.linalg.norm(X, axis=1)
