@@ -26,6 +26,7 @@ include: "workflow/rules/gmm.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/faces.smk"
 include: "workflow/rules/kmeans.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -40,4 +41,5 @@ rule all:
         rules.mnist_all.input,
         rules.faces_all.input,
         rules.kmeans_all.input,
+        rules.robustness_all.input,
         rules.report_all.input,

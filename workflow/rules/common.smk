@@ -53,6 +53,8 @@ def check_config(cfg, config_files, schema_path):
 check_config(config, [*map(str, workflow.configfiles), "config.yaml"], CONFIG_SCHEMA)
 
 SEEDS = [int(s) for s in config["seeds"]]
+# the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
+FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
 ENV = "../../envs/musicsom.yaml"
 
 
@@ -144,13 +146,14 @@ def mnist_music_args(m):
     )
 
 
+def mnist_pairs_arg(pairs):
+    """The --pairs option of the trajectory stages: SOURCE:TARGET for each digit pair."""
+    return " ".join(f"{a}:{b}" for a, b in pairs)
+
+
 def mnist_pair_csvs(seeds):
-    """The per-pair Table 2 trajectory CSVs of the given seeds."""
-    return [
-        f"results/mnist/seed{s}/pairs/{a}to{b}.csv"
-        for s in seeds
-        for a, b in MNIST_PAIRS
-    ]
+    """The Table 2 trajectory CSVs (all pairs and starts of one seed each) of the given seeds."""
+    return [f"results/mnist/seed{s}/pairs.csv" for s in seeds]
 
 
 # --- k-means control helpers
@@ -160,9 +163,101 @@ def kmeans_k(config):
 
 
 def kmeans_pair_csvs(seeds):
-    """The k-means arm's per-pair trajectory CSVs of the given seeds."""
+    """The k-means arm's Table 2 trajectory CSVs of the given seeds."""
+    return [f"results/kmeans/seed{s}/pairs.csv" for s in seeds]
+
+
+def sweep_lcurve_flag(wildcards):
+    """The lambda sweep also records the L-curve axes of Fig 20 (--lcurve)."""
+    return "--lcurve" if wildcards.param == "lambda" else ""
+
+
+def verdict_args(cfg_verdicts):
+    """The bootstrap options of the claims stages (config verdicts)."""
+    v = cfg_verdicts
+    return f"--resamples {v['resamples']} --boot-seed {v['seed']} --level {v['level']}"
+
+
+# --- robustness helpers
+ROBUST = config["robustness"]
+ROBUST_ON = bool(ROBUST["enabled"])
+# the D slice of MNIST: the dimensions besides the default one, as they appear in paths ("dim400", "dimfull")
+ROBUST_DIMS = [
+    str(d) for d in ROBUST["mnist"]["dims"] if str(d) != str(config["mnist"]["dim"])
+]
+
+
+def music_defaults(section, plain_form=False):
+    """The MUSIC values of a config section (alpha, lam, kappa, eta, per_row_mean, preserve_ring) as a dict."""
+    m = dict(section)
+    return {
+        "alpha": float(m["alpha"]),
+        "lam": float(m["lam"]),
+        "kappa": float(m.get("kappa", 0.1)),
+        "eta": float(m["eta"]),
+        "per_row_mean": bool(m.get("per_row_mean", plain_form)),
+        "preserve_ring": int(m.get("preserve_ring", 0) or 0) or None,
+    }
+
+
+def robustness_grid(experiment):
+    """The --grid option of a robustness block (JSON): its grid section, the default MUSIC values, the paper's setup."""
+    paper = ROBUST["paper"]
+    if experiment == "gmm":
+        t = config["gmm"]["trajectories"]
+        g = {
+            "grid": ROBUST["gmm"],
+            "music": {**music_defaults(t), "per_row_mean": False},
+            "trajectories": {k: t[k] for k in ("n_starts", "n_steps", "component")},
+        }
+    elif experiment in ("mnist", "kmeans", "mnist_dim"):
+        g = {
+            "grid": ROBUST["mnist"],
+            "music": music_defaults(config["mnist"]["music"]),
+            "paper": paper,
+            "default_dim": config["mnist"]["dim"],
+        }
+    elif experiment == "sweeps":
+        s = config["mnist"]["sweep"]
+        g = {
+            "grid": ROBUST["mnist"],
+            "music": music_defaults(config["mnist"]["music"]),
+            "paper": paper,
+            "sweeps": {
+                "alpha": {
+                    "plain": ROBUST["mnist"]["energy"]["plain"],
+                    "per_row_mean": s["alpha"],
+                },
+                "lambda": s["lambda"],
+                "kappa": s["kappa"],
+            },
+        }
+    elif experiment == "faces":
+        f = config["faces"]
+        g = {
+            "grid": ROBUST["faces"],
+            "music": music_defaults(f["music"]),
+            "paper": paper,
+            "free": f["free"],
+            "informed_steps": f["informed"]["n_steps"],
+            "monotone_min": f["monotone_min"],
+        }
+    else:
+        raise ValueError(f"no robustness grid for {experiment!r}")
+    return json.dumps(g, sort_keys=True)
+
+
+def dim_of(wildcards):
+    """The --dim of an encoding of the D slice (an integer or full)."""
+    return wildcards.dim
+
+
+def robustness_outputs():
+    """Every output of the robustness study (empty when robustness.enabled is false)."""
+    if not ROBUST_ON:
+        return []
     return [
-        f"results/kmeans/seed{s}/pairs/{a}to{b}.csv"
-        for s in seeds
-        for a, b in MNIST_PAIRS
+        "results/robustness/checks.csv",
+        "results/robustness/summary.json",
+        "results/tables/table6_inversion_vs_dim.csv",
     ]

@@ -23,8 +23,8 @@ rule faces_all:
         "results/tables/table3_faces.csv",
         f"{FACES}/autoencoder.json",
         f"{FACES}/latent.json",
-        expand(f"{FSEED}/inversion.json", seed=SEEDS),
-        expand(f"{FSEED}/checks.json", seed=SEEDS),
+        expand(f"{FSEED}/inversion.json", seed=FACE_SEEDS),
+        expand(f"{FSEED}/checks.json", seed=FACE_SEEDS),
 
 
 # The autoencoder trains once (first seed: a documented deviation from per-seed runs).
@@ -402,7 +402,7 @@ rule faces_fig14_15:
 
 rule faces_table3:
     input:
-        per_start=expand(f"{FSEED}/per_start.csv", seed=SEEDS),
+        per_start=expand(f"{FSEED}/per_start.csv", seed=FACE_SEEDS),
         code=stage_code("faces.table3"),
     output:
         table="results/tables/table3_faces.csv",
@@ -432,6 +432,7 @@ rule faces_claims:
         ENV
     params:
         monotone_min=cfg("faces/monotone_min"),
+        verdicts=verdict_args(cfg("verdicts")),
     shell:
         "python -m musicsom.pipeline.faces.claims --per-start {input.per_start}"
-        " --monotone-min {params.monotone_min} --out {output} > {log} 2>&1"
+        " --monotone-min {params.monotone_min} {params.verdicts} --out {output} > {log} 2>&1"

@@ -106,6 +106,7 @@ rule gmm_fig05:
         ),
         data="results/figures/fig05_inversion_vs_m.csv",
         summary="results/gmm/inversion_summary.json",
+        errors="results/gmm/inversion_errors.npz",
     log:
         "results/logs/gmm/inversion.log",
     benchmark:
@@ -118,7 +119,7 @@ rule gmm_fig05:
     shell:
         "python -m musicsom.pipeline.gmm.fig05 --data {input.data} --som {input.som}"
         " --n-points {params.n_points} --m-max-factor {params.m_max_factor}"
-        " --figure {output.figure} --summary {output.summary} > {log} 2>&1"
+        " --figure {output.figure} --summary {output.summary} --errors {output.errors} > {log} 2>&1"
 
 
 rule gmm_fig01:
@@ -259,8 +260,8 @@ rule gmm_table1:
 
 rule gmm_claims:
     input:
-        inversion="results/gmm/inversion_summary.json",
-        noise="results/gmm/noise_summary.json",
+        inversion_errors="results/gmm/inversion_errors.npz",
+        noise="results/figures/fig01_noise_bound.csv",
         per_trajectory=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
         code=stage_code("gmm.claims"),
     output:
@@ -273,6 +274,7 @@ rule gmm_claims:
         ENV
     params:
         seed=SEEDS[0],
+        verdicts=verdict_args(cfg("verdicts")),
     shell:
-        "python -m musicsom.pipeline.gmm.claims --inversion {input.inversion} --noise {input.noise}"
-        " --seed {params.seed} --per-trajectory {input.per_trajectory} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.gmm.claims --inversion-errors {input.inversion_errors} --noise {input.noise}"
+        " --seed {params.seed} --per-trajectory {input.per_trajectory} {params.verdicts} --out {output} > {log} 2>&1"

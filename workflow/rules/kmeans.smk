@@ -52,7 +52,7 @@ use rule mnist_labels as kmeans_labels with:
         "results/benchmarks/kmeans/labels_seed{seed}.tsv"
 
 
-use rule mnist_pair as kmeans_pair with:
+use rule mnist_trajectories as kmeans_trajectories with:
     input:
         data="results/data/digits.npz",
         encoding="results/mnist/encoding.npz",
@@ -61,13 +61,13 @@ use rule mnist_pair as kmeans_pair with:
         labels=f"{KMEANS}/labels.npz",
         classifier="results/mnist/classifier.pt",
         vae="results/mnist/vae.pt",
-        code=stage_code("mnist.pair"),
+        code=stage_code("mnist.trajectories"),
     output:
-        f"{KMEANS}/pairs/{{src}}to{{tgt}}.csv",
+        f"{KMEANS}/pairs.csv",
     log:
-        "results/logs/kmeans/pair_seed{seed}_{src}to{tgt}.log",
+        "results/logs/kmeans/trajectories_seed{seed}.log",
     benchmark:
-        "results/benchmarks/kmeans/pair_seed{seed}_{src}to{tgt}.tsv"
+        "results/benchmarks/kmeans/trajectories_seed{seed}.tsv"
 
 
 rule kmeans_fig21_table5:
@@ -112,6 +112,8 @@ rule kmeans_claims:
         "results/benchmarks/kmeans/claims.tsv"
     conda:
         ENV
+    params:
+        verdicts=verdict_args(cfg("verdicts")),
     shell:
         "python -m musicsom.pipeline.kmeans.claims --som-pairs {input.som_pairs}"
-        " --kmeans-pairs {input.kmeans_pairs} --out {output} > {log} 2>&1"
+        " --kmeans-pairs {input.kmeans_pairs} {params.verdicts} --out {output} > {log} 2>&1"

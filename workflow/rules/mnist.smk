@@ -173,7 +173,8 @@ rule mnist_inversion:
         som=f"{MSEED}/som.npz",
         code=stage_code("mnist.inversion"),
     output:
-        f"{MSEED}/inversion.json",
+        summary=f"{MSEED}/inversion.json",
+        errors=f"{MSEED}/inversion_errors.npz",
     log:
         "results/logs/mnist/inversion_seed{seed}.log",
     benchmark:
@@ -182,8 +183,8 @@ rule mnist_inversion:
         ENV
     threads: 1
     shell:
-        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --som {input.som}"
-        " --summary {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --som {input.som} --n-points 0"
+        " --summary {output.summary} --errors {output.errors} > {log} 2>&1"
 
 
 rule mnist_fig07:
@@ -318,8 +319,8 @@ rule mnist_fig10:
         "python -m musicsom.pipeline.mnist.fig10 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
 
 
-# Table 2: one job per seed and digit pair (MUSIC, linear and VAE from the same start images).
-rule mnist_pair:
+# Table 2: one job per seed runs every digit pair and start (MUSIC, linear and VAE from the same starts).
+rule mnist_trajectories:
     input:
         data="results/data/digits.npz",
         encoding=f"{MNIST}/encoding.npz",
@@ -328,30 +329,28 @@ rule mnist_pair:
         labels=f"{MSEED}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
         vae=f"{MNIST}/vae.pt",
-        code=stage_code("mnist.pair"),
+        code=stage_code("mnist.trajectories"),
     output:
-        f"{MSEED}/pairs/{{src}}to{{tgt}}.csv",
+        f"{MSEED}/pairs.csv",
     log:
-        "results/logs/mnist/pair_seed{seed}_{src}to{tgt}.log",
+        "results/logs/mnist/trajectories_seed{seed}.log",
     benchmark:
-        "results/benchmarks/mnist/pair_seed{seed}_{src}to{tgt}.tsv"
-    wildcard_constraints:
-        src=r"\d",
-        tgt=r"\d",
+        "results/benchmarks/mnist/trajectories_seed{seed}.tsv"
     conda:
         ENV
     threads: 1
     params:
         slice=mnist_slice_args(MNIST_CFG),
+        pairs=mnist_pairs_arg(MNIST_PAIRS),
         music=mnist_music_args(MNIST_CFG["music"]),
         n_starts=cfg("mnist/table2/n_starts"),
         n_steps=cfg("mnist/table2/n_steps"),
         knn_k=cfg("mnist/knn_k"),
         knn_stride=cfg("mnist/table2/knn_stride"),
     shell:
-        "python -m musicsom.pipeline.mnist.pair --data {input.data} {params.slice}"
+        "python -m musicsom.pipeline.mnist.trajectories --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
-        " --classifier {input.classifier} --vae {input.vae} --source {wildcards.src} --target {wildcards.tgt}"
+        " --classifier {input.classifier} --vae {input.vae} --pairs {params.pairs}"
         " --n-starts {params.n_starts} --n-steps {params.n_steps} {params.music} --knn-k {params.knn_k}"
         " --knn-stride {params.knn_stride} --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
 
@@ -466,14 +465,15 @@ rule mnist_sweep:
         pair=MNIST_TRANSITION,
         music=mnist_music_args(MNIST_CFG["music"]),
         values=lookup(dpath="mnist/sweep/{param}", within=config),
-        n_starts=cfg("mnist/table2/n_starts"),
+        n_starts=cfg("mnist/sweep/n_starts"),
         n_steps=cfg("mnist/sweep/n_steps"),
+        lcurve=sweep_lcurve_flag,
     shell:
         "python -m musicsom.pipeline.mnist.sweep --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
         " --n-steps {params.n_steps} {params.music} --seed {wildcards.seed} --threads {threads}"
-        " --param {wildcards.param} --values {params.values} --out {output} > {log} 2>&1"
+        " --param {wildcards.param} --values {params.values} {params.lcurve} --out {output} > {log} 2>&1"
 
 
 rule mnist_fig17_19:
@@ -529,8 +529,7 @@ rule mnist_fig20:
         slice=mnist_slice_args(MNIST_CFG),
         pair=MNIST_TRANSITION,
         music=mnist_music_args(MNIST_CFG["music"]),
-        n_starts=cfg("mnist/table2/n_starts"),
-        n_steps=cfg("mnist/sweep/n_steps"),
+        n_starts=cfg("mnist/sweep/n_starts"),
         lambdas=cfg("mnist/sweep/lcurve_lambdas"),
         n_lambdas=cfg("mnist/sweep/lcurve_points"),
         seed=SEEDS[0],
@@ -538,15 +537,16 @@ rule mnist_fig20:
         "python -m musicsom.pipeline.mnist.fig20 --data {input.data} {params.slice}"
         " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
         " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
-        " --n-steps {params.n_steps} {params.music} --seed {params.seed} --sweep {input.sweep}"
+        " {params.music} --seed {params.seed} --sweep {input.sweep}"
         " --lambdas {params.lambdas} --n-lambdas {params.n_lambdas} --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_claims:
     input:
         inversion=f"{MSEED}/inversion.json",
+        inversion_errors=f"{MSEED}/inversion_errors.npz",
         transition=f"{MSEED}/transition.json",
-        pairs=[f"{MSEED}/pairs/{a}to{b}.csv" for a, b in MNIST_PAIRS],
+        pairs=f"{MSEED}/pairs.csv",
         sweeps=expand(
             f"{MSEED}/sweep_{{param}}.csv",
             param=["alpha", "lambda", "kappa"],
@@ -564,7 +564,8 @@ rule mnist_claims:
     threads: 1
     params:
         n_steps=cfg("mnist/table2/n_steps"),
+        verdicts=verdict_args(cfg("verdicts")),
     shell:
         "python -m musicsom.pipeline.mnist.claims --seed {wildcards.seed} --inversion {input.inversion}"
-        " --transition {input.transition} --pairs {input.pairs} --sweeps {input.sweeps}"
-        " --n-steps {params.n_steps} --out {output} > {log} 2>&1"
+        " --inversion-errors {input.inversion_errors} --transition {input.transition} --pairs {input.pairs}"
+        " --sweeps {input.sweeps} --n-steps {params.n_steps} {params.verdicts} --out {output} > {log} 2>&1"

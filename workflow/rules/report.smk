@@ -17,15 +17,17 @@ rule report_markdown:
         checks=[
             "results/gmm/checks.json",
             *expand("results/mnist/seed{seed}/checks.json", seed=SEEDS),
-            *expand("results/faces/seed{seed}/checks.json", seed=SEEDS),
+            *expand("results/faces/seed{seed}/checks.json", seed=FACE_SEEDS),
             "results/kmeans/checks.json",
         ],
+        robustness=robustness_outputs(),
         # every figure and table first, so that the stage times below are complete
         done=[
             rules.gmm_all.input,
             rules.mnist_all.input,
             rules.faces_all.input,
             rules.kmeans_all.input,
+            rules.robustness_all.input,
         ],
         code=stage_code("report.markdown"),
     output:
@@ -39,6 +41,8 @@ rule report_markdown:
         "results/benchmarks/report/markdown.tsv"
     conda:
         ENV
+    params:
+        robustness="--robustness results/robustness/summary.json" if ROBUST_ON else "",
     shell:
-        "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks}"
+        "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks} {params.robustness}"
         " --benchmarks results/benchmarks --evidence {output.evidence} --out {output.report} > {log} 2>&1"

@@ -155,9 +155,12 @@ def draw_free_sequence(n_steps: int, n_units: int, rng: np.random.Generator, sca
     """The random draws of a free evolution: prototype indices and relative changes ``u ~ U(−scale, scale)``.
 
     The change of step t is ``Δa_j = u_t a_j(x_t)``. Drawn once, the same sequence drives both methods.
+    Units and changes come from two generators spawned from ``rng``, so a shorter run is a prefix of a
+    longer one drawn from the same state (the study reads 100 steps off its 400-step runs).
     """
-    units = rng.integers(0, int(n_units), size=int(n_steps))
-    rel = rng.uniform(-scale, scale, size=int(n_steps))
+    u_rng, r_rng = rng.spawn(2)
+    units = u_rng.integers(0, int(n_units), size=int(n_steps))
+    rel = r_rng.uniform(-scale, scale, size=int(n_steps))
     rel[rel == 0] = scale  # a zero change has no direction; never happens in practice
     return units, rel
 
@@ -254,7 +257,7 @@ def per_start_metrics(frames: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "experiment": exp, "method": method, "cluster": cluster if isinstance(cluster, str) else "", "start": int(start),
             "n_frames": len(g),
-            "detection_rate": float(g["detected"].astype(bool).mean()),
+            "detection_rate": float(np.nanmean(g["detected"].to_numpy(float))),  # over the frames measured
             "final_nearest_prototype": float(g["nearest_prototype"].iloc[-1]),
             "mean_nearest_prototype": float(g["nearest_prototype"].mean()),
             "initial_cluster_distance": float(cd[0]) if has_cd else np.nan,
@@ -284,3 +287,43 @@ COMPARISONS = {
         "final_cluster_distance", "mean_identity_drift", "final_identity_drift", "drift_at_half_distance", "detection_rate",
         "final_nearest_prototype"]),
 }
+
+
+# ---------------------------------------------------------------- the face runs of one seed (default stages and the study)
+FREE_METHODS = ("music", "radial")
+
+
+def free_paths(W, X0, n_steps: int, change: float, n_preserve: int, alpha: float, lam: float, eta: float,
+               per_row_mean: bool, rng) -> dict:
+    """Free evolution of every start by MUSIC and the radial baseline, driven by the same random draws.
+
+    Returns ``states`` (starts, 2, T+1, D) with methods :data:`FREE_METHODS`, ``units`` and ``rel`` (starts, T).
+    """
+    states, units, rels = [], [], []
+    for x0 in np.atleast_2d(X0):
+        u, rel = draw_free_sequence(n_steps, W.shape[0], rng, change)
+        states.append([free_evolution(x0, W, u, rel, m, n_preserve, alpha, lam, eta, per_row_mean) for m in FREE_METHODS])
+        units.append(u)
+        rels.append(rel)
+    return {"states": np.asarray(states), "units": np.asarray(units), "rel": np.asarray(rels)}
+
+
+def informed_paths(W, X0, clusters: dict, params, n_steps: int, seed: int, grid_shape=None, topology: str = "rectangular") -> dict:
+    """Informed exploration of every start toward each of :data:`CLUSTERS` ("random informed within cluster").
+
+    Each cluster runs all starts as one batch (:meth:`Music.run_batch`, a random target of the cluster per
+    step, seeded by (seed, cluster)). Returns ``states`` (starts, clusters, T+1, D), ``targets`` (starts,
+    clusters, T) and ``clipped`` (starts, clusters, T).
+    """
+    from musicsom.music import Music
+
+    X0 = np.atleast_2d(X0)
+    S, C, D = X0.shape[0], len(CLUSTERS), W.shape[1]
+    states = np.empty((S, C, n_steps + 1, D))
+    targets = np.empty((S, C, n_steps), dtype=np.int64)
+    clipped = np.empty((S, C, n_steps), dtype=bool)
+    for c, name in enumerate(CLUSTERS):
+        music = Music(W, params, grid_shape, topology, random_state=[int(seed), c])
+        b = music.run_batch(X0, n_steps, "cluster_random", cluster=np.asarray(clusters[name]))
+        states[:, c], targets[:, c], clipped[:, c] = b.states, b.targets, b.clipped
+    return {"states": states, "targets": targets, "clipped": clipped}

@@ -66,16 +66,21 @@ def standardise(train, *others, mode: str = "per_coordinate"):
 
 
 # ---------------------------------------------------------------- inversion experiments
-def inversion_error_vs_m(X, W, m_values) -> dict:
-    """Median / max inversion error over the rows of X for each number of prototypes m (BMU anchor + m−1 nearest)."""
+def inversion_error_vs_m(X, W, m_values, return_errors: bool = False):
+    """Median / max inversion error over the rows of X for each number of prototypes m (BMU anchor + m−1 nearest).
+
+    With ``return_errors`` also the (rows, len(m_values)) error of every row at every m (claim 1's units).
+    """
     A = activations(X, W)
     out = {"m": [], "median_error": [], "q25": [], "q75": [], "max_error": []}
+    errors = []
     for m in m_values:
         err = np.linalg.norm(invert_with_bmu_anchor(A, W, int(m), strict=False) - X, axis=1)
+        errors.append(err)
         q25, med, q75 = np.percentile(err, [25, 50, 75])
         for k, v in zip(("m", "median_error", "q25", "q75", "max_error"), (int(m), med, q25, q75, err.max())):
             out[k].append(v)
-    return out
+    return (out, np.stack(errors, axis=1)) if return_errors else out
 
 
 def noise_stability(X, W, m_values, noise_levels, rng) -> dict:
@@ -183,23 +188,45 @@ def pick_starts(X_test, y_test, n_starts: int, rng) -> np.ndarray:
     return np.asarray(picks, dtype=np.int64)
 
 
-def run_regimes(W, X_train, y_train, X_test, y_test, params: MusicParams, n_starts: int, n_steps: int, component: int, seed: int):
-    """Informed convergence (one target near the component mean) and cluster exploration (random target in the component's prototypes each step).
+def run_regimes(W, X_train, y_train, X_test, y_test, params: MusicParams, n_starts: int, n_steps: int, component: int, seed: int,
+                grid_shape=None, topology: str = "rectangular", cluster_mode: str = "cluster_random"):
+    """Informed convergence (one target near the component mean) and cluster exploration of the component's prototypes.
 
+    Every start runs in both regimes. Informed and ``cluster_random`` (a random target of the cluster per
+    step) run as batches (:meth:`Music.run_batch`); ``cluster_mode="cluster"`` (all targets at once,
+    Gaussian weights) runs start by start. ``grid_shape``/``topology`` are needed for ring preservation.
     Returns (trajectories dict regime -> list of Trajectory, starts, target, cluster).
     """
+    if cluster_mode not in ("cluster_random", "cluster"):
+        raise ValueError(f"cluster_mode must be 'cluster_random' or 'cluster'; got {cluster_mode!r}")
     rng = np.random.default_rng(seed)
     starts = pick_starts(X_test, y_test, n_starts, rng)
     cluster = component_prototypes(W, X_train, y_train, component)
     centre = X_train[y_train == component].mean(0)
     target = int(cluster[np.argmin(((W[cluster] - centre) ** 2).sum(1))])
-    out = {"informed": [], "cluster": []}
-    for i, s in enumerate(starts):
-        informed = Music(W, params, random_state=(seed, i, 0))
-        out["informed"].append(informed.run(X_test[s], n_steps, "informed", target=target))
-        explorer = Music(W, params, random_state=(seed, i, 1))
-        out["cluster"].append(explorer.run(X_test[s], n_steps, "cluster_random", cluster=cluster))
+    X0 = X_test[starts]
+    informed = Music(W, params, grid_shape, topology, random_state=(seed, 0)).run_batch(X0, n_steps, "informed", targets=target)
+    out = {"informed": [informed.trajectory(b) for b in range(len(starts))]}
+    if cluster_mode == "cluster_random":
+        explore = Music(W, params, grid_shape, topology, random_state=(seed, 1)).run_batch(X0, n_steps, "cluster_random", cluster=cluster)
+        out["cluster"] = [explore.trajectory(b) for b in range(len(starts))]
+    else:
+        out["cluster"] = [Music(W, params, grid_shape, topology, random_state=(seed, i, 1)).run(X_test[s], n_steps, "cluster", cluster=cluster)
+                          for i, s in enumerate(starts)]
     return out, starts, target, cluster
+
+
+def trajectory_table(trajectories: dict, X_test, y_test, W, starts, target: int, seed: int) -> list[dict]:
+    """:func:`summarise_regimes` plus each start's component, its distances to the target and the share of clipped steps."""
+    rows = summarise_regimes(trajectories)
+    for r in rows:
+        tr = trajectories[r["regime"]][r["trajectory"]]
+        r["start_component"] = int(y_test[starts[r["trajectory"]]])
+        r["initial_distance_to_target"] = float(np.linalg.norm(tr.states[0] - W[target]))
+        r["final_distance_to_target"] = float(np.linalg.norm(tr.states[-1] - W[target]))
+        r["share_clipped"] = float(np.mean(tr.clipped)) if getattr(tr, "clipped", None) is not None and len(tr.clipped) else float("nan")
+        r["seed"] = seed
+    return rows
 
 
 def summarise_regimes(trajectories: dict) -> list[dict]:
@@ -235,6 +262,7 @@ __all__ = [
     "pick_starts",
     "run_regimes",
     "summarise_regimes",
+    "trajectory_table",
     "table1_rows",
     "METRICS",
 ]

@@ -21,6 +21,8 @@ the latent, as in the paper); VAE frames are PCA-encoded first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from musicsom import image_metrics as im
@@ -170,20 +172,23 @@ def run_methods(
     return out
 
 
-def path_metrics(result: dict, source: int, target: int, knn: im.KnnIndex | None, k: int = 5, stride: int = 1) -> tuple[dict, dict]:
+def path_metrics(result: dict, source: int, target: int, knn: im.KnnIndex | None, k: int = 5, stride: int = 1,
+                 manifold=None) -> tuple[dict, dict]:
     """Per-trajectory metrics (a row of Table 2 and the claim-4 quantities) and per-frame series.
 
-    Manifold distance uses every ``stride``-th frame (and the last); NaN when ``knn`` is None.
+    Manifold distance uses every ``stride``-th frame (and the last); NaN when ``knn`` is None. A caller
+    that measured many paths at once passes their per-frame ``manifold`` series instead of ``knn``.
     """
     S, P, images = result["states"], result["probs"], result["images"]
     labels = P.argmax(1)
     conf = im.confidence(P)
     sharp = im.laplacian_sharpness(images)
     n = images.shape[0]
-    manifold = np.full(n, np.nan)
-    if knn is not None:
-        idx = frame_indices(n, stride)
-        manifold[idx] = knn.mean_distance(images[idx].reshape(idx.size, -1), k)
+    if manifold is None:
+        manifold = np.full(n, np.nan)
+        if knn is not None:
+            idx = frame_indices(n, stride)
+            manifold[idx] = knn.mean_distance(images[idx].reshape(idx.size, -1), k)
     cross = im.crossing_step(labels, target)
     cos = tm.step_cosines(S)
     row = {
@@ -240,3 +245,175 @@ def compare_methods(pairs, other: str) -> dict:
 
     res = paired_comparison(pairs, list(PAIR_METRICS), "method", "music", other, ["seed", "pair", "start"], group_col="pair")
     return {r["metric"]: {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items() if k != "metric"} for _, r in res.iterrows()}
+
+
+# ---------------------------------------------------------------- many trajectories at once (Table 2, sweeps, the study)
+@dataclass
+class Context:
+    """Everything the trajectory experiments read, loaded once: encoding, test codes and pixels, the map and its
+    labels, the classifier and VAE (as functions of arrays), the k-NN index of the training images."""
+
+    enc: PCAWhitening
+    z_test: np.ndarray
+    y_test: np.ndarray
+    pix_test: np.ndarray
+    W: np.ndarray
+    grid_shape: tuple
+    topology: str
+    labels: np.ndarray
+    purity: np.ndarray
+    classify: object
+    vae_encode: object = None
+    vae_decode: object = None
+    knn: im.KnnIndex | None = None
+    min_purity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One trajectory of an experiment: a digit pair and a start image (``start`` counts the pair's starts)."""
+
+    source: int
+    target: int
+    start: int
+    test_index: int
+
+    @property
+    def pair(self) -> str:
+        return f"{self.source}->{self.target}"
+
+
+def pair_jobs(ctx: Context, pairs, n_starts: int, seed: int) -> list[Job]:
+    """The jobs of the given digit pairs: ``n_starts`` start images each, drawn as :func:`choose_starts` does."""
+    out = []
+    for a, b in pairs:
+        for k, idx in enumerate(choose_starts(ctx.y_test, int(a), int(b), n_starts, seed)):
+            out.append(Job(int(a), int(b), k, int(idx)))
+    return out
+
+
+def targets_of(ctx: Context, jobs) -> tuple[np.ndarray, np.ndarray]:
+    """(target prototype, relaxed flag) of every job (:func:`choose_target`)."""
+    got = [choose_target(ctx.W, ctx.labels, ctx.purity, ctx.z_test[j.test_index], j.target, ctx.min_purity) for j in jobs]
+    return np.array([t for t, _ in got], dtype=np.int64), np.array([r for _, r in got], dtype=bool)
+
+
+def music_batch(ctx: Context, jobs, targets, params: MusicParams, n_steps: int, seed: int = 0):
+    """Every job's informed MUSIC trajectory in one :meth:`Music.run_batch` (stacked solves)."""
+    from musicsom.som import TOPOLOGIES
+
+    X0 = ctx.z_test[[j.test_index for j in jobs]]
+    lattice = ctx.topology in TOPOLOGIES  # k-means centres have none (saved as topology "none")
+    music = Music(ctx.W, params, grid_shape=ctx.grid_shape if lattice else None,
+                  topology=ctx.topology if lattice else "rectangular", random_state=seed)
+    return music.run_batch(X0, int(n_steps), "informed", targets=np.asarray(targets))
+
+
+def _manifold_series(ctx: Context, images_by_path, k: int, stride: int) -> list[np.ndarray]:
+    """Per-frame mean k-NN distance of many paths' frames (every ``stride``-th and the last), in one query."""
+    if ctx.knn is None:
+        return [np.full(im_.shape[0], np.nan) for im_ in images_by_path]
+    idx = [frame_indices(im_.shape[0], stride) for im_ in images_by_path]
+    query = np.concatenate([im_[i].reshape(i.size, -1) for im_, i in zip(images_by_path, idx)])
+    dist = ctx.knn.mean_distance(query, k)
+    out, pos = [], 0
+    for im_, i in zip(images_by_path, idx):
+        series = np.full(im_.shape[0], np.nan)
+        series[i] = dist[pos : pos + i.size]
+        pos += i.size
+        out.append(series)
+    return out
+
+
+def latent_results(ctx: Context, states_by_path, target_states, bmus_by_path=None) -> list[dict]:
+    """Result dicts (states, bmus, images, probs, target_state) of paths in the latent space, classified in one call."""
+    sizes = [s.shape[0] for s in states_by_path]
+    allS = np.concatenate(states_by_path)
+    probs = ctx.classify(allS)
+    images = to_images(ctx.enc, allS)
+    out, pos = [], 0
+    for i, (S, n) in enumerate(zip(states_by_path, sizes)):
+        r = {"states": S, "images": images[pos : pos + n], "probs": probs[pos : pos + n], "target_state": target_states[i]}
+        if bmus_by_path is not None:
+            r["bmus"] = bmus_by_path[i]
+        out.append(r)
+        pos += n
+    return out
+
+
+def trajectory_rows(ctx: Context, jobs, targets, relaxed, n_steps: int, params: MusicParams | None, seed: int,
+                    methods=METHODS, knn_k: int = 5, knn_stride: int = 1, extra: dict | None = None) -> list[dict]:
+    """One Table 2 row per (job, method): the metrics of :func:`path_metrics` plus the job's identity.
+
+    MUSIC runs as one batch; linear interpolation goes to the same target prototype in the same space with
+    the same number of frames; the VAE (if ``ctx`` has one) interpolates between the encodings of the
+    start image and of the decoded target prototype. ``extra`` columns are added to every row.
+    """
+    from musicsom.som import best_matching_units
+
+    results: dict[str, list[dict]] = {}
+    W = ctx.W
+    if "music" in methods:
+        batch = music_batch(ctx, jobs, targets, params, n_steps, seed)
+        res = latent_results(ctx, list(batch.states), W[targets], list(batch.bmus))
+        for r, clipped in zip(res, batch.clipped):
+            r["share_clipped"] = float(np.mean(clipped))
+        results["music"] = res
+    if "linear" in methods:
+        paths = [linear_path(ctx.z_test[j.test_index], W[t], n_steps) for j, t in zip(jobs, targets)]
+        bm = best_matching_units(np.concatenate(paths), W).reshape(len(paths), -1)
+        results["linear"] = latent_results(ctx, paths, W[targets], list(bm))
+    if "vae" in methods and ctx.vae_encode is not None:
+        res = []
+        for j, t in zip(jobs, targets):
+            target_image = to_images(ctx.enc, W[t]).reshape(1, -1)
+            z = ctx.vae_encode(np.vstack([np.asarray(ctx.pix_test[j.test_index], dtype=np.float64).reshape(1, -1), target_image]))
+            S = linear_path(z[0], z[1], n_steps)
+            frames = ctx.vae_decode(S)
+            res.append({"states": S, "images": frames.reshape(-1, SIDE, SIDE), "probs": ctx.classify(ctx.enc.encode(frames)),
+                        "target_state": z[1]})
+        results["vae"] = res
+    rows = []
+    for m, res in results.items():
+        manifold = _manifold_series(ctx, [r["images"] for r in res], knn_k, knn_stride)
+        for j, t, rel, r, md in zip(jobs, targets, relaxed, res, manifold):
+            row, _ = path_metrics(r, j.source, j.target, None, manifold=md)
+            rows.append({"pair": j.pair, "source": j.source, "target": j.target, "start": j.start, "test_index": j.test_index,
+                         "target_prototype": int(t), "target_relaxed": bool(rel), "method": m,
+                         "share_clipped": r.get("share_clipped", np.nan), **row, **(extra or {})})
+    return rows
+
+
+def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParams, n_steps: int, seed: int) -> list[dict]:
+    """One row per (value, start) of a one-parameter sweep (``param`` in alpha, lambda, kappa), others at ``base``.
+
+    Each row has the path metrics, the share of steps the trust region clipped, the cosine of the first
+    step with the first step at ``base``, and ``path_deviation``: the largest distance of the path from the
+    path at ``base``, over the start's distance to its target (0 when the value does not change the path).
+    """
+    import dataclasses
+
+    field_of = {"alpha": "alpha", "lambda": "lam", "kappa": "kappa"}
+    if param not in field_of:
+        raise ValueError(f"param must be one of {sorted(field_of)}; got {param!r}")
+    ref = music_batch(ctx, jobs, targets, base, n_steps, seed)
+    scale = np.linalg.norm(ctx.z_test[[j.test_index for j in jobs]] - ctx.W[targets], axis=1)
+    d_ref = ref.states[:, 1] - ref.states[:, 0]
+    rows = []
+    for v in values:
+        params = dataclasses.replace(base, **{field_of[param]: float(v)}).validate()
+        batch = music_batch(ctx, jobs, targets, params, n_steps, seed)
+        res = latent_results(ctx, list(batch.states), ctx.W[targets], list(batch.bmus))
+        dev = np.max(np.linalg.norm(batch.states - ref.states, axis=2), axis=1) / scale
+        d1 = batch.states[:, 1] - batch.states[:, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (d1 * d_ref).sum(1) / (np.linalg.norm(d1, axis=1) * np.linalg.norm(d_ref, axis=1))
+        for b, (j, r) in enumerate(zip(jobs, res)):
+            row, _ = path_metrics(r, j.source, j.target, None)
+            rows.append({"param": param, "value": float(v), "is_default": bool(np.isclose(v, getattr(base, field_of[param]))),
+                         "start": j.start, "test_index": j.test_index, "target_prototype": int(targets[b]),
+                         "share_clipped": float(batch.clipped[b].mean()), "first_step_cos_to_default": float(cos[b]),
+                         "path_deviation": float(dev[b]), **{k: row[k] for k in (
+                             "mean_confidence", "min_confidence", "continuity", "geodesic_efficiency", "convergence_ratio",
+                             "crossing_step", "third_class_steps", "final_label", "path_length", "label_sequence")}})
+    return rows

@@ -1,14 +1,35 @@
-"""Writing and reading the checks files of the claims stages (``results/<experiment>/checks.json``).
+"""Writing and reading checks (``results/<experiment>/checks.json``, the study's tidy CSVs), and the
+options every claims stage takes to build its intervals.
 
-A checks file holds the experiment's name, its seeds, the numbers each claim module computed per seed
-(for a reader who wants more than the report shows), and every check as a record (claim, seed, name,
-passed, evidence with the file each number came from). Seeds live in the records, never in file names.
+A checks file holds the experiment's name, its seeds and every check as a record (claim, seed, setting,
+name, statistic, value, interval, threshold, verdict, evidence with the file each number came from).
+Seeds live in the records, never in file names.
 """
 
 from __future__ import annotations
 
-from musicsom.experiments.claims import Check, check_from_dict, check_to_dict
+import pandas as pd
+
+from musicsom.experiments.claims import Bootstrap, Check, check_from_dict, check_to_dict
 from musicsom.pipeline import _io
+
+#: the columns of a tidy checks table (the robustness study's output), one row per (setting, seed, claim, check)
+TIDY = ["setting", "seed", "claim", "check", "statistic", "value", "low", "high", "op", "threshold", "n", "held", "verdict",
+        "reason"]
+
+
+def add_verdict_args(p) -> None:
+    """The options of the bootstrap behind every interval (config ``verdicts``)."""
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples per check and seed")
+    p.add_argument("--boot-seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--level", type=float, default=0.95, help="coverage of the intervals")
+
+
+def bootstrap_of(a) -> Bootstrap:
+    try:
+        return Bootstrap(a.resamples, a.boot_seed, a.level)
+    except ValueError as exc:
+        raise _io.InputError(str(exc)) from None
 
 
 def with_source(checks: list[Check], source: str) -> list[Check]:
@@ -19,12 +40,10 @@ def with_source(checks: list[Check], source: str) -> list[Check]:
     return checks
 
 
-def save_checks(path, experiment: str, checks: list[Check], numbers: dict) -> None:
-    seeds = sorted({c.seed for c in checks})
+def save_checks(path, experiment: str, checks: list[Check]) -> None:
     _io.save_json(path, {
         "experiment": experiment,
-        "seeds": seeds,
-        "numbers": {str(k): v for k, v in numbers.items()},
+        "seeds": sorted({c.seed for c in checks}),
         "checks": [check_to_dict(c) for c in checks],
     })
 
@@ -37,3 +56,18 @@ def load_checks(path) -> list[Check]:
         return [check_from_dict(c) for c in d["checks"]]
     except ValueError as exc:
         raise _io.InputError(f"{path}: {exc}") from None
+
+
+def tidy(checks: list[Check], **columns) -> pd.DataFrame:
+    """The checks as a tidy table (:data:`TIDY` columns plus ``columns``, e.g. the grid axes of their setting)."""
+    rows = [{"setting": c.setting, "seed": c.seed, "claim": c.claim, "check": c.name, "statistic": c.statistic, "value": c.value,
+             "low": c.low, "high": c.high, "op": c.op, "threshold": c.threshold, "n": c.n, "held": c.verdict == "held",
+             "verdict": c.verdict, "reason": c.reason, **columns} for c in checks]
+    return pd.DataFrame(rows, columns=TIDY + list(columns))
+
+
+def checks_from_tidy(frame: pd.DataFrame) -> list[Check]:
+    """Checks back from a tidy table (evidence is not kept there)."""
+    return [check_from_dict({"claim": r.claim, "seed": r.seed, "setting": r.setting, "name": r.check, "statistic": r.statistic,
+                             "value": r.value, "low": r.low, "high": r.high, "op": r.op, "threshold": r.threshold, "n": r.n,
+                             "reason": r.reason if isinstance(r.reason, str) else ""}) for r in frame.itertuples()]

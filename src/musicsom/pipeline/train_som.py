@@ -38,11 +38,9 @@ def main(argv=None):
     data = _io.load_npz(args.data, required=(args.key,))
     X = data[args.key].astype(np.float64)
     K = args.rows * args.cols
-    if K < X.shape[1] + 1:
-        raise _io.InputError(
-            f"a {args.rows}×{args.cols} SOM has K = {K} prototypes, fewer than D + 1 = {X.shape[1] + 1}: "
-            "its activations cannot be inverted. Use a larger map or a smaller latent dimension."
-        )
+    if K < X.shape[1] + 1:  # a valid map, but its activations cannot be inverted: the inversion stages say so
+        log.warning("a %d×%d SOM has K = %d prototypes, fewer than D + 1 = %d: its activations cannot be inverted",
+                    args.rows, args.cols, K, X.shape[1] + 1)
     som = SOM((args.rows, args.cols), args.topology, args.epochs, args.sigma_start, args.sigma_end, args.init, args.seed)
     t0 = time.perf_counter()
     som.fit(X)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from musicsom.experiments.claims import ev, make_check
-from musicsom.metrics import median_iqr
+import numpy as np
+
+from musicsom.experiments.claims import Bootstrap, ev, median_of
 
 NUMBER = 3
 TITLE = "GMM: informed vs cluster regimes"
@@ -13,45 +14,63 @@ PAPER = (
     "efficiency."
 )
 RULE = (
-    "per seed, on medians over trajectories: informed transition rate < cluster's; informed dwell > cluster's; "
-    "informed continuity >= 0.9; informed geodesic efficiency >= 0.8; cluster median dwell <= 2; cluster "
-    "continuity < informed's; cluster efficiency <= half the informed one"
+    "per seed, on medians over the trajectories (bootstrap over the start points, each start run in both regimes): "
+    "informed transition rate below the cluster one; informed dwell above the cluster one; informed continuity "
+    ">= 0.9; informed geodesic efficiency >= 0.8; cluster median dwell <= 2; cluster continuity below the informed "
+    "one; cluster efficiency at most half the informed one"
 )
 METRICS = ("transition_rate", "dwell_median", "continuity", "geodesic_efficiency")
 
 
+def _paired(per_trajectory):
+    """(informed, cluster) tables aligned on the start (column ``trajectory``)."""
+    inf = per_trajectory[per_trajectory["regime"] == "informed"].set_index("trajectory").sort_index()
+    cl = per_trajectory[per_trajectory["regime"] == "cluster"].set_index("trajectory").sort_index()
+    common = inf.index.intersection(cl.index)
+    if len(common) == 0:
+        raise ValueError("per_trajectory holds no start run in both regimes (informed and cluster)")
+    return inf.loc[common], cl.loc[common]
+
+
 def medians(per_trajectory) -> dict:
-    """``{regime_metric: median over the regime's trajectories}`` from one seed's per-trajectory table, and the
-    share of informed runs that end nearer their target than they started (``informed_share_end_nearer``)."""
-    out = {}
-    for regime in ("informed", "cluster"):
-        g = per_trajectory[per_trajectory["regime"] == regime]
-        for m in METRICS:
-            out[f"{regime}_{m}"] = median_iqr(g[m].to_numpy())[0]
-    inf = per_trajectory[per_trajectory["regime"] == "informed"]
+    """``{regime_metric: median over the regime's trajectories}``, and the share of informed runs ending nearer."""
+    inf, cl = _paired(per_trajectory)
+    out = {f"{r}_{m}": float(np.nanmedian(t[m])) for r, t in (("informed", inf), ("cluster", cl)) for m in METRICS}
     if {"final_distance_to_target", "initial_distance_to_target"} <= set(inf.columns):
         out["informed_share_end_nearer"] = float((inf["final_distance_to_target"] < inf["initial_distance_to_target"]).mean())
     return out
 
 
-def checks(per_trajectory, seed: int) -> list:
-    """The seven checks on one seed's per-trajectory metrics (columns regime, transition_rate, dwell_median, ...)."""
-    m = medians(per_trajectory)
+def checks(per_trajectory, seed: int, boot: Bootstrap, setting: str = "default") -> list:
+    """The seven checks on one seed's per-trajectory metrics (columns regime, trajectory, transition_rate, ...)."""
+    inf, cl = _paired(per_trajectory)
+    n = len(inf)
 
-    def e(key, label):
-        return ev(label, m[key])
+    def a(t, m):
+        return t[m].to_numpy(float)
 
+    def diff_of_medians(x, y):
+        return lambda idx: np.nanmedian(x[idx], axis=1) - np.nanmedian(y[idx], axis=1)
+
+    def ratio_of_medians(x, y):
+        return lambda idx: np.nanmedian(x[idx], axis=1) / np.nanmedian(y[idx], axis=1)
+
+    c = lambda *args, **kw: boot.check(NUMBER, seed, *args, setting=setting, **kw)  # noqa: E731
     return [
-        make_check(NUMBER, seed, "fewer transitions when informed", m["informed_transition_rate"] < m["cluster_transition_rate"],
-                   e("informed_transition_rate", "transition rate, informed"), e("cluster_transition_rate", "transition rate, cluster")),
-        make_check(NUMBER, seed, "longer dwells when informed", m["informed_dwell_median"] > m["cluster_dwell_median"],
-                   e("informed_dwell_median", "median dwell, informed"), e("cluster_dwell_median", "median dwell, cluster")),
-        make_check(NUMBER, seed, "informed continuity high", m["informed_continuity"] >= 0.9, e("informed_continuity", "continuity, informed")),
-        make_check(NUMBER, seed, "informed efficiency near 1", m["informed_geodesic_efficiency"] >= 0.8,
-                   e("informed_geodesic_efficiency", "geodesic efficiency, informed")),
-        make_check(NUMBER, seed, "cluster dwells of 1-2 steps", m["cluster_dwell_median"] <= 2, e("cluster_dwell_median", "median dwell, cluster")),
-        make_check(NUMBER, seed, "cluster continuity lower", m["cluster_continuity"] < m["informed_continuity"],
-                   e("cluster_continuity", "continuity, cluster")),
-        make_check(NUMBER, seed, "cluster efficiency much lower", m["cluster_geodesic_efficiency"] <= 0.5 * m["informed_geodesic_efficiency"],
-                   e("cluster_geodesic_efficiency", "geodesic efficiency, cluster")),
+        c("fewer transitions when informed", "median transition rate, cluster − informed",
+          diff_of_medians(a(cl, "transition_rate"), a(inf, "transition_rate")), n, ">", 0.0,
+          ev("median transition rate, informed", np.median(a(inf, "transition_rate"))),
+          ev("median transition rate, cluster", np.median(a(cl, "transition_rate")))),
+        c("longer dwells when informed", "median dwell, informed − cluster",
+          diff_of_medians(a(inf, "dwell_median"), a(cl, "dwell_median")), n, ">", 0.0,
+          ev("median dwell, informed", np.median(a(inf, "dwell_median"))), ev("median dwell, cluster", np.median(a(cl, "dwell_median")))),
+        c("informed continuity high", "median continuity, informed", median_of(a(inf, "continuity")), n, ">=", 0.9),
+        c("informed efficiency near 1", "median geodesic efficiency, informed", median_of(a(inf, "geodesic_efficiency")), n, ">=", 0.8),
+        c("cluster dwells of 1-2 steps", "median dwell, cluster", median_of(a(cl, "dwell_median")), n, "<=", 2.0),
+        c("cluster continuity lower", "median continuity, informed − cluster",
+          diff_of_medians(a(inf, "continuity"), a(cl, "continuity")), n, ">", 0.0,
+          ev("median continuity, cluster", np.nanmedian(a(cl, "continuity")))),
+        c("cluster efficiency much lower", "median geodesic efficiency, cluster / informed",
+          ratio_of_medians(a(cl, "geodesic_efficiency"), a(inf, "geodesic_efficiency")), n, "<=", 0.5,
+          ev("median geodesic efficiency, cluster", np.nanmedian(a(cl, "geodesic_efficiency")))),
     ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from musicsom.experiments.claims import ev, make_check
+import numpy as np
+
+from musicsom.experiments.claims import Bootstrap, ev, group_share, median_of
+from musicsom.experiments.claims.claim4 import paired
 
 NUMBER = 5
 TITLE = "MNIST: MUSIC vs linear over the 10 pairs"
@@ -10,38 +13,36 @@ PAPER = (
     "Mean confidence not significantly different; minimum confidence higher for MUSIC on most pairs; sharpness "
     "higher for MUSIC on all pairs (significant); geodesic efficiency below 1 for MUSIC; manifold distance higher for MUSIC."
 )
-RULE = "per seed, Wilcoxon signed-rank on paired trajectories, Holm-adjusted across metrics (p < 0.05), win counts over pairs"
+EQUIVALENT = 0.01  # one percentage point of classifier confidence
+RULE = (
+    "per seed, over the Table 2 trajectories (bootstrap over (pair, start); stratified by pair where pairs are "
+    f"counted): median paired mean-confidence difference MUSIC − linear within ±{EQUIVALENT:g} (equal within one "
+    "percentage point: the paper's 'not significantly different' as an equivalence test); share of pairs with "
+    "higher MUSIC min confidence above 0.5; share of pairs with higher MUSIC sharpness at least 1 (all pairs); "
+    "median paired sharpness difference above 0; median MUSIC geodesic efficiency below 1; median paired manifold "
+    "distance difference MUSIC − linear above 0"
+)
 
 
-def numbers(pairs) -> dict:
-    """Paired comparison MUSIC vs linear of every Table 2 metric (one seed's pair rows)."""
-    from musicsom.experiments.mnist import compare_methods
-
-    return {"music_vs_linear": compare_methods(pairs, "linear")}
-
-
-def checks(nums: dict, seed: int) -> list:
-    t = nums["music_vs_linear"]
-    mc, mn_, sh, ge, md = (t[k] for k in ("mean_confidence", "min_confidence", "sharpness", "geodesic_efficiency", "manifold_distance"))
-    return [
-        make_check(NUMBER, seed, "mean confidence not significant", mc["p_holm"] >= 0.05,
-                   ev("music_vs_linear mean_confidence median_music", mc["median_music"]),
-                   ev("music_vs_linear mean_confidence median_linear", mc["median_linear"]),
-                   ev("music_vs_linear mean_confidence p_holm", mc["p_holm"])),
-        make_check(NUMBER, seed, "min confidence higher on most pairs", mn_["groups_music_higher"] > mn_["n_groups"] / 2,
-                   ev("music_vs_linear min_confidence groups_music_higher", mn_["groups_music_higher"]),
-                   ev("music_vs_linear min_confidence n_groups", mn_["n_groups"])),
-        make_check(NUMBER, seed, "sharpness higher on all pairs", sh["groups_music_higher"] == sh["n_groups"],
-                   ev("music_vs_linear sharpness groups_music_higher", sh["groups_music_higher"]),
-                   ev("music_vs_linear sharpness n_groups", sh["n_groups"])),
-        make_check(NUMBER, seed, "sharpness significant", sh["p_holm"] < 0.05 and sh["mean_music"] > sh["mean_linear"],
-                   ev("music_vs_linear sharpness median_music", sh["median_music"]),
-                   ev("music_vs_linear sharpness median_linear", sh["median_linear"]),
-                   ev("music_vs_linear sharpness p_holm", sh["p_holm"])),
-        make_check(NUMBER, seed, "geodesic efficiency below 1", ge["mean_music"] < 1.0,
-                   ev("music_vs_linear geodesic_efficiency median_music", ge["median_music"])),
-        make_check(NUMBER, seed, "manifold distance higher", md["mean_music"] > md["mean_linear"],
-                   ev("music_vs_linear manifold_distance median_music", md["median_music"]),
-                   ev("music_vs_linear manifold_distance median_linear", md["median_linear"]),
-                   ev("music_vs_linear manifold_distance p_holm", md["p_holm"])),
-    ]
+def checks(rows, seed: int, boot: Bootstrap, setting: str = "default") -> list:
+    """``rows``: one seed's Table 2 rows with the MUSIC and linear methods."""
+    out = []
+    c = lambda *args, **kw: boot.check(NUMBER, seed, *args, setting=setting, **kw)  # noqa: E731
+    m, l, units = paired(rows, "music", "linear", "mean_confidence")
+    out.append(c("mean confidence equal", "median paired mean confidence, MUSIC − linear", median_of(m - l), len(units),
+                 "within", EQUIVALENT, ev("median mean confidence, MUSIC", np.median(m)), ev("median mean confidence, linear", np.median(l))))
+    pairs = np.asarray([u[1] for u in units])
+    m, l, _ = paired(rows, "music", "linear", "min_confidence")
+    out.append(c("min confidence higher on most pairs", "share of pairs with higher mean min confidence, MUSIC",
+                 group_share(m - l, pairs), len(units), ">", 0.5, strata=pairs))
+    m, l, _ = paired(rows, "music", "linear", "sharpness")
+    out.append(c("sharpness higher on all pairs", "share of pairs with higher mean sharpness, MUSIC",
+                 group_share(m - l, pairs), len(units), ">=", 1.0, strata=pairs))
+    out.append(c("sharpness higher", "median paired sharpness, MUSIC − linear", median_of(m - l), len(units), ">", 0.0,
+                 ev("median sharpness, MUSIC", np.median(m)), ev("median sharpness, linear", np.median(l))))
+    m, _, _ = paired(rows, "music", "linear", "geodesic_efficiency")
+    out.append(c("geodesic efficiency below 1", "median geodesic efficiency, MUSIC", median_of(m), len(units), "<", 1.0))
+    m, l, _ = paired(rows, "music", "linear", "manifold_distance")
+    out.append(c("manifold distance higher", "median paired manifold distance, MUSIC − linear", median_of(m - l), len(units),
+                 ">", 0.0, ev("median manifold distance, MUSIC", np.nanmedian(m)), ev("median manifold distance, linear", np.nanmedian(l))))
+    return out

@@ -68,3 +68,43 @@ def strip_figure(rows, row_labels, steps, marks=None, notes=None, title=None):
         fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     fig.subplots_adjust(wspace=0.05, hspace=0.25 if notes is not None else 0.08, left=0.16, top=1 - 0.5 / height, bottom=0.3 / height)
     return fig
+
+
+def measure_paths(paths, decode, fid, W, clusters: dict, identity_cluster: str = "female", identity_every: int = 1,
+                  detect_every: int = 1):
+    """Decode and measure face trajectories: one row per frame (the table of ``faces.frames``).
+
+    ``paths``: [(experiment, method, cluster name or "", start, states (T+1, D)), ...]. Every frame gets its
+    latent distances (to the cluster's prototypes, to the nearest prototype, to frame 0); frames every
+    ``detect_every`` steps (plus the last) are decoded and dlib's detector is run on them (``detected``,
+    else empty); on the MUSIC and linear paths toward ``identity_cluster`` the identity drift (distance of
+    dlib descriptors to frame 0's) every ``identity_every`` steps plus the last.
+    """
+    import pandas as pd
+
+    from musicsom.experiments.face_id import identity_drift
+    from musicsom.experiments.faces import cluster_distance, nearest_prototype_distance
+
+    tables = []
+    for experiment, method, cluster, start, states in paths:
+        T = states.shape[0]
+        units = clusters[cluster]["units"] if cluster else None
+        table = pd.DataFrame({
+            "experiment": experiment, "method": method, "cluster": cluster, "start": start, "step": np.arange(T),
+            "cluster_distance": cluster_distance(states, W, units) if units is not None else np.nan,
+            "nearest_prototype": nearest_prototype_distance(states, W),
+            "start_distance": np.linalg.norm(states - states[0], axis=1),
+        })
+        det_steps = np.unique(np.r_[np.arange(0, T, detect_every), T - 1])
+        want_id = cluster == identity_cluster and experiment in ("informed", "linear")
+        id_steps = np.unique(np.r_[np.arange(0, T, identity_every), T - 1]) if want_id else np.zeros(0, dtype=int)
+        steps = np.union1d(det_steps, id_steps)
+        images = dict(zip(steps, decode(states[steps])))
+        table["detected"] = np.nan
+        table.loc[det_steps, "detected"] = fid.detect_many([images[s] for s in det_steps]).astype(float)
+        table["identity_drift"] = np.nan
+        if want_id:
+            desc, _ = fid.describe_many([images[s] for s in id_steps])
+            table.loc[id_steps, "identity_drift"] = identity_drift(desc, desc[0])
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)

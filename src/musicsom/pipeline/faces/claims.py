@@ -3,8 +3,8 @@
     python -m musicsom.pipeline.faces.claims --per-start results/faces/seed0/per_start.csv \
         --monotone-min 0.9 --out results/faces/seed0/checks.json
 
-The rules live in :mod:`musicsom.experiments.claims.claim8`; the seed is read from the table's
-``seed`` column.
+The rules live in :mod:`musicsom.experiments.claims.claim8`; intervals bootstrap over the start faces.
+The seed is read from the table's ``seed`` column.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import pandas as pd
 
 from musicsom.experiments.claims import claim8
 from musicsom.pipeline import _io
-from musicsom.pipeline._claims import save_checks, with_source
+from musicsom.pipeline._claims import add_verdict_args, bootstrap_of, save_checks, with_source
 
 
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     p.add_argument("--per-start", required=True, help="per-start metrics of one seed (faces.summary)")
     p.add_argument("--monotone-min", type=float, required=True, help="share of non-increasing cluster-distance steps that counts as monotone")
+    add_verdict_args(p)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     per = pd.read_csv(a.per_start, keep_default_na=True)
@@ -27,9 +28,8 @@ def main(argv=None):
     seeds = per["seed"].unique()
     if len(seeds) != 1:
         raise _io.InputError(f"{a.per_start} holds seeds {sorted(seeds)}; a per-start table must hold one seed")
-    seed = int(seeds[0])
-    nums = claim8.numbers(per)
-    save_checks(a.out, "faces", with_source(claim8.checks(nums, seed, a.monotone_min), a.per_start), {seed: nums})
+    checks = claim8.checks(per, int(seeds[0]), a.monotone_min, bootstrap_of(a))
+    save_checks(a.out, "faces", with_source(checks, a.per_start))
 
 
 if __name__ == "__main__":

@@ -19,11 +19,10 @@ import logging
 import numpy as np
 
 from musicsom.pipeline import _io
-from musicsom.experiments.faces import draw_free_sequence, free_evolution
+from musicsom.experiments.faces import FREE_METHODS, free_paths
 
 log = logging.getLogger("musicsom.pipeline.faces.free")
 
-METHODS = ("music", "radial")
 
 
 def main(argv=None):
@@ -48,18 +47,14 @@ def main(argv=None):
     if not 1 <= args.n_preserve <= W.shape[0] - 1:
         raise ValueError(f"faces.free.n_preserve must be in [1, {W.shape[0] - 1}]; got {args.n_preserve}")
     rng = np.random.default_rng(args.seed)
-    states, units, rels = [], [], []
-    for s, r in enumerate(rows):
-        u, rel = draw_free_sequence(args.n_steps, W.shape[0], rng, args.change)
-        x0 = lat["x_test"][r]
-        states.append([free_evolution(x0, W, u, rel, m, args.n_preserve, params.alpha, params.lam, params.eta, params.per_row_mean)
-                       for m in METHODS])
-        units.append(u)
-        rels.append(rel)
+    X0 = lat["x_test"][np.asarray(rows)]
+    run = free_paths(W, X0, args.n_steps, args.change, args.n_preserve, params.alpha, params.lam, params.eta,
+                     params.per_row_mean, rng)
+    states, units, rels = run["states"], run["units"], run["rel"]
+    for s, x0 in enumerate(X0):
         log.info("start %d: final distance from the start music %.2f, radial %.2f", s,
-                 *(np.linalg.norm(states[-1][k][-1] - x0) for k in range(2)))
-    _io.save_npz(args.out, states=np.asarray(states), methods=np.array(METHODS), units=np.asarray(units),
-                 rel=np.asarray(rels), test_rows=np.asarray(rows))
+                 *(np.linalg.norm(states[s, k, -1] - x0) for k in range(2)))
+    _io.save_npz(args.out, states=states, methods=np.array(FREE_METHODS), units=units, rel=rels, test_rows=np.asarray(rows))
 
 
 if __name__ == "__main__":

@@ -20,9 +20,8 @@ import logging
 import numpy as np
 
 from musicsom.pipeline import _io
-from musicsom.experiments.faces import cluster_distance
+from musicsom.experiments.faces import cluster_distance, informed_paths
 from musicsom.experiments.faces import CLUSTERS
-from musicsom.music import Music
 
 log = logging.getLogger("musicsom.pipeline.faces.informed")
 
@@ -34,7 +33,7 @@ def main(argv=None):
     p.add_argument("--clusters", required=True)
     p.add_argument("--starts", required=True)
     p.add_argument("--n-steps", type=int, default=100)
-    _io.add_music_args(p, ring=False)
+    _io.add_music_args(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -44,15 +43,14 @@ def main(argv=None):
     clusters = _io.load_json(args.clusters)
     rows = _io.load_json(args.starts)["test_rows"]
     params = _io.music_params(args)
-    states = np.empty((len(rows), len(CLUSTERS), args.n_steps + 1, W.shape[1]))
-    targets = np.empty((len(rows), len(CLUSTERS), args.n_steps), dtype=np.int64)
-    for s, r in enumerate(rows):
+    som = _io.load_npz(args.som, required=("grid_shape", "topology"))
+    units = {name: np.asarray(clusters[name]["units"]) for name in CLUSTERS}
+    run = informed_paths(W, lat["x_test"][np.asarray(rows)], units, params, args.n_steps, args.seed,
+                         tuple(int(v) for v in som["grid_shape"]), str(som["topology"]))
+    states, targets = run["states"], run["targets"]
+    for s in range(len(rows)):
         for c, name in enumerate(CLUSTERS):
-            music = Music(W, params, random_state=[args.seed, s, c])
-            traj = music.run(lat["x_test"][r], args.n_steps, "cluster_random", cluster=np.asarray(clusters[name]["units"]))
-            states[s, c] = traj.states
-            targets[s, c] = traj.targets
-            d = cluster_distance(traj.states[[0, -1]], W, clusters[name]["units"])
+            d = cluster_distance(states[s, c, [0, -1]], W, units[name])
             log.info("start %d -> %s: cluster distance %.2f -> %.2f", s, name, d[0], d[1])
     _io.save_npz(args.out, states=states, targets=targets, clusters=np.array(CLUSTERS), test_rows=np.asarray(rows))
 

@@ -1,10 +1,11 @@
 """Stage (Fig 5): median inversion error over test points vs the number of prototypes m (BMU anchor + m−1 nearest).
 
     python -m musicsom.pipeline.gmm.fig05 --data data.npz --som som.npz --n-points 1500 --m-max-factor 3 \
-        --figure results/figures/fig05_inversion_vs_m.png --summary inversion.json
+        --figure results/figures/fig05_inversion_vs_m.png --summary inversion.json --errors inversion_errors.npz
 
 The error must fall to round-off at m = D + 1 (Proposition 1); the summary records the largest
-median error for m ≥ D + 1 and the smallest for m ≤ D.
+median error for m ≥ D + 1 and the smallest for m ≤ D; ``--errors`` keeps every point's error at every
+m (claim 1 bootstraps over the points).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ def main(argv=None):
     p.add_argument("--m-max-factor", type=int, default=3, help="m runs from 2 to this factor times D")
     p.add_argument("--figure", required=True)
     p.add_argument("--summary", required=True)
+    p.add_argument("--errors", required=True, help=".npz: errors (points, m values) and m_values")
     a = p.parse_args(argv)
     data = _io.load_npz(a.data, required=("x_test",))
     W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
     X = data["x_test"][: a.n_points]
     D = X.shape[1]
     m_max = min(a.m_max_factor * D, W.shape[0])
-    res = pd.DataFrame(inversion_error_vs_m(X, W, range(2, m_max + 1)))
+    summary, errors = inversion_error_vs_m(X, W, range(2, m_max + 1), return_errors=True)
+    res = pd.DataFrame(summary)
     res["dim"] = D
 
     plt = _io.setup_matplotlib()
@@ -55,6 +58,7 @@ def main(argv=None):
             "max_error_full_rank": float(full["max_error"].max()),
         },
     )
+    _io.save_npz(a.errors, errors=errors, m_values=res["m"].to_numpy(), dim=D)
 
 
 if __name__ == "__main__":

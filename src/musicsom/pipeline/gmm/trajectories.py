@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from musicsom.pipeline import _io
-from musicsom.experiments.gmm import run_regimes, summarise_regimes
+from musicsom.experiments.gmm import run_regimes, trajectory_table
 
 log = logging.getLogger("musicsom.pipeline.gmm.trajectories")
 
@@ -37,21 +37,15 @@ def main(argv=None):
     d = _io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test"))
     som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
     params = _io.music_params(a)
-    if params.preserve_ring is not None:
-        raise _io.InputError("the GMM trajectories preserve all non-targets; set gmm.trajectories.preserve_ring to 0")
     n_comp = int(d["y_train"].max()) + 1
     if not 0 <= a.component < n_comp:
         raise _io.InputError(f"--component must be in [0, {n_comp - 1}]; got {a.component}")
+    grid_shape = tuple(int(v) for v in som["grid_shape"])
     trajs, starts, target, cluster = run_regimes(
-        som["prototypes"], d["x_train"], d["y_train"], d["x_test"], d["y_test"], params, a.n_starts, a.n_steps, a.component, a.seed
+        som["prototypes"], d["x_train"], d["y_train"], d["x_test"], d["y_test"], params, a.n_starts, a.n_steps, a.component, a.seed,
+        grid_shape, str(som["topology"]),
     )
-    rows = summarise_regimes(trajs)
-    for r in rows:
-        tr = trajs[r["regime"]][r["trajectory"]]
-        r["start_component"] = int(d["y_test"][starts[r["trajectory"]]])
-        r["initial_distance_to_target"] = float(np.linalg.norm(tr.states[0] - som["prototypes"][target]))
-        r["final_distance_to_target"] = float(np.linalg.norm(tr.states[-1] - som["prototypes"][target]))
-        r["seed"] = a.seed
+    rows = trajectory_table(trajs, d["x_test"], d["y_test"], som["prototypes"], starts, target, a.seed)
     _io.save_csv(a.metrics, pd.DataFrame(rows))
     _io.save_npz(
         a.out,

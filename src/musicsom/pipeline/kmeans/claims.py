@@ -1,10 +1,10 @@
 """Stage: the checks of claim 9 (beyond the paper: MUSIC on k-means vs SOM prototypes), every seed.
 
-    python -m musicsom.pipeline.kmeans.claims --som-pairs results/mnist/seed*/pairs/*.csv \
-        --kmeans-pairs results/kmeans/seed*/pairs/*.csv --out results/kmeans/checks.json
+    python -m musicsom.pipeline.kmeans.claims --som-pairs results/mnist/seed*/pairs.csv \
+        --kmeans-pairs results/kmeans/seed*/pairs.csv --out results/kmeans/checks.json
 
-The rule lives in :mod:`musicsom.experiments.claims.claim9`; seeds are read from the pair tables'
-``seed`` column.
+The rule lives in :mod:`musicsom.experiments.claims.claim9`; intervals bootstrap over (pair, start).
+Seeds are read from the pair tables' ``seed`` column.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from musicsom.experiments.claims import claim9
 from musicsom.pipeline import _io
-from musicsom.pipeline._claims import save_checks, with_source
+from musicsom.pipeline._claims import add_verdict_args, bootstrap_of, save_checks, with_source
 from musicsom.pipeline.kmeans._common import load_arm
 
 
@@ -21,15 +21,16 @@ def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     p.add_argument("--som-pairs", nargs="+", required=True)
     p.add_argument("--kmeans-pairs", nargs="+", required=True)
+    add_verdict_args(p)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
+    boot = bootstrap_of(a)
     frame = pd.concat([load_arm(a.som_pairs, "som"), load_arm(a.kmeans_pairs, "kmeans")], ignore_index=True)
-    checks, numbers = [], {}
+    checks = []
     for seed, g in frame.groupby("seed"):
-        numbers[int(seed)] = nums = claim9.numbers(g)
-        # the paired medians and p-values are computed here; the numbers section of the output holds them
-        checks += with_source(claim9.checks(nums, int(seed)), a.out)
-    save_checks(a.out, "kmeans", checks, numbers)
+        src = next(p for p in a.kmeans_pairs if set(pd.read_csv(p, usecols=["seed"])["seed"]) == {seed})
+        checks += with_source(claim9.checks(g, int(seed), boot), src)
+    save_checks(a.out, "kmeans", checks)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ log = logging.getLogger("musicsom.pipeline.mnist.encode")
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="digits.npz with x_train, y_train, x_test, y_test (uint8 images)")
-    p.add_argument("--dim", type=int, required=True, help="latent dimension D (principal components kept)")
+    p.add_argument("--dim", required=True, help="latent dimension D (principal components kept), or 'full' for every "
+                   "component of non-negligible variance (712 on MNIST)")
     p.add_argument("--n-train", type=int, default=0)
     p.add_argument("--n-test", type=int, default=0)
     p.add_argument("--encoding", required=True)
@@ -36,11 +37,14 @@ def main(argv=None):
     a = p.parse_args(argv)
     d = slice_digits(_io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, a.n_test)
     Xtr, Xte = flatten_images(d["x_train"]), flatten_images(d["x_test"])
-    enc = PCAWhitening(a.dim).fit(Xtr)
+    if a.dim != "full" and not a.dim.isdigit():
+        raise _io.InputError(f"--dim must be a positive integer or 'full'; got {a.dim!r}")
+    enc = PCAWhitening(a.dim if a.dim == "full" else int(a.dim)).fit(Xtr)
     Ztr, Zte = enc.encode(Xtr), enc.encode(Xte)
     rec = enc.decode(Zte)
     summary = {
-        "dim": a.dim,
+        "dim": int(enc.components_.shape[0]),
+        "dim_requested": a.dim,
         "n_train": int(len(Xtr)),
         "n_test": int(len(Xte)),
         "explained_variance_ratio_total": float(enc.explained_variance_ratio_.sum()),
@@ -49,7 +53,7 @@ def main(argv=None):
         "train_latent_std_range": [float(Ztr.std(0).min()), float(Ztr.std(0).max())],
     }
     log.info("PCA whitening to D = %d keeps %.1f%% of the pixel variance; test reconstruction RMSE %.4f",
-             a.dim, 100 * summary["explained_variance_ratio_total"], summary["test_reconstruction_rmse"])
+             summary["dim"], 100 * summary["explained_variance_ratio_total"], summary["test_reconstruction_rmse"])
     _io.save_npz(a.encoding, mean=enc.mean_, components=enc.components_, explained_variance=enc.explained_variance_,
                  total_variance=np.array(enc.total_variance_))
     _io.save_npz(a.latent, x_train=Ztr, y_train=d["y_train"], x_test=Zte, y_test=d["y_test"])

@@ -24,12 +24,18 @@ def main(argv=None):
     p.add_argument("--figure", required=True)
     a = p.parse_args(argv)
     plt = _io.setup_matplotlib()
-    df = pd.read_csv(a.sweep).sort_values("value")
-    param = str(df["param"].iloc[0])
+    rows = pd.read_csv(a.sweep)
+    param = str(rows["param"].iloc[0])
+    # one point per value: the mean over the start images, with their range as a bar
+    df = rows.groupby("value", as_index=False).agg(
+        is_default=("is_default", "first"), n_starts=("start", "nunique"),
+        **{f"{c}": (c, "mean") for c, _ in PANELS}, **{f"{c}_min": (c, "min") for c, _ in PANELS},
+        **{f"{c}_max": (c, "max") for c, _ in PANELS}).sort_values("value")
     log_x = param in ("lambda", "kappa")
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
     for ax, (col, title) in zip(axes, PANELS):
-        ax.plot(df["value"], df[col], "o-", color="C0")
+        ax.errorbar(df["value"], df[col], yerr=[df[col] - df[f"{col}_min"], df[f"{col}_max"] - df[col]], fmt="o-",
+                    color="C0", capsize=2, lw=1, label=f"mean over {int(df['n_starts'].max())} starts (bar: range)")
         d = df[df["is_default"]]
         ax.plot(d["value"], d[col], "s", color="C3", ms=8, mfc="none", label="default")
         if log_x:
@@ -41,7 +47,7 @@ def main(argv=None):
         ax.set_title(t, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Sweep of {SYMBOL.get(param, param)} on the '0' → '1' MUSIC trajectory (seed {int(df['seed'].iloc[0])})", fontsize=10)
+    fig.suptitle(f"Sweep of {SYMBOL.get(param, param)} on '0' → '1' MUSIC trajectories (seed {int(rows['seed'].iloc[0])})", fontsize=10)
     fig.tight_layout()
     _io.save_figure(fig, a.figure, df.reset_index(drop=True))
 

@@ -16,31 +16,37 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
-from musicsom.experiments.mnist import music_residual
-from musicsom.pipeline.mnist._common import add_context_args, load_context, starts_of
+from musicsom.experiments import mnist as mn
 from musicsom.music import Music
+from musicsom.pipeline import _io
+from musicsom.pipeline.mnist._common import add_context_args, add_pair_args, check_pair, load_context
 
 
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
-    add_context_args(p)
-    p.add_argument("--sweep", required=True, help="the λ sweep CSV of mnist_sweep")
+    add_context_args(p, vae=False)
+    add_pair_args(p)
+    p.add_argument("--n-starts", type=int, required=True, help="the sweep's draw of start images (the first one is used)")
+    _io.add_music_args(p)
+    p.add_argument("--sweep", required=True, help="the λ sweep CSV of mnist.sweep (with --lcurve)")
     p.add_argument("--lambdas", type=float, nargs=2, default=[1e-6, 1e2], help="range of the dense λ grid")
     p.add_argument("--n-lambdas", type=int, default=41)
     p.add_argument("--figure", required=True)
     a = p.parse_args(argv)
     plt = _io.setup_matplotlib()
-    ctx = load_context(a, knn=False)
-    idx = int(starts_of(ctx, a)[0])
-    from musicsom.experiments.mnist import choose_target
-
+    check_pair(a.source, a.target)
+    params = _io.music_params(a)
+    ctx = load_context(a, knn=False, vae=False)
+    idx = int(mn.choose_starts(ctx.y_test, a.source, a.target, a.n_starts, a.seed)[0])
     x0 = ctx.z_test[idx]
-    target, _ = choose_target(ctx.W, ctx.labels, ctx.purity, x0, a.target, a.min_purity)
-    P = Music(ctx.W, ctx.params, ctx.grid_shape, ctx.topology).preserved_set(x0, [target])
+    target, _ = mn.choose_target(ctx.W, ctx.labels, ctx.purity, x0, a.target, ctx.min_purity)
+    P = Music(ctx.W, params, ctx.grid_shape, ctx.topology).preserved_set(x0, [target])
     lams = np.geomspace(a.lambdas[0], a.lambdas[1], a.n_lambdas)
-    curve = np.array([music_residual(x0, ctx.W, target, P, dataclasses.replace(ctx.params, lam=float(l))) for l in lams])
-    sweep = pd.read_csv(a.sweep).sort_values("value")
+    curve = np.array([mn.music_residual(x0, ctx.W, target, P, dataclasses.replace(params, lam=float(l))) for l in lams])
+    sweep = pd.read_csv(a.sweep)
+    sweep = sweep[sweep["start"] == 0].sort_values("value")
+    if sweep["mean_residual_norm"].isna().all():
+        raise _io.InputError(f"{a.sweep} has no L-curve columns; run the lambda sweep with --lcurve")
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.loglog(curve[:, 1], curve[:, 0], "-", color="C0", label="at the start image (dense λ grid)")
     last = None
@@ -54,7 +60,7 @@ def main(argv=None):
     for _, r in sweep.iterrows():
         ax.annotate(f"λ={r['value']:g}", (r["mean_step_norm_unclipped"], r["mean_residual_norm"]), fontsize=7, color="C3",
                     xytext=(3, -8), textcoords="offset points")
-    ax.axvline(ctx.params.eta, color="0.6", ls=":", lw=0.8, label=f"trust radius η = {ctx.params.eta:g}")
+    ax.axvline(params.eta, color="0.6", ls=":", lw=0.8, label=f"trust radius η = {params.eta:g}")
     ax.set_xlabel("||δ|| (unclipped step norm)")
     ax.set_ylabel("residual norm")
     ax.set_title("L-curve of the Tikhonov weight λ ('0' → '1')", fontsize=9)

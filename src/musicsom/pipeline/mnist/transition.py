@@ -1,13 +1,12 @@
-"""Stage (Figs 8-10, 16): the "0" → "1" trajectory of MUSIC, the linear baseline and the VAE, frame by frame.
+"""Stage (Figs 8-10, 16 inputs): the "0" → "1" demonstration, one start image by MUSIC, linear and VAE.
 
-    python -m musicsom.pipeline.mnist.transition <the options of mnist_pair> --out results/mnist/seed0/transition.npz \
+    python -m musicsom.pipeline.mnist.transition <the context options of mnist.trajectories> --source 0 --target 1 \
+        --n-starts 3 --n-steps 200 --alpha 0.5 ... --out results/mnist/seed0/transition.npz \
         --summary results/mnist/seed0/transition.json
 
-The start is the first start image that ``mnist_pair`` draws for the same pair and seed (so this
-trajectory is also a row of Table 2). Saves every state, decoded frame, class probability vector,
-BMU, per-frame sharpness and manifold distance; the summary holds per method the crossing step,
-the step from which the path stays in the target class, the label sequence, the steps spent in a
-third class and the Table 2 metrics.
+The start is the first of the ``--n-starts`` images the Table 2 draw gives this pair, so the
+demonstration is one of the Table 2 trajectories. Saves every frame (states, decoded images, class
+probabilities, sharpness, manifold distance) for the figures and the per-method metrics for the report.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ import logging
 
 import numpy as np
 
+from musicsom.experiments import mnist as mn
 from musicsom.pipeline import _io
-from musicsom.pipeline.mnist._common import add_context_args, load_context, run_start, starts_of
+from musicsom.pipeline.mnist._common import add_context_args, add_pair_args, check_pair, load_context, run_start
 
 log = logging.getLogger("musicsom.pipeline.mnist.transition")
 
@@ -25,12 +25,20 @@ log = logging.getLogger("musicsom.pipeline.mnist.transition")
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     add_context_args(p)
+    add_pair_args(p)
+    p.add_argument("--n-starts", type=int, required=True, help="the Table 2 draw of start images (the first one is used)")
+    p.add_argument("--n-steps", type=int, required=True)
+    _io.add_music_args(p)
     p.add_argument("--out", required=True)
     p.add_argument("--summary", required=True)
     a = p.parse_args(argv)
+    check_pair(a.source, a.target)
+    if a.n_steps < 1 or a.n_starts < 1:
+        raise _io.InputError("--n-steps and --n-starts must be >= 1")
+    params = _io.music_params(a)
     ctx = load_context(a)
-    idx = int(starts_of(ctx, a)[0])
-    target, relaxed, res, rows, series = run_start(ctx, a, idx)
+    idx = int(mn.choose_starts(ctx.y_test, a.source, a.target, a.n_starts, a.seed)[0])
+    target, relaxed, res, rows, series = run_start(ctx, a, idx, params, a.n_steps)
     arrays = {"start_index": np.array(idx), "target_prototype": np.array(target), "source": np.array(a.source),
               "target": np.array(a.target), "prototypes": ctx.W, "grid_shape": np.array(ctx.grid_shape)}
     for m, r in res.items():

@@ -124,37 +124,143 @@ def deviations(config: dict) -> list[str]:
     return lines
 
 
-def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evidence_rel: str, extra_deviations: list[str]) -> str:
+MARK = {"held": "✔", "failed": "✘", "inconclusive": "?", "partly": "◐", "not judged": "–"}
+
+ROUND_OFF_NOTE = (
+    "Numbers expected to move between machines: everything downstream of a trained torch model (the MNIST classifier "
+    "and VAE, the face autoencoder) and of BLAS-heavy training (SOM prototypes, k-means centres), because float "
+    "summation order differs between CPU types and BLAS kernels (AVX2 or AVX-512 code paths, thread splits); "
+    "classifier confidences, crossing steps at ties, VAE and face paths, dlib descriptors and manifold distances "
+    "then move in their last digits, and an integer such as a crossing step can move by one where two classes are "
+    "near a tie. Inversion errors stay round-off everywhere (their size, not their digits, decides). A verdict is "
+    "held or failed only when its interval clears the threshold on every seed, so a change in round-off can turn it "
+    "inconclusive where an interval ends at the threshold, but not turn held into failed."
+)
+
+
+def _num(v) -> str:
+    return "—" if v is None or v != v else fmt(v)
+
+
+def claim_table(c: R.ClaimResult) -> list[str]:
+    seeds = list(c.checks_by_seed)
+    out = ["| check | statistic and threshold | " + " | ".join(f"seed {s}" for s in seeds) + " | over seeds |",
+           "|---|---|" + "---|" * len(seeds) + "---|"]
+    for name in c.check_names():
+        first = next(ch for checks in c.checks_by_seed.values() for ch in checks if ch.name == name)
+        cells = []
+        for s in seeds:
+            ch = next((x for x in c.checks_by_seed[s] if x.name == name), None)
+            if ch is None:
+                cells.append("")
+            elif ch.reason:
+                cells.append(f"✘ not measurable: {ch.reason}")
+            else:
+                cells.append(f"{MARK[ch.verdict]} {_num(ch.value)} [{_num(ch.low)}, {_num(ch.high)}]")
+        out.append(f"| {name} | {first.rule()} | " + " | ".join(cells) + f" | **{c.check_verdict(name)}** |")
+    return out
+
+
+def robustness_lines(number: int, rob: dict | None) -> list[str]:
+    if rob is None:
+        return []
+    s = rob.get(str(number))
+    if s is None:
+        return ["", "*Across the settings the paper does not state:* not in the robustness study."]
+    n, h = s["n_settings"], s["counts"]["held"]
+    region = "; ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in s["region"].items()) if h else "nowhere in the grid"
+    fig = FIGURE_OF_CLAIM.get(number)
+    link = "figures/fig29_inversion_vs_dim.png" if number == 1 else f"figures/fig{fig:02d}_robustness_claim{number}.png"
+    lines = ["", f"*Across the settings the paper does not state* ([Fig {fig}]({link})): held at {h} of {n} grid points "
+             f"({100 * s['share_held']:.0f} %; partly {s['counts']['partly']}, failed {s['counts']['failed']}, inconclusive "
+             f"{s['counts']['inconclusive']}). Where it holds: " + (region or "the grid has one point") + "."]
+    if s.get("default") is not None:
+        lines[-1] += f" At the grid's default point: **{s['default']}**."
+    if s.get("paper") is not None:
+        inside = "inside" if s["paper"] == "held" else "outside"
+        lines[-1] += f" At the paper's stated setup ({'; '.join(s['paper_settings'])}): **{s['paper']}** ({inside} the region where the claim holds)."
+    else:
+        lines[-1] += " The paper's stated setup is not a point of this grid (the paper-setup run judges it)."
+    return lines
+
+
+FIGURE_OF_CLAIM = {1: 29, 3: 22, 4: 23, 5: 24, 6: 25, 7: 26, 8: 27, 9: 28}
+
+
+def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evidence_rel: str, extra_deviations: list[str],
+           rob: dict | None = None) -> str:
+    v = config.get("verdicts", {"resamples": 1000, "level": 0.95})
     out = [
         "# Reproduction report: Inverting Self-Organizing Maps (Londei et al., 2026)",
         "",
-        f"Written by the `report` rule from the result files of this run (seeds {config['seeds']}). Every measured "
-        f"number below is read from a result file and listed, with that file, in [{evidence_rel}]({evidence_rel}). "
-        "A claim carried by several seeds counts as held only if it holds for every seed.",
+        f"Written by the `report_markdown` rule from the checks of this run (seeds {config['seeds']}; faces: the first "
+        f"{config['faces']['n_seeds']}). Every check is one deciding number with a {100 * float(v['level']):.0f} % bootstrap "
+        f"interval over the units of a seed ({v['resamples']} resamples of its start points, trajectories or start faces) "
+        "and a threshold: it is **held** when the interval clears the threshold on the passing side on every seed, "
+        "**failed** when it lies on the failing side on every seed, and **inconclusive** otherwise. A claim is held when "
+        "all its checks are, failed when none is held and some failed, partly when some held and some failed, and "
+        "inconclusive when none failed but some are undecided (docs/METHOD.md#7-claims). Every number quoted is also "
+        f"listed, with the file it came from, in [{evidence_rel}]({evidence_rel}).",
         "",
         "## Verdicts",
         "",
-        "| # | claim | verdict | seeds held |",
-        "|---|---|---|---|",
+        "| # | claim | verdict at the default | seeds where held | held across the study's grid | at the paper's setup |",
+        "|---|---|---|---|---|---|",
     ]
     for c in claims:
-        out.append(f"| {c.number} | {c.title} | **{c.verdict}** | {c.seed_rate} |")
+        s = (rob or {}).get(str(c.number))
+        grid = f"{s['counts']['held']}/{s['n_settings']} points" if s else "—"
+        paper = f"**{s['paper']}**" if s and s.get("paper") else "—"
+        out.append(f"| {c.number} | {c.title} | **{c.verdict}** | {c.seed_rate} | {grid} | {paper} |")
     for c in claims:
         out += ["", f"## Claim {c.number}: {c.title}", "", f"*Paper:* {c.paper}", "", f"*Rule:* {c.rule}", ""]
         if c.missing:
             out += [f"**Not judged:** {c.missing}"]
             continue
-        out += [f"*Verdict:* **{c.verdict}** ({c.seed_rate})", "", "*Measured* (from [" + evidence_rel + "](" + evidence_rel + ")):", ""]
+        out += [f"*Verdict at the default:* **{c.verdict}** ({c.seed_rate} held; each cell: estimate [interval])", ""]
+        out += claim_table(c)
+        out += ["", "*Measured* (from [" + evidence_rel + "](" + evidence_rel + ")):", ""]
         for seed, checks in c.checks_by_seed.items():
-            tag = "" if seed is None else f" (seed {seed})"
             for ch in checks:
                 values = "; ".join(f"{e.quantity} = {fmt(e.value)}" for e in ch.evidence)
-                out.append(f"- {'✔' if ch.passed else '✘'} {ch.name}{tag}: {values}")
-        failed = R.failed_checks(c)
-        expl = (
-            "Every check passed on every seed." if not failed else "Failed checks: " + ", ".join(failed) + "."
-        )
-        out += ["", f"*Explanation:* {expl}"]
+                if values:
+                    out.append(f"- {MARK[ch.verdict]} {ch.name} (seed {seed}): {values}")
+        out += robustness_lines(c.number, rob)
+        notes = []
+        failed = [n for n in c.check_names() if c.check_verdict(n) == "failed"]
+        undecided = [n for n in c.check_names() if c.check_verdict(n) == "inconclusive"]
+        if failed:
+            notes.append("failed on every seed: " + ", ".join(failed))
+        for n in undecided:
+            why = [f"seed {ch.seed}: {ch.what_would_decide()}" for checks in c.checks_by_seed.values() for ch in checks
+                   if ch.name == n and ch.verdict == "inconclusive"]
+            seeds_v = {ch.seed: ch.verdict for checks in c.checks_by_seed.values() for ch in checks if ch.name == n}
+            if len(set(seeds_v.values())) > 1:
+                why.insert(0, "the seeds disagree (" + ", ".join(f"seed {k} {w}" for k, w in seeds_v.items()) + ")")
+            notes.append(f"{n} is inconclusive: " + "; ".join(why))
+        out += ["", "*Explanation:* " + ("Every check held on every seed." if not notes else " ".join(x.rstrip(".") + "." for x in notes))]
+    if rob:
+        out += ["", "## The robustness study", "",
+                "Each claim's checks were evaluated with the rules above at every point of a grid over the settings "
+                "the paper does not state (the energy form and α, the preserved set, the trust radius η, κ and the "
+                "cluster mode, the MNIST whitening dimension D, free evolution's step length and number of steps), "
+                "on every seed; the grids are crossed in full for the Gaussian mixture and for MNIST at the default "
+                "D, and sliced through the default and the paper's setup elsewhere (docs/METHOD.md#7-claims). The "
+                "tidy table of every check is `robustness/checks.csv`; the verdict of every claim at every point "
+                "`robustness/claims.csv`.", "",
+                "| # | grid points | held | partly | failed | inconclusive | at the default | at the paper's setup |",
+                "|---|---|---|---|---|---|---|---|"]
+        for key in sorted((k for k in rob if k.isdigit()), key=int):
+            s = rob[key]
+            out.append(f"| {key} | {s['n_settings']} | {s['counts']['held']} | {s['counts']['partly']} | {s['counts']['failed']} "
+                       f"| {s['counts']['inconclusive']} | {s['default'] or '—'} | {s['paper'] or '—'} |")
+        iv = rob.get("inversion_vs_dim")
+        if iv:
+            big = iv.get("largest_dim_where_claim1_holds")
+            out += ["", f"MNIST inversion against the whitening dimension ([Table 6](tables/table6_inversion_vs_dim.md), "
+                    f"[Fig 29](figures/fig29_inversion_vs_dim.png)): claim 1 holds up to D = {big if big else 'none of the dimensions'} "
+                    f"of {', '.join(map(str, iv['dims']))}."]
+    out += ["", "## Round-off", "", ROUND_OFF_NOTE]
     out += ["", "## Deviations from the paper", ""] + [f"- {d}" for d in deviations(config) + extra_deviations]
     out += ["", "## Environment", ""]
     out += [f"- Python {platform.python_version()} on {platform.system()} {platform.machine()}, {os.cpu_count()} cores"]
@@ -176,6 +282,7 @@ def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="the run's effective config (JSON), as recorded by the workflow")
     p.add_argument("--checks", nargs="+", required=True, help="checks files of the claims stages")
+    p.add_argument("--robustness", default=None, help="the robustness study's summary.json (omit without a study)")
     p.add_argument("--benchmarks", required=True, help="results/benchmarks (read as it is when the report runs)")
     p.add_argument("--evidence", required=True, help="CSV of every number the report quotes, with its source")
     p.add_argument("--out", required=True)
@@ -188,9 +295,17 @@ def main(argv=None):
         for c in claims
         for seed, e in c.evidence()
     ]
+    src = {path: path for path in a.checks}
+    for path in a.checks:
+        for ch in load_checks(path):
+            for what, value in (("estimate", ch.value), ("interval low", ch.low), ("interval high", ch.high)):
+                if value == value:
+                    rows.append({"claim": ch.claim, "seed": ch.seed, "quantity": f"{ch.name}: {ch.statistic} ({what})",
+                                 "value": value, "source": src[path]})
     _io.save_csv(a.evidence, pd.DataFrame(rows, columns=["claim", "seed", "quantity", "value", "source"]))
     evidence_rel = os.path.relpath(a.evidence, os.path.dirname(os.path.abspath(a.out)) or ".")
-    text = render(claims, config, stage_times(Path(a.benchmarks)), evidence_rel, [])
+    rob = _io.load_json(a.robustness) if a.robustness else None
+    text = render(claims, config, stage_times(Path(a.benchmarks)), evidence_rel, [], rob)
     with _io.atomic_path(a.out, suffix=".md") as tmp:
         tmp.write_text(text)
 
