@@ -7,6 +7,16 @@
 - Classifier-confidence helpers on a (T+1, C) matrix of class probabilities along a trajectory:
   confidence (max probability), predicted labels, crossing step, label sequence, steps spent in a
   class that is neither the source nor the target, the strongest such "third" class.
+
+Examples
+--------
+>>> import numpy as np
+>>> from musicsom.image_metrics import laplacian_sharpness, label_sequence
+>>> checker = (np.indices((6, 6)).sum(0) % 2).astype(float)
+>>> laplacian_sharpness(np.stack([checker, np.ones((6, 6))])).round(6).tolist()   # sharp, flat
+[16.0, 0.0]
+>>> label_sequence([0, 0, 8, 1, 1])
+'0x2 8x1 1x2'
 """
 
 from __future__ import annotations
@@ -39,13 +49,36 @@ def _as_images(images) -> np.ndarray:
 
 
 def laplacian(images) -> np.ndarray:
-    """Discrete Laplacian ``x[i−1,j] + x[i+1,j] + x[i,j−1] + x[i,j+1] − 4 x[i,j]`` over the interior: (n, H−2, W−2)."""
+    """Discrete Laplacian ``x[i−1,j] + x[i+1,j] + x[i,j−1] + x[i,j+1] − 4 x[i,j]`` over the interior: (n, H−2, W−2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.image_metrics import laplacian
+    >>> img = np.zeros((5, 5)); img[2, 2] = 1.0
+    >>> laplacian(img)[0].tolist()                    # (H−2, W−2) interior of one image
+    [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]
+    """
     a = _as_images(images)
     return a[:, :-2, 1:-1] + a[:, 2:, 1:-1] + a[:, 1:-1, :-2] + a[:, 1:-1, 2:] - 4.0 * a[:, 1:-1, 1:-1]
 
 
 def laplacian_sharpness(images) -> np.ndarray:
-    """Variance of the discrete Laplacian per image: (n,) (a constant image gives 0)."""
+    """Variance of the discrete Laplacian per image: (n,) (a constant image gives 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.image_metrics import laplacian_sharpness
+    >>> laplacian_sharpness(np.ones((4, 4))).tolist()                  # a constant image
+    [0.0]
+    >>> checker = (np.indices((6, 6)).sum(0) % 2).astype(float)        # Laplacian ±4 everywhere inside
+    >>> laplacian_sharpness(checker).round(6).tolist()
+    [16.0]
+    >>> blurred = (checker[:-1, :-1] + checker[1:, 1:] + checker[:-1, 1:] + checker[1:, :-1]) / 4
+    >>> bool(laplacian_sharpness(blurred)[0] < laplacian_sharpness(checker)[0])
+    True
+    """
     L = laplacian(images)
     return L.reshape(L.shape[0], -1).var(1)
 
@@ -58,6 +91,14 @@ class KnnIndex:
     chunked float32 product; the ``k + margin`` best are then re-measured exactly (float64 arithmetic
     on the float32 values), so a query equal to a reference row is at distance exactly 0. ``chunk``
     bounds the (chunk × n_ref) block of scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.image_metrics import KnnIndex
+    >>> index = KnnIndex(np.array([[0.0, 0.0], [0.0, 1.0], [3.0, 4.0]]))
+    >>> index.query(np.array([[3.0, 4.0]]), k=2).round(6).tolist()    # itself (exactly 0), then sqrt(18)
+    [[0.0, 4.242641]]
     """
 
     def __init__(self, reference, chunk: int = 256):
@@ -100,7 +141,16 @@ class KnnIndex:
 
 
 def knn_distance(X, reference, k: int = 5, chunk: int = 256) -> np.ndarray:
-    """(n,) mean distance of each row of ``X`` to its ``k`` nearest rows of ``reference`` (one-off index)."""
+    """(n,) mean distance of each row of ``X`` to its ``k`` nearest rows of ``reference`` (one-off index).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.image_metrics import knn_distance
+    >>> reference = np.array([[0.0, 0.0], [0.0, 1.0], [3.0, 4.0]])
+    >>> knn_distance(np.array([[0.0, 0.0], [0.0, 0.5]]), reference, k=2).round(6).tolist()
+    [0.5, 0.5]
+    """
     return KnnIndex(reference, chunk).mean_distance(X, k)
 
 
@@ -118,13 +168,27 @@ def confidence(P) -> np.ndarray:
 
 
 def crossing_step(labels, target: int) -> int:
-    """First step t at which the predicted label is the target class (−1 if never)."""
+    """First step t at which the predicted label is the target class (−1 if never).
+
+    Examples
+    --------
+    >>> from musicsom.image_metrics import crossing_step
+    >>> crossing_step([0, 0, 8, 1, 0, 1], target=1), crossing_step([0, 0], target=1)
+    (3, -1)
+    """
     hit = np.flatnonzero(np.asarray(labels) == target)
     return int(hit[0]) if hit.size else -1
 
 
 def commit_step(labels, target: int) -> int:
-    """First step from which the predicted label stays the target class to the end (−1 if it ends elsewhere)."""
+    """First step from which the predicted label stays the target class to the end (−1 if it ends elsewhere).
+
+    Examples
+    --------
+    >>> from musicsom.image_metrics import commit_step
+    >>> commit_step([0, 0, 8, 1, 0, 1], target=1), commit_step([0, 1, 0], target=1)
+    (5, -1)
+    """
     lab = np.asarray(labels)
     if lab.size == 0 or lab[-1] != target:
         return -1
@@ -147,13 +211,29 @@ def label_sequence(labels) -> str:
 
 
 def third_class_steps(labels, source: int, target: int) -> int:
-    """Number of frames whose predicted label is neither ``source`` nor ``target``."""
+    """Number of frames whose predicted label is neither ``source`` nor ``target``.
+
+    Examples
+    --------
+    >>> from musicsom.image_metrics import third_class_steps
+    >>> third_class_steps([0, 0, 8, 8, 1], source=0, target=1)
+    2
+    """
     lab = np.asarray(labels)
     return int(np.sum((lab != source) & (lab != target)))
 
 
 def strongest_third(P, source: int, target: int) -> int:
-    """The class other than source and target with the largest peak probability along the path."""
+    """The class other than source and target with the largest peak probability along the path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.image_metrics import confidence, strongest_third
+    >>> P = np.array([[0.9, 0.05, 0.05], [0.6, 0.1, 0.3], [0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    >>> confidence(P).tolist(), strongest_third(P, source=0, target=2)
+    ([0.9, 0.6, 0.5, 0.8], 1)
+    """
     P = _probs(P).copy()
     P[:, [source, target]] = -np.inf
     return int(np.unravel_index(np.argmax(P), P.shape)[1])

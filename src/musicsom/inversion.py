@@ -22,6 +22,18 @@ prototypes of 10¹⁵⁰ or 10⁻¹⁵⁰ invert as exactly as those of 1. :func
 row's squared distances directly (no ``||x||² − 2xᵀw + ||w||²`` expansion), so a point's activations
 do not depend on the rows it is computed with, and raises a ValueError when they cannot be
 represented in float64.
+
+Examples
+--------
+Activations are *squared* distances; D + 1 affinely independent prototypes give the input back:
+
+>>> import numpy as np
+>>> from musicsom.inversion import activations, Inverter
+>>> rng = np.random.default_rng(0)
+>>> W, x = rng.standard_normal((6, 3)), rng.standard_normal(3)   # K = 6 prototypes in D = 3
+>>> a = activations(x, W)                                        # a_i = ||x − w_i||²
+>>> bool(np.allclose(Inverter(W, reference=int(a.argmin())).invert(a), x, rtol=0, atol=1e-12))
+True
 """
 
 from __future__ import annotations
@@ -64,6 +76,20 @@ def activations(X, prototypes) -> np.ndarray:
     The activations of the method: :func:`musicsom.som.sq_distances`, computed directly from the
     differences (no cancellation, and the same values for a point whatever the batch it comes in).
     Raises a ValueError that says to rescale when they cannot be represented in float64.
+
+    Examples
+    --------
+    The activations are *squared* Euclidean distances, not distances:
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations
+    >>> W = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> activations(np.array([0.25, 0.5]), W).tolist()     # e.g. 0.25² + 0.5² = 0.3125
+    [0.3125, 0.8125, 0.3125, 0.8125]
+    >>> activations(np.zeros((5, 2)), W).shape              # many inputs: (n, K)
+    (5, 4)
+    >>> activations(np.array([0.25, 0.5]) + 1e9, W + 1e9).tolist()   # direct differences: exact far from the origin
+    [0.3125, 0.8125, 0.3125, 0.8125]
     """
     from .som import sq_distances
 
@@ -82,6 +108,22 @@ def anchored_system(prototypes, reference: int = 0, subset=None):
     Returns ``(A, c, others)``: ``A`` is (m−1, D) with rows ``2 (w_i − w_r)``; ``c_i = ||w_i||² − ||w_r||²``,
     so that ``b = c − (a[others] − a[reference])``; ``others`` are the indices i ≠ r used. This is the
     textbook form (``A x = b``); :class:`Inverter` solves the better-conditioned centred form instead.
+
+    Examples
+    --------
+    The textbook system ``A x = b`` with ``b = c − (a[others] − a[reference])`` (activations are
+    *squared* distances):
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations, anchored_system
+    >>> rng = np.random.default_rng(0)
+    >>> W, x = rng.standard_normal((6, 3)), rng.standard_normal(3)
+    >>> A, c, others = anchored_system(W, reference=0, subset=[0, 1, 2, 3])
+    >>> A.shape, others.tolist()
+    ((3, 3), [1, 2, 3])
+    >>> a = activations(x, W)
+    >>> bool(np.allclose(A @ x, c - (a[others] - a[0])))
+    True
     """
     W = check_matrix(prototypes, "prototypes", min_rows=2)
     K = W.shape[0]
@@ -119,6 +161,55 @@ class Inverter:
     The solve is the centred one of the module docstring (about ``w_r``, at a power-of-two scale
     where needed), so it is exact to round-off at any offset and any representable scale.
     ``A``, ``offsets`` and :meth:`rhs` give the textbook system ``A x = b`` for reference.
+
+    Examples
+    --------
+    Invert *squared*-distance activations; the solution is the input itself (Proposition 1):
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations, Inverter, RankError
+    >>> rng = np.random.default_rng(0)
+    >>> W, x = rng.standard_normal((6, 3)), rng.standard_normal(3)   # K = 6 prototypes in D = 3
+    >>> inv = Inverter(W, reference=0)
+    >>> a = activations(x, W)                                        # squared distances ||x − w_i||²
+    >>> bool(np.allclose(inv.invert(a), x, rtol=0, atol=1e-12))
+    True
+    >>> inv.rank, round(inv.sigma_min, 4), round(inv.condition_number, 3)
+    (3, 1.2122, 6.097)
+    >>> X = rng.standard_normal((4, 3))                              # many rows at once: (n, K) -> (n, D)
+    >>> bool(np.allclose(inv.invert(activations(X, W)), X, rtol=0, atol=1e-12))
+    True
+
+    Exact at any common offset: 1e6 away from the origin the centred solve still returns the input to
+    float64's resolution, while the textbook system (``||w||²`` of 1e12 in the right-hand side) loses
+    about ten digits:
+
+    >>> Wf, xf = W + 1e6, x + 1e6
+    >>> af = activations(xf, Wf)
+    >>> inv_f = Inverter(Wf, reference=0)
+    >>> bool(np.allclose(inv_f.invert(af), xf, rtol=0, atol=1e-9))
+    True
+    >>> textbook = np.linalg.lstsq(inv_f.A, inv_f.rhs(af), rcond=None)[0]
+    >>> bool(np.abs(textbook - xf).max() > 1e-7)
+    True
+
+    Corollary 1: under activation noise ``ε`` the error is at most ``||e|| / σ_min``, with ``e`` the
+    anchored noise ``ε_i − ε_r``:
+
+    >>> eps = 1e-6 * rng.standard_normal(6)
+    >>> err = np.linalg.norm(inv.invert(a + eps) - x)
+    >>> bool(err <= inv.error_bound(eps))
+    True
+
+    Too few (or affinely dependent) prototypes raise :class:`RankError`; ``strict=False`` returns the
+    minimum-norm least-squares answer instead:
+
+    >>> Inverter(W[:3])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    musicsom.inversion.RankError: the anchored system has rank 2 < D = 3: the 3 chosen prototypes span only a 2-dimensional affine subspace. ...
+    >>> Inverter(W[:3], strict=False).rank
+    2
     """
 
     def __init__(self, prototypes, reference: int = 0, subset=None, noise_cov=None, strict: bool = True, rcond: float = 1e-10):
@@ -295,7 +386,17 @@ class Inverter:
 
 
 def invert(a, prototypes, reference: int | None = None, subset=None, strict: bool = True) -> np.ndarray:
-    """Invert one activation vector ``a`` (K,) (reference defaults to the BMU, ``argmin a``)."""
+    """Invert one activation vector ``a`` (K,) (reference defaults to the BMU, ``argmin a``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations, invert
+    >>> rng = np.random.default_rng(0)
+    >>> W, x = rng.standard_normal((6, 3)), rng.standard_normal(3)
+    >>> bool(np.allclose(invert(activations(x, W), W), x, rtol=0, atol=1e-12))   # anchored on the BMU
+    True
+    """
     W = check_matrix(prototypes, "prototypes", min_rows=2)
     a = check_vector(a, "activations (a)")
     if a.shape[0] != W.shape[0]:
@@ -318,6 +419,24 @@ def invert_per_anchor(A_act, prototypes, anchors=None) -> tuple[np.ndarray, dict
 
     One factorisation per distinct anchor, applied to all the rows that share it. Returns the (n, D)
     reconstructions and the inverters by anchor (for their ``sigma_min`` and ``condition_number``).
+
+    Examples
+    --------
+    Each row of squared-distance activations is anchored on its own BMU (one factorisation per BMU):
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations, invert_per_anchor
+    >>> rng = np.random.default_rng(0)
+    >>> W, X = rng.standard_normal((20, 3)), rng.standard_normal((6, 3))
+    >>> A = activations(X, W)                                 # (6, 20) squared distances
+    >>> X_hat, inverters = invert_per_anchor(A, W)
+    >>> X_hat.shape, bool(np.allclose(X_hat, X, rtol=0, atol=1e-10))
+    ((6, 3), True)
+    >>> sorted(inverters) == sorted(set(A.argmin(1).tolist()))   # one Inverter per distinct anchor
+    True
+    >>> X_hat0, inv0 = invert_per_anchor(A, W, anchors=np.zeros(6, dtype=int))   # or one anchor for all
+    >>> list(inv0), bool(np.allclose(X_hat0, X, rtol=0, atol=1e-10))
+    ([0], True)
     """
     W = check_matrix(prototypes, "prototypes", min_rows=2)
     A_act = _check_activation_rows(A_act, W.shape[0])
@@ -340,6 +459,16 @@ def invert_with_bmu_anchor(A_act, prototypes, m: int | None = None, strict: bool
 
     This is the protocol of the paper's Fig. 5 (m = number of prototypes used). ``m=None`` uses all K.
     Each row gets its own subset, hence its own small solve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations, invert_with_bmu_anchor
+    >>> rng = np.random.default_rng(0)
+    >>> W, X = rng.standard_normal((20, 3)), rng.standard_normal((5, 3))
+    >>> X_hat = invert_with_bmu_anchor(activations(X, W), W, m=4)   # m = D + 1 nearest prototypes suffice
+    >>> bool(np.allclose(X_hat, X, rtol=0, atol=1e-9))
+    True
     """
     W = check_matrix(prototypes, "prototypes", min_rows=2)
     A_act = _check_activation_rows(A_act, W.shape[0])
@@ -372,6 +501,33 @@ class ActivationInverter:
     ``n_prototypes_`` (K), ``inverters_`` (dict anchor → :class:`Inverter`, filled as used).
     ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` works (scikit-learn
     itself is not needed).
+
+    Examples
+    --------
+    A round trip: ``transform`` gives *squared* distances, ``inverse_transform`` the inputs back:
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import ActivationInverter
+    >>> rng = np.random.default_rng(0)
+    >>> W, X = rng.standard_normal((20, 3)), rng.standard_normal((6, 3))   # any (K, D) prototypes
+    >>> est = ActivationInverter(W).fit()
+    >>> A = est.transform(X)                               # (6, 20) squared distances ||x − w_k||²
+    >>> A.shape, bool(np.allclose(A, ((X[:, None, :] - W) ** 2).sum(-1)))
+    ((6, 20), True)
+    >>> bool(np.allclose(est.inverse_transform(A), X, rtol=0, atol=1e-10))
+    True
+    >>> est.inverse_transform(A[0]).shape                  # one activation vector (K,) gives (D,)
+    (3,)
+    >>> est.n_features_in_, est.n_prototypes_
+    (3, 20)
+
+    Anchored on one prototype for every row, and with scikit-learn's parameter protocol:
+
+    >>> fixed = ActivationInverter(W, reference=0).fit()
+    >>> bool(np.allclose(fixed.inverse_transform(A), X, rtol=0, atol=1e-10)), list(fixed.inverters_)
+    (True, [0])
+    >>> sorted(est.get_params()), est.set_params(reference=3).reference
+    (['prototypes', 'reference'], 3)
     """
 
     def __init__(self, prototypes=None, reference=None):

@@ -4,6 +4,19 @@ Steps of zero length have no direction: cosines involving them are NaN and are s
 summaries (nan-aware medians and means). Norms are computed without overflow or underflow (the plain
 formula, bit for bit, on ordinary data), so steps of 1e200 or 1e-200 have the cosines and
 efficiencies of steps of 1; states whose steps overflow float64 raise a ValueError.
+
+Examples
+--------
+A hand-made path of four unit steps, one turn, and its BMUs (the prototype with the smallest
+*squared* distance at each state):
+
+>>> import numpy as np
+>>> from musicsom import metrics
+>>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [2.0, 2.0]])
+>>> bmus = [4, 4, 7, 7, 7]
+>>> s = metrics.trajectory_summary(states, bmus)
+>>> round(s["geodesic_efficiency"], 4), s["transition_rate"], s["dwell_median"]
+(0.7071, 0.25, 2.5)
 """
 
 from __future__ import annotations
@@ -78,19 +91,48 @@ def _cos(a, b) -> np.ndarray:
 
 
 def step_cosines(states) -> np.ndarray:
-    """Step-direction continuity ``cos(δ_t, δ_{t−1})`` for t = 2..T (length T−1)."""
+    """Step-direction continuity ``cos(δ_t, δ_{t−1})`` for t = 2..T (length T−1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import step_cosines
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [2.0, 2.0]])
+    >>> step_cosines(states).round(6).tolist()      # straight, a right angle, straight
+    [1.0, 0.0, 1.0]
+    >>> step_cosines(np.array([[0.0], [0.0], [1.0]])).tolist()   # a zero-length step has no direction
+    [nan]
+    """
     d = _steps(states)
     return _cos(d[1:], d[:-1])
 
 
 def cosines_to_first(states) -> np.ndarray:
-    """``cos(δ_t, δ_1)`` for t = 1..T (length T; the first is 1)."""
+    """``cos(δ_t, δ_1)`` for t = 1..T (length T; the first is 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import cosines_to_first
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [2.0, 2.0]])
+    >>> cosines_to_first(states).round(6).tolist()
+    [1.0, 1.0, 0.0, 0.0]
+    """
     d = _steps(states)
     return _cos(d, d[:1])
 
 
 def transition_rate(bmus) -> float:
-    """Fraction of steps where the BMU changes (``c_t ≠ c_{t−1}``)."""
+    """Fraction of steps where the BMU changes (``c_t ≠ c_{t−1}``).
+
+    Examples
+    --------
+    >>> from musicsom.metrics import transition_rate
+    >>> transition_rate([4, 4, 7, 7, 7])             # one change in four steps
+    0.25
+    >>> transition_rate([3, 5, 3, 5])
+    1.0
+    """
     b = _bmu_seq(bmus)
     if b.size < 2:
         raise ValueError("bmus must hold at least two entries (c_0, c_1)")
@@ -98,7 +140,16 @@ def transition_rate(bmus) -> float:
 
 
 def dwell_lengths(bmus) -> np.ndarray:
-    """Run lengths of a constant BMU along c_0..c_T (they sum to T+1)."""
+    """Run lengths of a constant BMU along c_0..c_T (they sum to T+1).
+
+    Examples
+    --------
+    >>> from musicsom.metrics import dwell_lengths
+    >>> dwell_lengths([4, 4, 7, 7, 7]).tolist()
+    [2, 3]
+    >>> dwell_lengths([1, 2, 2, 1]).tolist()         # a return to a cell starts a new run
+    [1, 2, 1]
+    """
     b = _bmu_seq(bmus)
     if b.size == 0:
         raise ValueError("bmus is empty")
@@ -111,6 +162,15 @@ def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
     """Turning angle per unit step ``θ_t / ||δ_t||`` for t = 2..T, split into (within-cell, across-cell).
 
     A step is across cells when it changes the BMU (``c_t ≠ c_{t−1}``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import curvature
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [2.0, 2.0]])
+    >>> within, across = curvature(states, [4, 4, 7, 7, 7])
+    >>> within.round(4).tolist(), across.round(4).tolist()   # the right-angle turn happens inside cell 7
+    ([1.5708, 0.0], [0.0])
     """
     d = _steps(states)
     b = _bmus_for(states, bmus)
@@ -122,7 +182,22 @@ def curvature(states, bmus) -> tuple[np.ndarray, np.ndarray]:
 
 
 def geodesic_efficiency(states) -> float:
-    """``||x_T − x_0|| / Σ ||δ_t||`` (1 = a straight path; NaN if the path has no length)."""
+    """``||x_T − x_0|| / Σ ||δ_t||`` (1 = a straight path; NaN if the path has no length).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import geodesic_efficiency
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 1.0], [2.0, 2.0]])
+    >>> round(geodesic_efficiency(states), 6)       # net sqrt(8) over a length of 4
+    0.707107
+    >>> geodesic_efficiency(np.array([[0.0], [1.0], [2.0]]))   # a straight path
+    1.0
+    >>> geodesic_efficiency(np.array([[0.0], [1.0], [0.0]]))   # there and back
+    0.0
+    >>> round(geodesic_efficiency(states * 1e200), 6)          # no overflow
+    0.707107
+    """
     d = _steps(states)
     n = _stable_norms(d)
     top = float(n.max())
@@ -141,6 +216,14 @@ def segmented_continuity(states, bmus) -> np.ndarray:
 
     Step t (from x_{t−1} to x_t) lies inside a segment when c_{t−1} = c_t; the continuity of two
     consecutive steps counts for the segment when both lie inside it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import segmented_continuity
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [3.0, 1.0], [3.0, 2.0]])
+    >>> segmented_continuity(states, [0, 0, 0, 1, 1, 1]).round(6).tolist()   # two straight runs of two steps
+    [1.0, 1.0]
     """
     cos = step_cosines(states)  # cos[j] pairs steps j+1 and j+2 (1-based)
     b = _bmus_for(states, bmus)
@@ -161,7 +244,16 @@ def segmented_continuity(states, bmus) -> np.ndarray:
 
 
 def convergence_ratio(states, target) -> float:
-    """Final over initial distance to ``target`` (< 1 means the path ended nearer)."""
+    """Final over initial distance to ``target`` (< 1 means the path ended nearer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import convergence_ratio
+    >>> states = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> convergence_ratio(states, np.array([4.0, 0.0]))     # from 4 away to 2 away
+    0.5
+    """
     states = np.asarray(states, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     if states.ndim != 2 or states.shape[0] < 1:
@@ -191,7 +283,25 @@ def _nanmedian(v) -> float:
 
 
 def trajectory_summary(states, bmus) -> dict:
-    """Every §5 metric of one trajectory as scalars (medians over its steps / segments)."""
+    """Every §5 metric of one trajectory as scalars (medians over its steps / segments).
+
+    Examples
+    --------
+    On a MUSIC path (its BMUs minimise the *squared* distances at each state):
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations
+    >>> from musicsom.metrics import trajectory_summary
+    >>> from musicsom.music import Music, MusicParams
+    >>> rng = np.random.default_rng(0)
+    >>> W, x0 = rng.standard_normal((30, 3)), rng.standard_normal(3)
+    >>> path = Music(W, MusicParams()).run(x0, 100, "informed", target=int(activations(x0, W).argmax()))
+    >>> summary = trajectory_summary(path.states, path.bmus)
+    >>> sorted(summary)
+    ['continuity', 'curvature_across', 'curvature_within', 'dwell_iqr', 'dwell_median', 'geodesic_efficiency', 'segmented_continuity', 'transition_rate']
+    >>> 0.5 < summary["geodesic_efficiency"] <= 1.0, 0.0 < summary["transition_rate"] < 0.5
+    (True, True)
+    """
     cos = step_cosines(states)
     _bmus_for(states, bmus)
     dwell = dwell_lengths(bmus)
@@ -210,7 +320,15 @@ def trajectory_summary(states, bmus) -> dict:
 
 
 def median_iqr(values) -> tuple[float, float, float]:
-    """(median, 25th percentile, 75th percentile) ignoring NaN and infinite values (NaN for none left)."""
+    """(median, 25th percentile, 75th percentile) ignoring NaN and infinite values (NaN for none left).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.metrics import median_iqr
+    >>> median_iqr([1.0, 2.0, 3.0, 4.0, np.nan, np.inf])
+    (2.5, 1.75, 3.25)
+    """
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:

@@ -37,6 +37,20 @@ scale leaves the safe range. With every other prototype preserved, ``k = K`` (no
 ring or graph neighbourhood, each trajectory gathers its own rows, padded to the largest set with
 zero-weight rows, and the dual (k × k) form is used when ``k < D`` (as ``solver="auto"`` does for
 one trajectory; padding rows are zero rows of ``M``, so both forms stay exact).
+
+Examples
+--------
+Steer an input toward a prototype by shrinking its *squared* distance to it, preserving the others:
+
+>>> import numpy as np
+>>> from musicsom.inversion import activations
+>>> from musicsom.music import Music, MusicParams
+>>> rng = np.random.default_rng(0)
+>>> W, x0 = rng.standard_normal((30, 3)), rng.standard_normal(3)   # any (K, D) prototypes
+>>> target = int(activations(x0, W).argmax())                      # the farthest prototype
+>>> path = Music(W, MusicParams(alpha=0.9, lam=0.01, kappa=0.1, eta=0.2)).run(x0, 150, "informed", target=target)
+>>> path.states.shape, bool(path.bmus[-1] == target)
+((151, 3), True)
 """
 
 from __future__ import annotations
@@ -100,6 +114,14 @@ def energy_coefficients(alpha: float, n_preserved: int, n_targets: int, per_row_
     ``(1 − α, α)``; with ``per_row_mean`` each is divided by its row count (``max(n, 1)``), so
     that α means the same whatever the set sizes. Every MUSIC solve uses these; other code that
     evaluates the energy (residuals, L-curves) should call this rather than re-derive it.
+
+    Examples
+    --------
+    >>> from musicsom.music import energy_coefficients
+    >>> [round(c, 6) for c in energy_coefficients(0.9, n_preserved=29, n_targets=1)]   # (1 − α, α)
+    [0.1, 0.9]
+    >>> [round(c, 6) for c in energy_coefficients(0.9, 29, 1, per_row_mean=True)]      # ((1 − α)/29, α/1)
+    [0.003448, 0.9]
     """
     alpha = check_scalar(alpha, "alpha", 0.0, 1.0)
     n_P = check_int(n_preserved, "n_preserved", 0)
@@ -296,6 +318,20 @@ def jacobian(x, prototypes, rows=None, normalise: bool = True):
     radial rows ``(x − w_i) / d_i`` with ``scale = 2 d_i`` (divide a wanted change of ``a_i`` by it).
     Where x sits on a prototype (d_i = 0) the row is 0 and the scale ``2 · tiny`` (no first-order
     change is possible). ``rows``: prototype indices (default all; may be empty).
+
+    Examples
+    --------
+    The rows are the gradients of the *squared* distances ``a_i = ||x − w_i||²``, ``2 (x − w_i)``, or
+    their unit versions with the scale ``2 d_i``:
+
+    >>> import numpy as np
+    >>> from musicsom.music import jacobian
+    >>> W = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> J, scale = jacobian(np.array([0.0, 4.0]), W)
+    >>> J.tolist(), scale.tolist()                      # d = (4, 3): unit rows, scale 2 d
+    ([[0.0, 1.0], [-1.0, 0.0]], [8.0, 6.0])
+    >>> jacobian(np.array([0.0, 4.0]), W, normalise=False)[0].tolist()
+    [[0.0, 8.0], [-6.0, 0.0]]
     """
     W = check_matrix(prototypes, "prototypes")
     x = check_vector(x, "x", W.shape[1])
@@ -324,12 +360,34 @@ def solve_primal(M, y, lam: float) -> np.ndarray:
     When λ is too small against ``||M||²`` for the Gram matrix to stay numerically positive
     definite, the same problem is solved by least squares instead (``[M; √λ I] δ ≈ [y; 0]``).
     Validates ``M`` (k × D, finite), ``y`` (k,) and ``λ > 0``; scales internally (see module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.music import solve_primal, solve_dual
+    >>> M = np.random.default_rng(0).standard_normal((3, 5))
+    >>> y = np.array([0.0, 0.0, -0.1])
+    >>> d = solve_primal(M, y, lam=0.01)
+    >>> d.shape, bool(np.allclose(d, solve_dual(M, y, lam=0.01)))   # the primal and dual forms agree
+    ((5,), True)
+    >>> bool(np.allclose((M.T @ M + 0.01 * np.eye(5)) @ d, M.T @ y))
+    True
     """
     return _solve(*_check_system(M, y, lam), "primal")
 
 
 def solve_dual(M, y, lam: float) -> np.ndarray:
-    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`, same fallback)."""
+    """δ = Mᵀ (MMᵀ + λI)⁻¹ y via Cholesky of the k × k matrix (same answer as :func:`solve_primal`, same fallback).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.music import solve_dual
+    >>> M = np.random.default_rng(0).standard_normal((3, 5))
+    >>> d = solve_dual(M, np.array([0.0, 0.0, -0.1]), lam=0.01)
+    >>> bool(np.allclose(d, M.T @ np.linalg.solve(M @ M.T + 0.01 * np.eye(3), [0.0, 0.0, -0.1])))
+    True
+    """
     return _solve(*_check_system(M, y, lam), "dual")
 
 
@@ -338,6 +396,17 @@ def trust_region(delta, eta: float) -> np.ndarray:
 
     The norm is computed without overflow or underflow (a step of 1e200 is clipped, not zeroed).
     Validates ``delta`` (finite vector) and ``eta > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.music import trust_region
+    >>> trust_region(np.array([3.0, 4.0]), eta=1.0).round(12).tolist()     # length 5 clipped to 1
+    [0.6, 0.8]
+    >>> trust_region(np.array([0.3, 0.4]), eta=1.0).tolist()               # already shorter: unchanged
+    [0.3, 0.4]
+    >>> trust_region(np.array([3e200, 4e200]), eta=1.0).round(12).tolist()  # no overflow in the norm
+    [0.6, 0.8]
     """
     delta = check_vector(delta, "delta")
     eta = check_scalar(eta, "eta (trust radius)", 0.0, low_open=True)
@@ -370,6 +439,23 @@ def music_direction(
 
     Validates everything: ``targets`` non-empty unique indices, ``preserved`` unique indices (may be
     empty) disjoint from ``targets``, weights finite and ``>= 0``, α in [0, 1], λ > 0, jitter >= 0.
+
+    Examples
+    --------
+    Ask the *squared* distance to prototype 2 to drop by 0.5 while preserving the five others. In
+    D = 10 that is feasible, and to first order (``∂a_i/∂x = 2 (x − w_i)``) only ``a_2`` moves:
+
+    >>> import numpy as np
+    >>> from musicsom.music import music_direction
+    >>> rng = np.random.default_rng(0)
+    >>> W, x = rng.standard_normal((6, 10)), rng.standard_normal(10)
+    >>> d = music_direction(x, W, targets=[2], delta_a=-0.5, preserved=[0, 1, 3, 4, 5], alpha=0.9, lam=1e-6)
+    >>> first_order = 2 * (x - W) @ d                  # the predicted change of every a_i
+    >>> round(float(first_order[2]), 3), bool(np.abs(np.delete(first_order, 2)).max() < 1e-3)
+    (-0.5, True)
+    >>> d_dual = music_direction(x, W, [2], -0.5, [0, 1, 3, 4, 5], alpha=0.9, lam=1e-6, solver="dual")
+    >>> bool(np.allclose(d, d_dual))                   # k = 6 < D = 10: the dual form is the cheap one
+    True
     """
     W = check_matrix(prototypes, "prototypes")
     K, D = W.shape
@@ -409,6 +495,17 @@ class MusicParams:
     median target distance. free_subspace: how many low-eigenvalue directions free mode mixes.
     radial_pull: fraction of a free step pulled toward the BMU. sigma_step, sigma_target, jitter:
     optional noise injection (S8).
+
+    Examples
+    --------
+    >>> from musicsom.music import MusicParams
+    >>> p = MusicParams(alpha=0.9, lam=0.01, kappa=0.1, eta=0.2, preserve_ring=1)
+    >>> p.validate() is p, p.per_row_mean
+    (True, False)
+    >>> MusicParams(kappa=0.0).validate()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: kappa (κ) must be ...
     """
 
     alpha: float = 0.9
@@ -501,6 +598,71 @@ class Music:
     edges : optional (E, 2) int array of undirected edges between prototypes (e.g. a growing neural
         gas): with ``preserve_ring = n`` the preserved set is then the prototypes within n graph hops
         of the BMU. Give ``grid_shape`` or ``edges``, not both.
+
+    Examples
+    --------
+    An informed run toward one prototype. ``kappa = 0.1`` asks each step to cut the *squared*
+    distance to the target by 10 % (``Δa_t = −κ a_t``) while the squared distances to the other
+    prototypes are preserved as far as possible; ``eta`` bounds every step:
+
+    >>> import numpy as np
+    >>> from musicsom.inversion import activations
+    >>> from musicsom.music import Music, MusicParams
+    >>> from musicsom.som import SOM, lattice_ring
+    >>> X = np.random.default_rng(0).standard_normal((500, 3))
+    >>> som = SOM((6, 5), epochs=10).fit(X)
+    >>> W = som.prototypes_
+    >>> music = Music(W, MusicParams(alpha=0.9, lam=0.01, kappa=0.1, eta=0.2))
+    >>> x0 = X[0]
+    >>> a0 = activations(x0, W)                       # squared distances to the 30 prototypes
+    >>> target = int(a0.argmax())                     # the farthest one
+    >>> path = music.run(x0, 150, "informed", target=target)
+    >>> path.states.shape, path.bmus.shape, path.clipped.shape
+    ((151, 3), (151,), (150,))
+    >>> bool(path.bmus[-1] == target), bool(activations(path.states[-1], W)[target] < 0.01 * a0[target])
+    (True, True)
+    >>> bool(np.linalg.norm(path.steps, axis=1).max() <= 0.2 + 1e-12)
+    True
+
+    Several starts at once with :meth:`run_batch` (one target each); it matches :meth:`run`:
+
+    >>> starts = X[:3]
+    >>> targets = activations(starts, W).argmax(1)
+    >>> batch = music.run_batch(starts, 150, "informed", targets=targets)
+    >>> batch.states.shape, bool(np.array_equal(batch.bmus[:, -1], targets))
+    ((3, 151, 3), True)
+    >>> bool(np.allclose(batch.states[0], path.states, rtol=0, atol=1e-9))
+    True
+
+    Preserving only the lattice 1-ring of the current BMU (needs the map's ``grid_shape``):
+
+    >>> ring = Music(W, MusicParams(preserve_ring=1), grid_shape=(6, 5))
+    >>> c = ring.bmu(x0)
+    >>> expected = np.setdiff1d(np.union1d(lattice_ring(c, 1, (6, 5)), [c]), [target])
+    >>> bool(np.array_equal(ring.preserved_set(x0, exclude=[target]), expected))
+    True
+    >>> bool(ring.run(x0, 150, "informed", target=target).bmus[-1] == target)
+    True
+
+    On a graph (a growing neural gas, or any edges between prototypes), ``preserve_ring = n`` keeps
+    the prototypes within n hops of the BMU:
+
+    >>> Wg = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [3.0, 1.0], [3.0, 2.0]])
+    >>> chain = [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]
+    >>> graph = Music(Wg, MusicParams(preserve_ring=1, eta=0.1), edges=chain)
+    >>> x = np.array([0.9, 0.3])
+    >>> graph.bmu(x), graph.preserved_set(x, exclude=[5]).tolist()   # BMU 1 and its graph neighbours
+    (1, [0, 1, 2])
+    >>> bool(graph.run(x, 200, "informed", target=5).bmus[-1] == 5)
+    True
+
+    The other modes: ``cluster`` (all of a set at once), ``cluster_random`` (one random member per
+    step, seeded by ``random_state``) and ``free`` (no target, steps of length η):
+
+    >>> music.run(x0, 20, "cluster", cluster=[0, 1, 2]).targets[:3]   # −1: several targets
+    [-1, -1, -1]
+    >>> bool(np.allclose(np.linalg.norm(music.run(x0, 5, "free").steps, axis=1), 0.2))
+    True
     """
 
     def __init__(self, prototypes, params: MusicParams | None = None, grid_shape=None, topology="rectangular", random_state=0, edges=None):
@@ -736,6 +898,26 @@ class Music:
         at each step (seeded by ``random_state``; not the stream :meth:`run` draws). Informed mode has
         no randomness (without noise parameters) and equals :meth:`run` per trajectory to round-off.
         The noise parameters (sigma_step, sigma_target, jitter) are drawn for the whole batch per step.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.inversion import activations
+        >>> from musicsom.music import Music, MusicParams
+        >>> rng = np.random.default_rng(0)
+        >>> W, X0 = rng.standard_normal((30, 3)), rng.standard_normal((4, 3))
+        >>> music = Music(W, MusicParams(kappa=0.1, eta=0.2))
+        >>> targets = activations(X0, W).argmax(1)        # each start's farthest prototype (squared distances)
+        >>> batch = music.run_batch(X0, 150, "informed", targets=targets)
+        >>> len(batch), batch.states.shape, batch.targets.shape
+        (4, (4, 151, 3), (4, 150))
+        >>> bool(np.array_equal(batch.bmus[:, -1], targets))
+        True
+        >>> one = music.run(X0[2], 150, "informed", target=int(targets[2]))
+        >>> bool(np.allclose(batch.trajectory(2).states, one.states, rtol=0, atol=1e-9))
+        True
+        >>> music.run_batch(X0, 10, "cluster_random", cluster=[0, 1, 2]).targets.shape
+        (4, 10)
         """
         p = self.params
         K, D = self.W.shape

@@ -62,6 +62,19 @@ Numerics: what the functions guarantee
 * ``fit`` keeps float64 training bit-for-bit identical to earlier versions of this module for data
   that need no frame; its BMU search is the unrefined product (a genuine near-tie at the 1e-16 level
   may resolve either way, which does not matter for training).
+
+Examples
+--------
+Train a map, read its activations (*squared* distances) and its lattice:
+
+>>> import numpy as np
+>>> from musicsom.som import SOM, lattice_ring
+>>> X = np.random.default_rng(0).standard_normal((500, 3))
+>>> som = SOM((6, 5), epochs=10).fit(X)
+>>> som.transform(X[:2]).shape                 # squared distances ||x − w_k||², one column per unit
+(2, 30)
+>>> lattice_ring(7, 1, (6, 5)).tolist()        # unit 7 = (1, 2): its 8 lattice neighbours
+[1, 2, 3, 6, 8, 11, 12, 13]
 """
 
 from __future__ import annotations
@@ -184,7 +197,14 @@ def _rescale_error(what: str) -> ValueError:
 
 # ---------------------------------------------------------------- lattice geometry
 def lattice_coordinates(grid_shape: tuple[int, int]) -> np.ndarray:
-    """(K, 2) integer (row, col) lattice indices of the units, row-major (unit k = row * cols + col)."""
+    """(K, 2) integer (row, col) lattice indices of the units, row-major (unit k = row * cols + col).
+
+    Examples
+    --------
+    >>> from musicsom.som import lattice_coordinates
+    >>> lattice_coordinates((2, 3)).tolist()       # unit k = row * cols + col
+    [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
+    """
     rows, cols = _check_grid(grid_shape)
     r, c = np.divmod(np.arange(rows * cols), cols)
     return np.stack([r, c], axis=1)
@@ -195,6 +215,17 @@ def lattice_positions(grid_shape: tuple[int, int], topology: str = "rectangular"
 
     Rectangular and toroidal: (r, c). Hexagonal (odd-r offset): y = r·√3/2, x = c + 0.5·(r mod 2)
     (odd rows shifted half a unit), so every unit is exactly 1 from each of its 6 neighbours. Row-major unit order, as :func:`lattice_coordinates`.
+
+    Examples
+    --------
+    On a hexagonal lattice odd rows are shifted half a unit along x and rows are √3/2 apart
+    (each pair is (y, x), row position first):
+
+    >>> from musicsom.som import lattice_positions
+    >>> lattice_positions((2, 3), "hexagonal").round(3).tolist()
+    [[0.0, 0.0], [0.0, 1.0], [0.0, 2.0], [0.866, 0.5], [0.866, 1.5], [0.866, 2.5]]
+    >>> lattice_positions((2, 3)).tolist()[3:]      # rectangular: (r, c) itself
+    [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]
     """
     topology = _check_topology(topology)
     rows, cols = _check_grid(grid_shape, topology)
@@ -231,7 +262,18 @@ def _hex_sq_block(units: np.ndarray, rows: int, cols: int, toroidal: bool) -> np
 
 
 def lattice_sq_distances(grid_shape: tuple[int, int], topology: str = "rectangular") -> np.ndarray:
-    """(K, K) squared Euclidean distances between the unit positions (:func:`lattice_positions`); wraps on a torus."""
+    """(K, K) squared Euclidean distances between the unit positions (:func:`lattice_positions`); wraps on a torus.
+
+    Examples
+    --------
+    >>> from musicsom.som import lattice_sq_distances
+    >>> lattice_sq_distances((1, 4)).tolist()[0]                # squared lattice distances from unit 0
+    [0.0, 1.0, 4.0, 9.0]
+    >>> lattice_sq_distances((1, 4), "toroidal").tolist()[0]    # wrapping around: unit 3 is next to unit 0
+    [0.0, 1.0, 4.0, 1.0]
+    >>> lattice_sq_distances((2, 2), "hexagonal")[0].round(12).tolist()  # (1, 0) is 1 from (0, 0); (1, 1) is √3 away
+    [0.0, 1.0, 1.0, 3.0]
+    """
     topology = _check_topology(topology)
     rows, cols = _check_grid(grid_shape, topology)
     if _is_hex(topology):
@@ -282,6 +324,25 @@ def lattice_ring(unit: int, n: int, grid_shape: tuple[int, int], topology: str =
 
     Steps are Chebyshev moves (8 neighbours) on rectangular/toroidal lattices and hexagonal moves
     (6 neighbours) on hexagonal ones; tori wrap around.
+
+    Examples
+    --------
+    >>> from musicsom.som import lattice_ring
+    >>> lattice_ring(0, 1, (3, 4)).tolist()                 # a corner of a 3 × 4 lattice has 3 neighbours
+    [1, 4, 5]
+    >>> lattice_ring(0, 1, (3, 4), "toroidal").tolist()     # on the torus all 8
+    [1, 3, 4, 5, 7, 8, 9, 11]
+    >>> lattice_ring(0, 2, (3, 4)).tolist()                 # the 2-ring: Chebyshev distance <= 2
+    [1, 2, 4, 5, 6, 8, 9, 10]
+
+    Hexagonal: unit 5 = (1, 1) is on an odd row, so its 6 neighbours are (1, 0), (1, 2), (0, 1),
+    (0, 2), (2, 1) and (2, 2); unit 9 = (2, 1), on an even row, has (2, 0), (2, 2), (1, 0), (1, 1),
+    (3, 0) and (3, 1):
+
+    >>> lattice_ring(5, 1, (4, 4), "hexagonal").tolist()
+    [1, 2, 4, 6, 9, 10]
+    >>> lattice_ring(9, 1, (4, 4), "hexagonal").tolist()
+    [4, 5, 8, 10, 12, 13]
     """
     topology = _check_topology(topology)
     rows, cols = _check_grid(grid_shape, topology)
@@ -617,6 +678,25 @@ def sq_distances(X, W) -> np.ndarray:
     common offset or scale the data carry. Raises a ValueError asking to rescale when a true value is
     beyond float64: above ~1.8e308, or below ~2.2e-308 while not negligible (2^-104 or more of the
     square of that pair's largest coordinate); negligible ones come back as 0 or a subnormal.
+
+    Examples
+    --------
+    The values are *squared* distances (activations), not distances:
+
+    >>> import numpy as np
+    >>> from musicsom.som import sq_distances
+    >>> W = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0]])
+    >>> sq_distances(X, W).tolist()                 # e.g. ||(1, 1) − (0, 0)||² = 2
+    [[1.0, 2.0, 1.0], [2.0, 1.0, 2.0]]
+
+    A common offset of 1e8 changes nothing (the expansion ||x||² − 2x·w + ||w||² would have lost
+    every digit: its terms are near 2e16, where consecutive float64 numbers are 4 apart):
+
+    >>> sq_distances(X + 1e8, W + 1e8).tolist()
+    [[1.0, 2.0, 1.0], [2.0, 1.0, 2.0]]
+    >>> sq_distances(X[:1], W).shape == (1, 3)     # a row's values do not depend on its batch
+    True
     """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
@@ -640,6 +720,19 @@ def best_matching_units(X, W, n_best: int = 1, chunk_size: int = 8192) -> np.nda
     Exact: the ranking of the direct squared distances of :func:`sq_distances` (ties to the lower
     index), whatever the offset or scale of the data, and the same for every ``chunk_size`` (rows per
     block; memory about chunk_size × K floats).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.som import best_matching_units, sq_distances
+    >>> W = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    >>> X = np.array([[0.9, 0.1], [0.0, 1.0], [0.1, 1.9]])
+    >>> best_matching_units(X, W).tolist()          # row 1 is 1 from units 0 and 2: the tie goes to unit 0
+    [1, 0, 2]
+    >>> best_matching_units(X, W, n_best=2).tolist()
+    [[1, 0], [0, 2], [2, 0]]
+    >>> bool(np.array_equal(best_matching_units(X, W), sq_distances(X, W).argmin(1)))  # smallest squared distance
+    True
     """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
@@ -653,7 +746,18 @@ def best_matching_units(X, W, n_best: int = 1, chunk_size: int = 8192) -> np.nda
 
 
 def quantization_error(X, W, chunk_size: int = 8192) -> float:
-    """Mean Euclidean distance of each sample to its BMU (exact distances; the same for every ``chunk_size``)."""
+    """Mean Euclidean distance of each sample to its BMU (exact distances; the same for every ``chunk_size``).
+
+    Examples
+    --------
+    The mean of the *distances* (square roots of the activations) to the BMU:
+
+    >>> import numpy as np
+    >>> from musicsom.som import quantization_error
+    >>> W = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    >>> round(quantization_error(np.array([[0.0, 0.5], [1.0, 0.3]]), W), 6)   # (0.5 + 0.3) / 2
+    0.4
+    """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
     chunk_size = _check_chunk_size(chunk_size)
@@ -666,6 +770,17 @@ def topographic_error(X, W, grid_shape, topology: str = "rectangular", chunk_siz
 
     Neighbours: the 8 units at Chebyshev distance 1 on rectangular/toroidal lattices, the 6 adjacent
     units on hexagonal ones (MiniSom's definitions); tori wrap around.
+
+    Examples
+    --------
+    A 1 × 3 lattice whose prototypes are folded (unit 1 at x = 2, unit 2 at x = 1): near x = 0.4 the
+    two nearest units are 0 and 2, which are not lattice neighbours; near x = 1.6 they are 1 and 2:
+
+    >>> import numpy as np
+    >>> from musicsom.som import topographic_error
+    >>> W = np.array([[0.0], [2.0], [1.0]])
+    >>> topographic_error(np.array([[0.4], [1.6]]), W, (1, 3))
+    0.5
     """
     topology = _check_topology(topology)
     W = _as_matrix(W, "prototypes")
@@ -700,6 +815,18 @@ def majority_labels(X, W, labels, n_classes: int | None = None, chunk_size: int 
     drop those samples first). Returns ``major`` (K,), the most frequent class of each unit's hits
     (ties to the lower class; -1 for a unit with no hits), and ``counts`` (K, n_classes).
     ``n_classes`` defaults to the largest label + 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.som import majority_labels
+    >>> W = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> X = np.array([[0.1, 0.0], [0.9, 0.8], [0.8, 1.0], [1.0, 0.9]])
+    >>> major, counts = majority_labels(X, W, [0, 1, 1, 0])
+    >>> major.tolist()                               # unit 1 and unit 2 have no hits
+    [0, -1, -1, 1]
+    >>> counts[3].tolist()                           # unit 3: one sample of class 0, two of class 1
+    [1, 2]
     """
     W = _as_matrix(W, "prototypes")
     X = _as_matrix(X, "X", ncols=W.shape[1])
@@ -745,6 +872,14 @@ def u_matrix(W, grid_shape, topology: str = "rectangular") -> np.ndarray:
     is met in both directions and counts twice, as it always has here); hexagonal: the distinct
     adjacent units (up to 6). Tori wrap around. ``grid_shape`` must hold exactly as many units as
     there are prototypes. Distances are exact for any finite prototypes (see the module notes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.som import u_matrix
+    >>> W = np.array([[0.0], [1.0], [3.0]])          # a 1 × 3 lattice: gaps of 1 and 2
+    >>> u_matrix(W, (1, 3)).tolist()
+    [[1.0, 1.5, 2.0]]
     """
     topology = _check_topology(topology)
     W = _as_matrix(W, "prototypes")
@@ -817,6 +952,53 @@ class SOM:
     :meth:`activation_response`, :meth:`labels_map`, :meth:`distance_map`, :meth:`quantization_error`,
     :meth:`topographic_error`. Index ``(row, col)`` is unit ``row * cols + col``. (MiniSom's own
     hexagonal layout shifts the rows indexed by its *second* index; see tests/test_som_hex.py.)
+
+    Examples
+    --------
+    Fit, then read activations (*squared* distances), BMUs and the score:
+
+    >>> import numpy as np
+    >>> from musicsom.som import SOM
+    >>> X = np.random.default_rng(0).standard_normal((500, 3))
+    >>> som = SOM((6, 5), epochs=10).fit(X)
+    >>> som
+    SOM(grid_shape=(6, 5), epochs=10)
+    >>> som.prototypes_.shape, som.get_weights().shape   # (K, D) and MiniSom's (rows, cols, D)
+    ((30, 3), (6, 5, 3))
+    >>> A = som.transform(X[:4])                      # activations: squared distances ||x − w_k||², (n, K)
+    >>> A.shape
+    (4, 30)
+    >>> bool(np.allclose(A, ((X[:4, None, :] - som.prototypes_) ** 2).sum(-1)))
+    True
+    >>> bool(np.array_equal(som.predict(X[:4]), A.argmin(1)))   # the BMU: the smallest squared distance
+    True
+    >>> bool(np.isclose(som.score(X), -som.quantization_error(X)))  # minus the mean distance (not squared) to the BMU
+    True
+    >>> 0.0 <= som.topographic_error(X) < 0.1
+    True
+
+    The U-matrix, normalised as MiniSom's (maximum 1):
+
+    >>> dm = som.distance_map()
+    >>> dm.shape, float(dm.max())
+    ((6, 5), 1.0)
+
+    A hexagonal map (odd-r offsets, 6 neighbours per unit) has the same methods:
+
+    >>> hexa = SOM((6, 6), topology="hexagonal", epochs=10).fit(X)
+    >>> hexa.distance_map().shape
+    (6, 6)
+    >>> 0.0 <= hexa.topographic_error(X) < 0.1
+    True
+
+    Parameters are stored as given and validated by ``fit`` (scikit-learn's ``clone`` works):
+
+    >>> som.get_params()["grid_shape"], SOM().set_params(epochs=5).epochs
+    ((6, 5), 5)
+    >>> SOM().predict(X)
+    Traceback (most recent call last):
+        ...
+    musicsom.som.NotFittedError: This SOM instance is not fitted yet. Call 'fit' with appropriate arguments before using this method.
     """
 
     def __init__(
@@ -1054,7 +1236,18 @@ class SOM:
 
     # -------------------------------------------------- scikit-learn methods
     def transform(self, X) -> np.ndarray:
-        """(n, K) activations: *squared* Euclidean distances of each row of X to each prototype (see :func:`sq_distances`)."""
+        """(n, K) activations: *squared* Euclidean distances of each row of X to each prototype (see :func:`sq_distances`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 3), epochs=5).fit(X)
+        >>> A = som.transform(X[:3])                      # squared distances, not distances
+        >>> A.shape, bool(np.allclose(np.sqrt(A.min(1)).mean(), som.quantization_error(X[:3])))
+        ((3, 9), True)
+        """
         return sq_distances(self._fitted_X(X), self._W())
 
     def fit_transform(self, X, y=None, callback=None) -> np.ndarray:
@@ -1062,7 +1255,18 @@ class SOM:
         return self.fit(X, y, callback=callback).transform(X)
 
     def predict(self, X) -> np.ndarray:
-        """Index (row * cols + col) of the best-matching unit of each row of X."""
+        """Index (row * cols + col) of the best-matching unit of each row of X.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 4), epochs=5).fit(X)
+        >>> k = int(som.predict(X[:1])[0])
+        >>> divmod(k, 4) == som.winner(X[0])              # unit k is (k // cols, k % cols)
+        True
+        """
         return best_matching_units(self._fitted_X(X), self._W(), chunk_size=self.chunk_size)
 
     def score(self, X, y=None) -> float:
@@ -1090,12 +1294,37 @@ class SOM:
         return topographic_error(self._fitted_X(X), self._W(), self._grid(), self._topo(), self.chunk_size)
 
     def get_weights(self) -> np.ndarray:
-        """The prototypes as a (rows, cols, D) array (a copy): ``get_weights()[r, c]`` is unit ``r * cols + c``."""
+        """The prototypes as a (rows, cols, D) array (a copy): ``get_weights()[r, c]`` is unit ``r * cols + c``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> som = SOM((3, 4), epochs=5).fit(np.random.default_rng(0).standard_normal((200, 2)))
+        >>> G = som.get_weights()
+        >>> G.shape
+        (3, 4, 2)
+        >>> bool(np.array_equal(G[2, 1], som.prototypes_[2 * 4 + 1]))
+        True
+        >>> bool(np.array_equal(G.reshape(-1, 2), som.prototypes_))   # MiniSom weights reshape the same way
+        True
+        """
         rows, cols = self._grid()
         return self._W().reshape(rows, cols, -1).copy()
 
     def winner(self, x) -> tuple[int, int]:
-        """(row, col) of the best-matching unit of one sample x (a 1-D vector of D features)."""
+        """(row, col) of the best-matching unit of one sample x (a 1-D vector of D features).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 4), epochs=5).fit(X)
+        >>> r, c = som.winner(X[0])
+        >>> bool(som.transform(X[:1]).argmin() == r * 4 + c)   # the smallest squared distance
+        True
+        """
         W = self._W()
         if sparse.issparse(x) or np.ndim(x) != 1:
             raise ValueError(f"x must be one sample, a 1-D vector of {W.shape[1]} features; got shape {np.shape(x)} (use predict for many)")
@@ -1110,6 +1339,20 @@ class SOM:
         """dict (row, col) -> list of the rows of X mapped to that unit (their indices with ``return_indices``).
 
         A ``collections.defaultdict(list)``, as MiniSom's: a unit with no hits gives an empty list.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 4), epochs=5).fit(X)
+        >>> wm = som.win_map(X, return_indices=True)
+        >>> sum(len(v) for v in wm.values())
+        200
+        >>> all(som.winner(X[i]) == unit for unit, rows in wm.items() for i in rows)
+        True
+        >>> wm[(9, 9)]                                    # a defaultdict: no hits, an empty list
+        []
         """
         X, bmu, cols = self._positions_of(X)
         out = defaultdict(list)
@@ -1118,7 +1361,18 @@ class SOM:
         return out
 
     def activation_response(self, X) -> np.ndarray:
-        """(rows, cols) number of rows of X whose BMU is each unit (int64)."""
+        """(rows, cols) number of rows of X whose BMU is each unit (int64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 4), epochs=5).fit(X)
+        >>> hits = som.activation_response(X)
+        >>> hits.shape, int(hits.sum())
+        ((3, 4), 200)
+        """
         X, bmu, _ = self._positions_of(X)
         rows, cols = self._grid()
         return np.bincount(bmu, minlength=rows * cols).reshape(rows, cols)
@@ -1127,6 +1381,19 @@ class SOM:
         """dict (row, col) -> ``collections.Counter`` of the labels (any hashable values) of the rows of X mapped there.
 
         A ``collections.defaultdict(Counter)``: a unit with no hits gives an empty Counter.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((200, 2))
+        >>> som = SOM((3, 4), epochs=5).fit(X)
+        >>> labels = ["right" if v > 0 else "left" for v in X[:, 0]]
+        >>> lm = som.labels_map(X, labels)
+        >>> sum(sum(c.values()) for c in lm.values())
+        200
+        >>> sorted(set().union(*lm.values()))
+        ['left', 'right']
         """
         X, bmu, cols = self._positions_of(X)
         labels = list(labels) if not isinstance(labels, np.ndarray) else labels
@@ -1143,6 +1410,18 @@ class SOM:
         Each cell is the sum (``scaling="sum"``) or mean (``"mean"``) of the distances of the prototype
         to its neighbours: the 8 surrounding units on rectangular/toroidal lattices, the 6 adjacent
         units on hexagonal ones (tori wrap around). If all prototypes coincide the map is all zeros.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from musicsom.som import SOM
+        >>> X = np.random.default_rng(0).standard_normal((300, 2))
+        >>> um = SOM((4, 4), epochs=5).fit(X).distance_map()
+        >>> um.shape, float(um.max())
+        ((4, 4), 1.0)
+        >>> um_hex = SOM((4, 4), topology="hexagonal", epochs=5).fit(X).distance_map(scaling="mean")
+        >>> um_hex.shape, bool(np.all((um_hex > 0) & (um_hex <= 1)))
+        ((4, 4), True)
         """
         if scaling not in ("sum", "mean"):
             raise ValueError(f"scaling must be 'sum' or 'mean'; got {scaling!r}")

@@ -10,6 +10,16 @@ are grouped (e.g. by digit pair) to count the groups where A's mean exceeds B's.
 Dependencies: :func:`wilcoxon_paired` and :func:`holm` need only numpy and scipy (Holm's step-down is
 computed here, equal to statsmodels' ``multipletests(method="holm")``); :func:`paired_comparison`
 works on a pandas DataFrame and imports pandas when called (the ``musicsom[pipeline]`` extra).
+
+Examples
+--------
+>>> import numpy as np
+>>> from musicsom.stats import holm, wilcoxon_paired
+>>> a = np.array([1.2, 2.3, 3.1, 4.8, 5.0, 6.4, 7.7, 8.1])
+>>> b = a - np.array([0.5, 0.2, 0.9, 0.1, 0.7, 0.3, 0.4, 0.6])   # a beats b on every unit
+>>> stat, p = wilcoxon_paired(a, b)
+>>> np.round(holm([p, 0.04, 0.5]), 6).tolist()
+[0.023438, 0.08, 0.5]
 """
 
 from __future__ import annotations
@@ -30,6 +40,20 @@ def wilcoxon_paired(a, b) -> tuple[float, float]:
 
     Pairs with a NaN are dropped (a missing value); an infinite value raises a ValueError. All differences zero (or no pairs) gives (nan, 1.0): no evidence of a
     difference. Zero differences are dropped (Wilcoxon's original treatment).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.stats import wilcoxon_paired
+    >>> a = np.array([1.2, 2.3, 3.1, 4.8, 5.0, 6.4, 7.7, 8.1])
+    >>> b = a - np.array([0.5, 0.2, 0.9, 0.1, 0.7, 0.3, 0.4, 0.6])
+    >>> stat, p = wilcoxon_paired(a, b)              # 8 positive differences: exact p = 2 / 2**8
+    >>> stat, round(p, 7)
+    (0.0, 0.0078125)
+    >>> wilcoxon_paired(a, a)                         # no difference at all: no evidence
+    (nan, 1.0)
+    >>> wilcoxon_paired([1.0, 2.0, np.nan], [0.0, 1.0, 5.0])[1]   # the NaN pair is dropped
+    0.5
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -61,6 +85,19 @@ def holm(pvalues) -> np.ndarray:
     ``pvalues``: any shape, each in [0, 1] or NaN (a missing test); anything else (negative, above 1,
     infinite) raises a ValueError. The adjustment ``max_{j<=i} min(1, (m − j + 1) p_(j))`` over the m
     non-NaN values sorted ascending equals statsmodels' ``multipletests(p, method="holm")[1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from musicsom.stats import holm
+    >>> np.round(holm([0.01, 0.04, 0.03, np.nan]), 6).tolist()   # m = 3 tests: 3·0.01, then max(2·0.03, 0.03), ...
+    [0.03, 0.06, 0.06, nan]
+    >>> np.round(holm([0.01, 0.02, 0.5]), 6).tolist()
+    [0.03, 0.04, 0.5]
+    >>> holm([0.5, 1.2])
+    Traceback (most recent call last):
+        ...
+    ValueError: pvalues must lie in [0, 1] (NaN marks a missing test); got [1.2]
     """
     try:
         p = np.asarray(pvalues, dtype=np.float64)
