@@ -2,18 +2,27 @@
 # Run `snakemake --cores 2` (profiles/default sets cores and rerun-incomplete). One file per experiment
 # in workflow/rules; every config value reaches its rule through params:; each rule runs one stage,
 # `python -m musicsom.pipeline.<experiment>.<stage>`.
+import os
+
 from snakemake.utils import min_version
 
 from musicsom.pipeline._config import check_yaml_files
 
 min_version("9.0")
 
+# the run folder's config.yaml, else the repository's (a folder run with --configfile overrides only,
+# e.g. config_paper_setup.yaml, needs no copy)
+BASE_CONFIG = (
+    "config.yaml"
+    if os.path.exists("config.yaml")
+    else os.path.join(workflow.basedir, "config.yaml")
+)
 # Snakemake's own loader says only "not valid YAML" and keeps the last of two equal keys: refuse
 # both first, with the file, line and column
-check_yaml_files(["config.yaml"])
+check_yaml_files([BASE_CONFIG])
 
 
-configfile: "config.yaml"
+configfile: BASE_CONFIG
 
 
 report: "workflow/report/workflow.rst"

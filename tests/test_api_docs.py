@@ -127,17 +127,14 @@ def test_api_reference_builds_with_pdoc(tmp_path):
     assert 'id="SOM.distance_map"' in pages["musicsom.som"].read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "musicsom/__init__.py exports its names lazily (PEP 562 __getattr__) and its __all__ lists no submodule, "
-    "so `pdoc musicsom` renders only the package page; docs/api/README.md names the modules instead"
-))
 def test_pdoc_of_the_package_alone_documents_the_public_api(tmp_path):
+    """musicsom/__init__ exports lazily (PEP 562); its __all__ names the modules, so pdoc reaches them."""
     pytest.importorskip("pdoc", reason="pip install pdoc")
     res = _pdoc(tmp_path, "musicsom")
     assert res.returncode == 0, res.stderr[-3000:]
     html = (tmp_path / "musicsom.html").read_text(encoding="utf-8")
-    # today the names appear as empty placeholders: their docstrings (or the submodule pages) are missing
-    assert "their exact inverse" in html or (tmp_path / "musicsom" / "inversion.html").is_file()
+    assert (tmp_path / "musicsom" / "inversion.html").is_file() and (tmp_path / "musicsom" / "som.html").is_file()
+    assert "musicsom.inversion" in html
 
 
 # ---------------------------------------------------------------- (c) docs/LIBRARY.md

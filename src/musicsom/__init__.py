@@ -54,16 +54,21 @@ _EXPORTS = {
     "energy_coefficients": "music",
     "trajectory_summary": "metrics",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+# the library's modules too, so that documentation tools (pdoc) and `from musicsom import *` reach them (the
+# experiments and the pipeline are documented by their own docstrings and `musicsom list`)
+_MODULES = ["som", "inversion", "music", "metrics", "stats", "encoding", "image_metrics", "data", "models"]
+__all__ = sorted(_EXPORTS) + _MODULES + ["__version__"]
 
 
 def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
+    import importlib
 
+    if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'musicsom' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_MODULES))
