@@ -50,7 +50,7 @@ def check_config(cfg, config_files, schema_path):
         )
 
 
-check_config(config, [*map(str, workflow.configfiles), "config.yaml"], CONFIG_SCHEMA)
+check_config(config, [*map(str, workflow.configfiles), BASE_CONFIG], CONFIG_SCHEMA)
 
 SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
