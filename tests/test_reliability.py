@@ -483,3 +483,23 @@ def test_fast_som_equals_textbook_batch_rule_whatever_the_threads(topology, grid
         np.testing.assert_allclose(som.prototypes_, ref, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(fits[0].prototypes_, fits[1].prototypes_)  # threads and blocks change nothing
     np.testing.assert_array_equal(fits[0].prototypes_, fits[2].prototypes_)
+
+
+def test_schema_nodes_hold_only_json_schema_keywords():
+    """A flow-style description with an unquoted comma makes YAML read part of it as a key (it happened twice)."""
+    keywords = {"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default", "description", "enum",
+                "properties", "additionalProperties", "items", "minItems", "maxItems", "uniqueItems", "required", "$schema",
+                "title", "anyOf", "oneOf", "const", "pattern"}
+    stray = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if {"properties", "type", "enum", "anyOf", "const"} & set(node):
+                stray.extend(f"{path}: {k!r}" for k in set(node) - keywords)
+            for key, sub in node.get("properties", {}).items():
+                walk(sub, f"{path}.{key}")
+            if isinstance(node.get("items"), dict):
+                walk(node["items"], f"{path}[]")
+
+    walk(SCHEMA, "")
+    assert not stray, f"schema nodes with keys that are not JSON-schema keywords (unquoted commas?): {stray}"

@@ -31,9 +31,10 @@ arguments; the private ``_`` versions used inside :class:`Music` (which validate
 
 Batches. :meth:`Music.run_batch` runs many trajectories at once: each step gives every trajectory
 a weight per Jacobian row (``c_P`` for preserved, ``c_T ω`` for its target, 0 for padding), stacks
-``M_b`` (B, k, D) and solves all ``G_b`` by one stacked Cholesky (numpy) and stacked triangular
-solves (scipy), with the single solver's fallback per trajectory where Cholesky fails or the
-scale leaves the safe range. With every other prototype preserved, ``k = K`` (no gather); with a
+``M_b`` (B, k, D) and factors all ``G_b`` by one stacked Cholesky (numpy), which also finds the
+systems that need the single solver's fallback (Cholesky fails, or the scale leaves the safe range);
+systems of size at most 256 are then solved by one stacked LU (numpy's C loop), larger ones by
+triangular solves on the Cholesky factors. With every other prototype preserved, ``k = K`` (no gather); with a
 ring or graph neighbourhood, each trajectory gathers its own rows, padded to the largest set with
 zero-weight rows, and the dual (k × k) form is used when ``k < D`` (as ``solver="auto"`` does for
 one trajectory; padding rows are zero rows of ``M``, so both forms stay exact).
@@ -1056,7 +1057,8 @@ class Music:
     def _batch_solve(self, M, y_t, tcol, mM=None) -> np.ndarray:
         """Stacked :func:`_solve` of (n, k, D) systems whose ``y`` is ``y_t`` at column ``tcol`` and 0 elsewhere (private).
 
-        One stacked Cholesky (numpy) and stacked triangular solves (scipy); per-trajectory fallbacks
+        One stacked Cholesky (numpy), then one stacked LU solve for systems of size <= 256 or triangular
+        solves on the factors (scipy) for larger ones; per-trajectory fallbacks
         where Cholesky fails (least squares, as the single solver) or the scale leaves the safe range
         (the scaled single solver). ``mM``: 1 where max |M_b| is known to be in the safe range, 0 where
         M_b is 0, NaN where unknown; None = compute it.

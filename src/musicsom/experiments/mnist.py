@@ -32,6 +32,14 @@ from musicsom.experiments.common import linear_path
 from musicsom.music import Music, MusicParams
 
 __all__ = [
+    "Context",
+    "Job",
+    "pair_jobs",
+    "targets_of",
+    "music_batch",
+    "latent_results",
+    "trajectory_rows",
+    "sweep_rows",
     "METHODS",
     "PAIR_METRICS",
     "load_encoder",
@@ -74,12 +82,14 @@ def to_images(enc: PCAWhitening, Z) -> np.ndarray:
 
 # ---------------------------------------------------------------- starts and targets
 def choose_starts(y_test, source: int, target: int, n: int, seed: int) -> np.ndarray:
-    """``n`` distinct test indices of the source class, drawn with a generator seeded by (seed, source, target)."""
+    """``n`` distinct test indices of the source class, the first ``n`` of a permutation seeded by (seed, source, target)."""
     cand = np.flatnonzero(np.asarray(y_test) == source)
     if cand.size < n:
         raise ValueError(f"only {cand.size} test images of class {source}; cannot draw {n} starts")
     rng = np.random.default_rng([int(seed), int(source), int(target)])
-    return np.sort(rng.choice(cand, size=int(n), replace=False))
+    # a seeded permutation: the first n of a longer draw are the shorter draw (the 0 -> 1 demonstration, the
+    # Table 2 starts and the sweep starts share their first images)
+    return rng.permutation(cand)[: int(n)]
 
 
 def prototype_purity(counts) -> np.ndarray:

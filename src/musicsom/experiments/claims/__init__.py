@@ -36,6 +36,7 @@ __all__ = [
     "claim_module",
     "decide",
     "combine",
+    "exhaustive",
     "ev",
     "check_to_dict",
     "check_from_dict",
@@ -205,6 +206,17 @@ class Bootstrap:
         value, low, high = self.interval(stat, n, (claim, seed, name, setting), strata)
         return Check(int(claim), name, int(seed), statistic, value, low, high, op, float(threshold), int(n),
                      [e for e in evidence if e is not None], setting=setting)
+
+
+def exhaustive(claim: int, seed: int, name: str, statistic: str, count: int, n: int, *evidence, setting: str = "default") -> Check:
+    """A check over every unit of a seed rather than a sample of them: "no unit breaks the rule".
+
+    ``count`` units break it; the statistic is that count, exact (its interval is the point), and the
+    check holds when it is 0. One counterexample refutes an "every" claim, so no bootstrap applies.
+    """
+    c = int(count)
+    return Check(int(claim), name, int(seed), statistic, float(c), float(c), float(c), "<=", 0.0, int(n),
+                 [e for e in evidence if e is not None], setting=setting)
 
 
 def unmeasurable(claim: int, seed: int, name: str, statistic: str, op: str, threshold: float, reason: str,

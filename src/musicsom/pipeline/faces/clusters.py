@@ -8,7 +8,7 @@ For each prototype: the share of its hits (training faces whose BMU it is) whose
 is female, and the share whose DFI ``Black`` attribute is set, among the hits whose label is known
 (unknown labels, e.g. images without a DFI row, are left out). The two labelled clusters grow from the
 highest-share prototype over the lattice while the cluster's pooled share stays at least ``--threshold``,
-up to ``--max-size`` prototypes (``musicsom.faces.grow_cluster``). The labels are apparent
+up to ``--max-size`` prototypes (``musicsom.experiments.faces.grow_cluster``). The labels are apparent
 attributes (hand-reviewed gender lists; an automatic classifier's race attribute), not self-identified.
 """
 

@@ -6,8 +6,8 @@
 For each comparison (free evolution: MUSIC vs radial; toward the female cluster: informed MUSIC vs
 linear interpolation to the cluster mean) and metric: the mean of each method over the starts, the
 median paired difference, and a two-sided Wilcoxon signed-rank test over the starts, Holm-adjusted
-across the comparison's metrics (musicsom.stats). Scopes: each seed (5 starts: the smallest possible
-p-value is 0.0625) and all seeds pooled (seeds × starts pairs).
+across the comparison's metrics (musicsom.stats). Scopes: each seed (with n starts the smallest possible
+two-sided p-value is 2 / 2**n: 6e-5 for the default 15) and all seeds pooled (seeds × starts pairs).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ NOTES = """\
 Rows: a comparison of two methods on the same start faces (held-out people), one metric each. mean_A / mean_B:
 means over the starts of method A (MUSIC) and method B (radial baseline or linear interpolation); median_diff:
 median of A − B; p_value: two-sided Wilcoxon signed-rank test over the paired starts; p_holm: Holm-adjusted across
-the metrics of that comparison and scope. Scope "seed s" pairs the starts of one seed (with 5 starts no p-value
-can be below 0.0625); "all seeds" pools every seed's starts.
+the metrics of that comparison and scope. Scope "seed s" pairs the starts of one seed (with n starts no p-value
+can be below 2 / 2**n); "all seeds" pools every seed's starts.
 detection_rate: share of decoded frames in which dlib's frontal face detector finds a face. identity drift:
 distance between dlib's 128-d descriptors of a decoded frame and of frame 0 (same person below 0.6).
 final_cluster_distance: mean whitened-latent distance to the female cluster's prototypes at the last step.

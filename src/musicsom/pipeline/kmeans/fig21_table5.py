@@ -1,7 +1,7 @@
 """Stage (k-means control, table 5 and Fig 21): MUSIC on SOM prototypes vs on k-means prototypes.
 
-    python -m musicsom.pipeline.kmeans.fig21_table5 --som-pairs results/mnist/seed*/pairs/*.csv \
-        --kmeans-pairs results/kmeans/seed*/pairs/*.csv --table results/tables/table5_kmeans_vs_som.csv \
+    python -m musicsom.pipeline.kmeans.fig21_table5 --som-pairs results/mnist/seed*/pairs.csv \
+        --kmeans-pairs results/kmeans/seed*/pairs.csv --table results/tables/table5_kmeans_vs_som.csv \
         --figure results/figures/fig21_kmeans_vs_som.png
 
 Both arms run the same MNIST Table 2 trajectories (same pairs, start images, encoding, K and MUSIC

@@ -1,6 +1,6 @@
 """Stage (Fig 20): the L-curve of λ for informed MUSIC on the "0" → "1" trajectory.
 
-    python -m musicsom.pipeline.mnist.fig20 <the options of mnist_pair> --sweep results/mnist/seed0/sweep_lambda.csv \
+    python -m musicsom.pipeline.mnist.fig20 <the context options of mnist.sweep> --sweep results/mnist/seed0/sweep_lambda.csv \
         --lambdas 1e-6 1e2 --n-lambdas 41 --figure results/figures/fig20_lcurve_lambda.png
 
 Residual norm (the data-fit part of the MUSIC energy) against the norm of the unclipped step, both

@@ -1,7 +1,7 @@
 """Stage (Table 2): MUSIC vs linear and MUSIC vs VAE over the digit pairs, start images and seeds.
 
-    python -m musicsom.pipeline.mnist.table2 --pairs results/mnist/seed*/pairs/*.csv \
-        --trajectories results/tables/table2_mnist_trajectories.csv --table results/tables/table2_mnist_pairs.csv
+    python -m musicsom.pipeline.mnist.table2 --pairs results/mnist/seed*/pairs.csv \
+        --trajectories results/tables/table2_mnist_trajectories.csv --table results/tables/table2_mnist.trajectoriess.csv
 
 Per scope (each seed, and all seeds pooled) and comparison: for each metric the mean of both arms,
 a two-sided Wilcoxon signed-rank test on the paired trajectories (same seed, pair and start image),
@@ -75,7 +75,7 @@ def markdown(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
 
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--pairs", nargs="+", required=True, help="per-pair trajectory CSVs of mnist_pair (every seed)")
+    p.add_argument("--pairs", nargs="+", required=True, help="per-pair trajectory CSVs of mnist.trajectories (every seed)")
     p.add_argument("--trajectories", required=True)
     p.add_argument("--table", required=True)
     a = p.parse_args(argv)

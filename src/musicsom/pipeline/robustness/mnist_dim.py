@@ -14,6 +14,7 @@ the Table 2 jobs (``--n-starts`` per pair) with the default MUSIC settings and w
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -78,9 +79,10 @@ def main(argv=None):
     targets, relaxed = mn.targets_of(ctx, jobs)
     fixed = mn.trajectory_rows(ctx, jobs, targets, relaxed, a.n_steps, None, a.seed, methods=("linear", "vae"),
                                knn_k=a.knn_k, knn_stride=a.knn_stride)
-    blocks, summary = [], None
+    blocks = []
+    inversion, summary = inversion_checks(ctx, a.inversion_points, a.seed, boot, "")  # the same at every setting of this D
     for s in settings:
-        checks, summary = inversion_checks(ctx, a.inversion_points, a.seed, boot, s.name)
+        checks = [dataclasses.replace(c, setting=s.name, evidence=list(c.evidence)) for c in inversion]
         params = MusicParams(**music_kw(s, g["music"])).validate()
         music = mn.trajectory_rows(ctx, jobs, targets, relaxed, a.n_steps, params, a.seed, methods=("music",),
                                    knn_k=a.knn_k, knn_stride=a.knn_stride)
@@ -91,7 +93,7 @@ def main(argv=None):
         blocks.append((s, checks))
         log.info("%s: %s", s.name, {c.name: c.verdict for c in checks})
     _io.save_csv(a.checks, block_table(blocks, "mnist"))
-    _io.save_json(a.inversion, {**(summary or {}), "seed": a.seed, "dim_label": a.dim_label})
+    _io.save_json(a.inversion, {**summary, "seed": a.seed, "dim_label": a.dim_label})
 
 
 if __name__ == "__main__":
