@@ -5,7 +5,6 @@ The mirror is $MUSICSOM_DATA_MIRROR, else ../shared/data beside the checkout (co
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
