@@ -1,25 +1,43 @@
-"""SOM training: musicsom vs MiniSom, somoclu and xpysom, and against the matrix-product (GEMM) bound.
+"""SOM training time per batch epoch against the GEMM floor, a plain numpy SOM and the peers, quiet and beside a busy process.
 
-    .venv/bin/python benchmarks/bench_som.py                      # both cases, every library, 3 runs
-    .venv/bin/python benchmarks/bench_som.py --cases gmm --libs musicsom xpysom --repeats 5
-    .venv/bin/python benchmarks/bench_som.py --libs musicsom xpysom xpysom_1t --section som-blas1   # peers on 1 BLAS thread
+    .venv/bin/python benchmarks/bench_som.py                                  # the table of docs/benchmarks.md
+    .venv/bin/python benchmarks/bench_som.py --cases small --conditions quiet --repeats 3 --no-doc
 
-Cases: MNIST PCA-50 (60,000 × 50, 30×30, toroidal where the library supports it) and a
-20,000 × 50 Gaussian mixture (30×30, rectangular). Every library trains for the same number of
-epochs from its own PCA initialisation, σ from 15 down to 1, Gaussian neighbourhood
-``exp(−d²/2σ²)``. Each run is a fresh subprocess (imports and data loading are not timed); runs
-are interleaved round-robin (rep 1 of every library, then rep 2, ...) together with a GEMM-rate
-measurement, so that every library sees the same background load. The median of the repeats is
-reported. Quantization and topographic error come from one function (``common.som_quality``)
-applied to each returned prototype array.
+Cases (Gaussian mixtures, ``common.gaussian_mixture``; rectangular lattices, σ from half the larger
+side down to 1, Gaussian neighbourhood ``exp(−d²/2σ²)``):
 
-Peers run in their own virtual environment (never a project dependency):
+* ``small``: 20,000 × 50, 30×30 map;
+* ``large``: 60,000 × 100, 40×40 map.
 
-    python3 -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install numpy==2.4.6 minisom==2.3.6 xpysom==1.0.7 setuptools wheel
-    CUDAHOME=/nonexistent /tmp/peers-venv/bin/pip install --no-build-isolation somoclu==1.7.6
+Libraries:
 
-The GEMM bound of one epoch is ``2·N·K·(D+1)`` flops (the distance products) divided by the
-measured float64 rate of a 1500³ product; the share of the bound is bound time / measured time.
+* ``musicsom`` / ``musicsom_f32``: ``musicsom.som.SOM`` with float64 / float32 BMU search
+  (``n_threads`` = the CPUs of the process);
+* ``plain`` / ``plain_f32``: the textbook two-GEMM numpy batch SOM (``common.plain_batch_som``):
+  the distance product per chunk of 4096 rows with numpy's BLAS at its default thread count, argmin,
+  per-unit sums with ``np.add.at``, then the dense K × K neighbourhood product: what a careful
+  numpy user writes, and the reference the targets are stated against;
+* ``intrasom`` (``faster=True``, its fastest mode) and ``xpysom`` (numpy backend, float32 as it
+  ships) run in their own virtual environment (``MUSICSOM_PEERS_PYTHON``): their licences
+  (intrasom: CC BY-NC-SA 4.0) and dependencies stay out of the project.
+
+Per-epoch time is the same for every library: a fresh subprocess trains ``--short`` and then
+``--long`` epochs (each from a fresh object, imports and data loading untimed) and the time per
+epoch is the difference divided by the difference of the epoch counts, so that initialisation and
+setup cancel. QE/TE come from one function (``common.som_quality``) applied to the prototypes of
+the long run.
+
+Conditions: ``quiet`` (nothing else running), and ``busy``: one CPU-bound process (a
+single-threaded matrix-product loop, as a sibling Snakemake job on a 2-core machine) runs
+throughout every timing of the condition. Runs are interleaved round-robin (repeat 1 of every
+library, then repeat 2, ...) with a GEMM-rate measurement in each round (float64 and float32,
+1500³, numpy's default thread count), so that every library sees the same background. The floor of
+one epoch is ``2·N·K·(D+1)`` flops at the round's measured rate of the matching precision. The
+table reports medians over the repeats.
+
+Peers (never a project dependency):
+
+    python3 -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install numpy==2.4.6 xpysom==1.0.7 intrasom==1.1.3
 """
 
 from __future__ import annotations
@@ -27,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,87 +58,115 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 PEERS_PY = Path(os.environ.get("MUSICSOM_PEERS_PYTHON", "/tmp/peers-venv/bin/python"))
-LIBS = ["musicsom", "musicsom_f32", "xpysom", "somoclu", "minisom"]
-# variants run with OPENBLAS_NUM_THREADS=1 (the peer as configured for a loaded 2-core machine)
-EXTRA = ["xpysom_1t", "minisom_1t"]
+LIBS = ["plain", "plain_f32", "musicsom", "musicsom_f32", "intrasom", "xpysom"]
 CASES = {
-    # name: (data loader, grid, topology requested)
-    "mnist": ("MNIST PCA-50, 60,000 × 50, 30×30 torus", (30, 30), "toroidal"),
-    "gmm": ("Gaussian mixture, 20,000 × 50, 30×30", (30, 30), "rectangular"),
+    # name: (n, d, grid)
+    "small": (20000, 50, (30, 30)),
+    "large": (60000, 100, (40, 40)),
 }
-SIGMA0, SIGMA1 = 15.0, 1.0
+CONDITIONS = ["quiet", "busy"]
+BUSY_LOOP = "import numpy as np\na = np.random.default_rng(0).standard_normal((400, 400))\nwhile True:\n    a @ a\n"
 
 
-def load_case(case: str) -> np.ndarray:
-    """The case's data from the cache (.npy), creating it in the project environment if needed."""
-    path = common.CACHE / f"som_{case}.npy"
+def load_case(case: str) -> Path:
+    """The case's data file (.npy in the cache), created on first use."""
+    n, d, _ = CASES[case]
+    path = common.CACHE / f"som_{case}_{n}x{d}.npy"
     if not path.exists():
         common.CACHE.mkdir(parents=True, exist_ok=True)
-        X = common.mnist_pca50() if case == "mnist" else common.gaussian_mixture(20000, 50, 10, 0)
-        np.save(path, X)
-    return np.load(path)
+        np.save(path, common.gaussian_mixture(n, d, 10, 0))
+    return path
 
 
-# ---------------------------------------------------------------- one run of one library (inside a subprocess)
-def train(lib: str, X: np.ndarray, grid, topology: str, epochs: int):
-    """Train ``lib``; return (prototypes K × D float64, topology used, seconds, per-epoch seconds or None)."""
+def sigmas(grid, epochs: int) -> tuple[float, float]:
+    return max(grid) / 2.0, 1.0
+
+
+# ---------------------------------------------------------------- one training (inside a worker subprocess)
+def train(lib: str, X: np.ndarray, grid, epochs: int) -> tuple[np.ndarray, float]:
+    """Train ``lib`` for ``epochs`` batch epochs; return (prototypes K × D float64, seconds of the training call)."""
     rows, cols = grid
-    D = X.shape[1]
-    per_epoch = None
-    if lib in ("musicsom", "musicsom_f32"):
+    n, D = X.shape
+    s0, s1 = sigmas(grid, epochs)
+    if lib.startswith("musicsom"):
         from musicsom.som import SOM
 
-        stamps = []
-        som = SOM(grid, topology, epochs, SIGMA0, SIGMA1, "pca", 0, bmu_dtype="float32" if lib.endswith("f32") else "float64")
+        som = SOM(grid, "rectangular", epochs, s0, s1, "pca", 0, bmu_dtype="float32" if lib.endswith("f32") else "float64")
         t0 = time.perf_counter()
-        som.fit(X, callback=lambda e, s, W: stamps.append(time.perf_counter()))
-        seconds = time.perf_counter() - t0
-        per_epoch = float(np.median(np.diff(stamps))) if len(stamps) > 2 else None
-        return som.prototypes_, topology, seconds, per_epoch
-    lib = lib.removesuffix("_1t")
+        som.fit(X)
+        return som.prototypes_, time.perf_counter() - t0
+    if lib.startswith("plain"):
+        from musicsom.som import SOM
+
+        som = SOM(grid, "rectangular", epochs, s0, s1, "pca", 0)
+        W0 = som.initial_prototypes(X, grid)  # the same start as musicsom's, outside the timing
+        t0 = time.perf_counter()
+        W = common.plain_batch_som(X, W0, grid, som.sigmas(grid), np.float32 if lib.endswith("f32") else np.float64)
+        return W, time.perf_counter() - t0
     if lib == "xpysom":
         from xpysom import XPySom
 
         X32 = X.astype(np.float32)
-        som = XPySom(rows, cols, D, sigma=SIGMA0, sigmaN=SIGMA1, decay_function="exponential", std_coeff=1.0, random_seed=0, xp=np)
+        som = XPySom(rows, cols, D, sigma=s0, sigmaN=s1, decay_function="exponential", std_coeff=1.0, random_seed=0, xp=np)
         t0 = time.perf_counter()
         som.pca_weights_init(X32)
         som.train(X32, epochs)
-        seconds = time.perf_counter() - t0
-        return np.asarray(som.get_weights(), np.float64).reshape(rows * cols, D), "rectangular", seconds, None
-    if lib == "somoclu":
-        import somoclu
+        return np.asarray(som.get_weights(), np.float64).reshape(rows * cols, D), time.perf_counter() - t0
+    if lib == "intrasom":
+        import contextlib
+        import io
 
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        maptype = "toroid" if topology == "toroidal" else "planar"
-        t0 = time.perf_counter()
-        som = somoclu.Somoclu(cols, rows, maptype=maptype, gridtype="rectangular", compactsupport=False, std_coeff=1.0, initialization="pca")
-        som.train(X32, epochs=epochs, radius0=SIGMA0, radiusN=SIGMA1, radiuscooling="exponential", scale0=1.0, scaleN=1.0)
-        seconds = time.perf_counter() - t0
-        return np.asarray(som.codebook, np.float64).reshape(rows * cols, D), topology, seconds, None
-    if lib == "minisom":
-        from minisom import MiniSom
+        from intrasom import SOMFactory
 
-        som = MiniSom(rows, cols, D, sigma=SIGMA0, learning_rate=0.5, neighborhood_function="gaussian", random_seed=0)
-        t0 = time.perf_counter()
-        som.pca_weights_init(X)
-        som.train(X, epochs, use_epochs=True)
-        seconds = time.perf_counter() - t0
-        return np.asarray(som.get_weights(), np.float64).reshape(rows * cols, D), "rectangular", seconds, None
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            som = SOMFactory.build(X, mapsize=(cols, rows), mapshape="planar", lattice="rect", normalization=None,
+                                   initialization="pca", neighborhood="gaussian", training="batch", faster=True)
+            som.codebook.pca_linear_initialization(som.get_data)
+            # what train() sets before its epochs (train() itself adds a second, "fine-tune" phase)
+            som.bootstrap, som.bootstrap_proportion, som.actual_train = False, 0.8, "Rough"
+            som.history_plot, som.previous_epoch, som.total_radius, som.save, som.summary = False, True, s0, False, False
+            som.train_rough_len, som.train_rough_radiusin, som.train_rough_radiusfin = epochs, s0, s1
+            som.train_finetune_len, som.train_finetune_radiusin, som.train_finetune_radiusfin = 0, s1, s1
+            t0 = time.perf_counter()
+            som._batchtrain(epochs, s0, s1, -1, False)  # the batch epochs alone (train() adds file output and summaries)
+            seconds = time.perf_counter() - t0
+        # intrasom orders units column-major ((cols, rows) map size): reorder to row-major rows × cols
+        W = np.asarray(som.codebook.matrix, np.float64)
+        return reorder_intrasom(W, rows, cols, som), seconds
     raise ValueError(f"unknown library {lib!r}")
+
+
+def reorder_intrasom(W: np.ndarray, rows: int, cols: int, som) -> np.ndarray:
+    """intrasom's units in the row-major (row, col) order of the other libraries, read from its lattice coordinates."""
+    try:
+        coords = np.asarray(som.neurons_dataframe[["Ret_x", "Ret_y"]], np.float64)
+    except Exception:  # noqa: BLE001 - its layout is an implementation detail: fall back to its documented order
+        return W
+    x = np.rint(coords[:, 0] - coords[:, 0].min()).astype(int)
+    y = np.rint(coords[:, 1] - coords[:, 1].min()).astype(int)
+    order = np.lexsort((x, y))
+    return W[order]
 
 
 def worker(args) -> None:
     X = np.load(args.data)
-    _, grid, topology = CASES[args.case]
-    W, topo, seconds, per_epoch = train(args.worker, X, grid, topology, args.epochs)
+    os.chdir(tempfile.mkdtemp(prefix="bench_som_worker_"))  # intrasom writes Results/params_*.json into the working directory
+    grid = CASES[args.case][2]
+    _, t_short = train(args.worker, X, grid, args.short)
+    W, t_long = train(args.worker, X, grid, args.long)
     np.save(args.out + ".npy", W)
-    Path(args.out + ".json").write_text(json.dumps({"seconds": seconds, "per_epoch": per_epoch, "topology": topo}))
+    Path(args.out + ".json").write_text(json.dumps({"short_s": t_short, "long_s": t_long,
+                                                    "per_epoch_s": (t_long - t_short) / (args.long - args.short)}))
+
+
+def rates_worker(args) -> None:
+    Path(args.out + ".json").write_text(json.dumps({"float64": common.gemm_rate(dtype=np.float64),
+                                                    "float32": common.gemm_rate(dtype=np.float32)}))
 
 
 # ---------------------------------------------------------------- driver
 def python_for(lib: str) -> Path:
-    return Path(sys.executable) if lib.startswith("musicsom") else PEERS_PY
+    return PEERS_PY if lib in ("intrasom", "xpysom") else Path(sys.executable)
 
 
 def available(lib: str) -> str | None:
@@ -127,18 +174,16 @@ def available(lib: str) -> str | None:
     py = python_for(lib)
     if not py.exists():
         return f"{py} missing (create the peers venv, see the docstring)"
-    mod = {"musicsom_f32": "musicsom"}.get(lib, lib).removesuffix("_1t")
-    proc = subprocess.run([str(py), "-c", f"import {mod}"], capture_output=True, text=True, timeout=120)
-    return None if proc.returncode == 0 else proc.stderr.strip().splitlines()[-1]
+    mod = "musicsom" if lib.startswith(("musicsom", "plain")) else lib
+    proc = subprocess.run([str(py), "-c", f"import {mod}"], capture_output=True, text=True, timeout=300)
+    return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
-def run_once(lib: str, case: str, data: Path, epochs: int, tmp: Path, timeout: float) -> dict:
+def run_worker(lib: str, case: str, args, tmp: Path) -> dict:
     out = tmp / f"{lib}_{case}"
-    cmd = [str(python_for(lib)), __file__, "--worker", lib, "--case", case, "--data", str(data), "--epochs", str(epochs), "--out", str(out)]
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    if lib.endswith("_1t"):
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    cmd = [str(python_for(lib)), __file__, "--worker", lib, "--case", case, "--data", str(load_case(case)),
+           "--short", str(args.short), "--long", str(args.long), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
     if proc.returncode != 0:
         raise RuntimeError(f"{lib} on {case} failed:\n{proc.stderr[-3000:]}")
     res = json.loads(Path(str(out) + ".json").read_text())
@@ -146,100 +191,135 @@ def run_once(lib: str, case: str, data: Path, epochs: int, tmp: Path, timeout: f
     return res
 
 
+def measure_rates(tmp: Path) -> dict:
+    out = tmp / "rates"
+    subprocess.run([sys.executable, __file__, "--rates-worker", "--out", str(out)], check=True, timeout=600)
+    return json.loads(Path(str(out) + ".json").read_text())
+
+
+def start_busy() -> subprocess.Popen:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-c", BUSY_LOOP], env=env, start_new_session=True)
+    time.sleep(2.0)  # let it reach its loop before the first timing
+    return proc
+
+
+def stop_busy(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
-    ap.add_argument("--libs", nargs="+", default=LIBS, choices=LIBS + EXTRA)
+    ap.add_argument("--libs", nargs="+", default=LIBS, choices=LIBS)
+    ap.add_argument("--conditions", nargs="+", default=CONDITIONS, choices=CONDITIONS)
+    ap.add_argument("--short", type=int, default=2, help="epochs of the short run")
+    ap.add_argument("--long", type=int, default=12, help="epochs of the long run")
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--section", default="som", help="docs/benchmarks.md section to (re)write")
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds per single run")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per worker")
     ap.add_argument("--no-doc", action="store_true", help="print the table; leave docs/benchmarks.md alone")
-    ap.add_argument("--worker", choices=LIBS + EXTRA, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=LIBS, help=argparse.SUPPRESS)
+    ap.add_argument("--rates-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--case", choices=list(CASES), help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return worker(args)
+    if args.rates_worker:
+        return rates_worker(args)
+    if args.long <= args.short:
+        ap.error("--long must exceed --short")
 
     rec = common.machine_record()
     missing = {lib: why for lib in args.libs if (why := available(lib))}
     libs = [lib for lib in args.libs if lib not in missing]
     for lib, why in missing.items():
         print(f"skipping {lib}: {why}", flush=True)
-    results: dict = {"machine": rec, "epochs": args.epochs, "repeats": args.repeats, "missing": missing, "cases": {}}
+    results: dict = {"machine": rec, "short": args.short, "long": args.long, "repeats": args.repeats, "missing": missing, "runs": {}}
     with tempfile.TemporaryDirectory(prefix="bench_som_") as tmpdir:
         tmp = Path(tmpdir)
-        for case in args.cases:
-            X = load_case(case)
-            data = common.CACHE / f"som_{case}.npy"
-            label, grid, topology = CASES[case]
-            K = grid[0] * grid[1]
-            flops = common.batch_epoch_flops(X.shape[0], K, X.shape[1])
-            runs: dict[str, list] = {lib: [] for lib in libs}
-            rates = []
-            for rep in range(args.repeats):
-                rates.append(common.gemm_rate())
-                for lib in libs:
-                    r = run_once(lib, case, data, args.epochs, tmp, args.timeout)
-                    runs[lib].append(r)
-                    print(f"{case} rep {rep + 1}: {lib:13s} {r['seconds']:8.2f} s", flush=True)
-            rate = float(np.median(rates))
-            bound = flops * args.epochs / rate
-            rows = {}
-            for lib in libs:
-                secs = [r["seconds"] for r in runs[lib]]
-                med = float(np.median(secs))
-                W = runs[lib][int(np.argsort(secs)[len(secs) // 2])]["W"]
-                topo = runs[lib][0]["topology"]
-                qe, te = common.som_quality(X, W, grid, topo)
-                per_epoch = [r["per_epoch"] for r in runs[lib] if r.get("per_epoch")]
-                rows[lib] = {
-                    "seconds": secs, "median_s": med, "topology": topo, "qe": qe, "te": te,
-                    "per_epoch_s": float(np.median(per_epoch)) if per_epoch else None,
-                }
-            results["cases"][case] = {"label": label, "n": X.shape[0], "d": X.shape[1], "K": K, "gemm_rates": rates, "gemm_rate": rate,
-                                      "epoch_flops": flops, "bound_s": bound, "libs": rows}
-            common.save_json(f"bench_{args.section}", results)
+        for condition in args.conditions:
+            busy = start_busy() if condition == "busy" else None
+            try:
+                for case in args.cases:
+                    n, d, grid = CASES[case]
+                    K = grid[0] * grid[1]
+                    runs: dict[str, list] = {lib: [] for lib in libs}
+                    rates = []
+                    for rep in range(args.repeats):
+                        rates.append(measure_rates(tmp))
+                        for lib in libs:
+                            r = run_worker(lib, case, args, tmp)
+                            runs[lib].append(r)
+                            print(f"{condition} {case} rep {rep + 1}: {lib:13s} {r['per_epoch_s'] * 1e3:8.1f} ms/epoch", flush=True)
+                    X = np.load(load_case(case))
+                    rows = {}
+                    for lib in libs:
+                        per = [r["per_epoch_s"] for r in runs[lib]]
+                        qe, te = common.som_quality(X, runs[lib][0]["W"], grid, "rectangular")
+                        rows[lib] = {"per_epoch_s": per, "median_ms": float(np.median(per)) * 1e3, "qe": qe, "te": te}
+                    results["runs"][f"{condition}/{case}"] = {
+                        "condition": condition, "case": case, "n": n, "d": d, "grid": grid, "K": K,
+                        "epoch_flops": common.batch_epoch_flops(n, K, d), "rates": rates, "libs": rows,
+                    }
+                    common.save_json(f"bench_{args.section}", results)
+            finally:
+                stop_busy(busy)
     text = render(results)
     print(text)
     if not args.no_doc:
         common.write_section(args.section, text)
 
 
+def _floor_ms(run: dict, precision: str) -> float:
+    return run["epoch_flops"] / float(np.median([r[precision] for r in run["rates"]])) * 1e3
+
+
 def render(results) -> str:
     rec = results["machine"]
-    out = [f"### SOM training ({results['epochs']} batch epochs, median of {results['repeats']} runs)\n", common.machine_lines(rec)]
+    out = [f"### SOM training: time per batch epoch ((t({results['long']} epochs) − t({results['short']})) / "
+           f"{results['long'] - results['short']}, median of {results['repeats']} interleaved runs)\n", common.machine_lines(rec)]
     for lib, why in results["missing"].items():
         out.append(f"- not run: {lib}: {why}\n")
-    for case, c in results["cases"].items():
-        libs = c["libs"]
-        ours = libs.get("musicsom", {}).get("median_s")
-        peers = {k: v["median_s"] for k, v in libs.items() if not k.startswith("musicsom")}
-        fastest = min(peers, key=peers.get) if peers else None
-        out.append(f"\n**{c['label']}** (N = {c['n']}, D = {c['d']}, K = {c['K']}). GEMM rate here {c['gemm_rate'] / 1e9:.1f} GFLOP/s "
-                   f"(float64, 1500³, median of {len(c['gemm_rates'])}: {', '.join(f'{r / 1e9:.0f}' for r in c['gemm_rates'])}); "
-                   f"one epoch = {c['epoch_flops'] / 1e9:.2f} GFLOP, so the bound is {c['bound_s'] / results['epochs'] * 1e3:.1f} ms/epoch, "
-                   f"{c['bound_s']:.2f} s for {results['epochs']} epochs.\n\n")
-        header = ["library", "topology", "runs (s)", "median (s)", "per epoch (ms)", "vs musicsom", "share of GEMM bound", "QE", "TE"]
-        rows = []
-        for lib, v in sorted(libs.items(), key=lambda kv: kv[1]["median_s"]):
-            per_epoch = v["per_epoch_s"] * 1e3 if v["per_epoch_s"] else v["median_s"] / results["epochs"] * 1e3
-            rows.append([
-                lib, v["topology"], ", ".join(f"{s:.2f}" for s in v["seconds"]), v["median_s"], per_epoch,
-                f"{v['median_s'] / ours:.2f}×" if ours else "", f"{c['bound_s'] / v['median_s']:.0%}",
-                round(v["qe"], 4), round(v["te"], 4),
-            ])
-        out.append(common.md_table(header, rows))
-        if ours and fastest:
-            per_epoch_share = ""
-            pe = libs["musicsom"]["per_epoch_s"]
-            if pe:
-                per_epoch_share = f"; per epoch (after the PCA initialisation) {c['bound_s'] / results['epochs'] / pe:.0%} of the bound"
-            out.append(f"\nmusicsom (float64) is **{peers[fastest] / ours:.2f}×** faster than the fastest peer ({fastest}) and reaches "
-                       f"**{c['bound_s'] / ours:.0%}** of the GEMM bound over the whole fit{per_epoch_share}.\n")
-    return "".join(out)
+    header = ["condition", "case", "floor f64 / f32 (ms)", *[f"{lib} (ms)" for lib in LIBS if any(lib in r["libs"] for r in results["runs"].values())]]
+    libs = header[3:]
+    rows = []
+    for run in results["runs"].values():
+        f64, f32 = _floor_ms(run, "float64"), _floor_ms(run, "float32")
+        row = [run["condition"], f"{run['n'] // 1000}k × {run['d']}, {run['grid'][0]}×{run['grid'][1]}", f"{f64:.1f} / {f32:.1f}"]
+        for col in libs:
+            lib = col.removesuffix(" (ms)")
+            v = run["libs"].get(lib)
+            if v is None:
+                row.append("")
+                continue
+            floor = f32 if lib.endswith("f32") or lib == "xpysom" else f64
+            row.append(f"{v['median_ms']:.1f} ({v['median_ms'] / floor:.1f}×)")
+        rows.append(row)
+    out.append("\nEach cell: median ms per epoch (× the floor of its precision; xpysom computes in float32).\n\n")
+    out.append(common.md_table(header, rows))
+    qrows = [[run["condition"], run["case"], lib, round(v["qe"], 4), round(v["te"], 4)]
+             for run in results["runs"].values() for lib, v in run["libs"].items()]
+    out.append("\n\nMap quality of the long run (QE = mean distance to the BMU, TE = share of samples whose two nearest "
+               "units are not lattice neighbours):\n\n")
+    out.append(common.md_table(["condition", "case", "library", "QE", "TE"], qrows))
+    out.append("\n\nTargets (float64 and float32, both cases): musicsom ≤ 1.5× its floor when quiet; never slower than the plain "
+               "reference of the same precision, quiet or busy:\n\n")
+    trows = []
+    for run in results["runs"].values():
+        for prec, ours, ref in (("float64", "musicsom", "plain"), ("float32", "musicsom_f32", "plain_f32")):
+            if ours not in run["libs"] or ref not in run["libs"]:
+                continue
+            floor = _floor_ms(run, prec)
+            o, r = run["libs"][ours]["median_ms"], run["libs"][ref]["median_ms"]
+            floor_txt = f"{o / floor:.2f}× ({'met' if o <= 1.5 * floor else 'missed'})" if run["condition"] == "quiet" else "–"
+            trows.append([run["condition"], run["case"], prec, floor_txt, f"{r / o:.2f}× ({'met' if o <= r else 'missed'})"])
+    out.append(common.md_table(["condition", "case", "precision", "musicsom / floor", "plain / musicsom"], trows))
+    return "".join(out) + "\n"
 
 
 if __name__ == "__main__":

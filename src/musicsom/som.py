@@ -84,6 +84,7 @@ import inspect
 import math
 import os
 import sys
+import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -599,9 +600,12 @@ def available_cpus() -> int:
 def _bmu_augmented(Xa: np.ndarray, W: np.ndarray, out: np.ndarray, bufs: list, pool) -> np.ndarray:
     """BMUs of the rows of ``Xa = [X, 1]``: one product per block with ``[−2W, ||w||²]ᵀ``, then ``argmin``; no validation.
 
-    Blocks are dealt round-robin to ``len(bufs)`` threads (``pool`` runs all but the first); each
-    thread owns one buffer. The caller has limited BLAS to one thread, so the threads do not fight
-    over cores and each row's product is the same whatever the thread count.
+    ``len(bufs)`` threads (``pool`` runs all but the first; each owns one buffer) take the next
+    unclaimed block until none is left. Claiming blocks one at a time, rather than dealing them out
+    in advance, keeps every thread busy when the machine is shared: a thread that loses its core to
+    another process simply takes fewer blocks, instead of holding up the epoch with its fixed share.
+    The caller has limited BLAS to one thread, so each row's product is the same whatever the thread
+    count or the order in which blocks are taken.
     """
     D = W.shape[1]
     Wa = np.empty((W.shape[0], D + 1), dtype=Xa.dtype)
@@ -609,11 +613,19 @@ def _bmu_augmented(Xa: np.ndarray, W: np.ndarray, out: np.ndarray, bufs: list, p
     Wa[:, D] = (W * W).sum(1)
     WaT = Wa.T  # a transposed view: BLAS reads it as is
     block = bufs[0].shape[0]
-    starts = range(0, Xa.shape[0], block)
+    n_blocks = -(-Xa.shape[0] // block)
+    claim = threading.Lock()
+    next_block = [0]
 
     def work(i: int) -> None:
         buf = bufs[i]
-        for s in starts[i :: len(bufs)]:
+        while True:
+            with claim:
+                b = next_block[0]
+                next_block[0] = b + 1
+            if b >= n_blocks:
+                return
+            s = b * block
             xs = Xa[s : s + block]
             part = buf[: xs.shape[0]]
             np.matmul(xs, WaT, out=part)
