@@ -42,14 +42,27 @@ old text
 """
 
 
-def make_run(tmp_path):
-    run, repo = tmp_path / "run", tmp_path / "repo"
+VERDICTS = """claim,check,seed,verdict,statistic,value,low,high,op,threshold
+1,,all,held,,,,,,
+1,median error,all,held,,,,,,
+1,median error,0,held,median error,1e-13,5e-14,2e-13,<=,1e-10
+8,,all,failed,,,,,,
+8,monotone share,all,failed,,,,,,
+8,monotone share,0,failed,share,0.4,0.3,0.5,>=,0.9
+8,monotone share,1,inconclusive,share,0.85,0.7,0.95,>=,0.9
+"""
+
+
+def make_run(tmp_path, name="run", verdicts=VERDICTS):
+    run, repo = tmp_path / name, tmp_path / "repo"
     (run / "results" / "figures").mkdir(parents=True)
+    (run / "results" / "report").mkdir(parents=True)
     (run / "results" / "REPORT.md").write_text(REPORT)
+    (run / "results" / "report" / "verdicts.csv").write_text(verdicts)
     (run / "config.yaml").write_text("seeds: [0, 1, 2]\n")
     (run / "results" / "figures" / "fig05_inversion_vs_m.png").write_bytes(b"png-gmm")
     (run / "results" / "figures" / "fig12_faces_informed_strips.png").write_bytes(b"png-face")
-    repo.mkdir()
+    repo.mkdir(exist_ok=True)
     (repo / "README.md").write_text(README)
     return run, repo
 
@@ -93,3 +106,43 @@ def test_refusal_writes_nothing(tmp_path, breakage):
         record_reproduction.main(["--run", str(run), "--repo", str(repo)])
     assert not (repo / "docs").exists()
     assert (repo / "README.md").read_text() == before
+
+
+def test_paper_run_adds_its_column_and_record(tmp_path):
+    run, repo = make_run(tmp_path)
+    paper, _ = make_run(tmp_path, "paper", VERDICTS.replace("1,,all,held", "1,,all,failed"))
+    record_reproduction.main(["--run", str(run), "--paper-run", str(paper), "--repo", str(repo), "--commit", "abc1234def5678"])
+    readme = (repo / "README.md").read_text()
+    assert "| 1 | Exact inversion from D + 1 prototypes | **held** | 3/3 seeds | **failed** |" in readme
+    assert "| 8 | Faces | **failed** | 0/3 seeds | **failed** |" in readme
+    assert "verdict of the paper-setup run" in readme
+    assert "paper's stated setup" in (repo / "docs" / "REPRODUCTION_PAPER_SETUP.md").read_text()
+    assert (repo / "docs" / "reproduction" / "verdicts_paper_setup.csv").read_text().startswith("claim,check,seed,verdict")
+
+
+def test_compare_accepts_moved_numbers_and_refuses_moved_verdicts(tmp_path, capsys):
+    run, repo = make_run(tmp_path)
+    record_reproduction.main(["--run", str(run), "--repo", str(repo), "--commit", "abc"])
+    against = str(repo / "docs" / "reproduction" / "verdicts.csv")
+
+    # round-off moves a number, and an inconclusive check on one seed stays inconclusive: agreement
+    moved, _ = make_run(tmp_path, "moved", VERDICTS.replace("0.85,0.7,0.95", "0.86,0.71,0.96"))
+    record_reproduction.main(["--compare", str(moved), "--against", against])
+    out = capsys.readouterr().out
+    assert "1 numbers moved" in out and "agrees with the record" in out
+
+    # a decided check that flips is a disagreement, and so is a claim verdict that moves
+    flipped, _ = make_run(tmp_path, "flipped", VERDICTS.replace("8,monotone share,0,failed", "8,monotone share,0,inconclusive")
+                          .replace("8,,all,failed", "8,,all,inconclusive"))
+    with pytest.raises(SystemExit) as exc:
+        record_reproduction.main(["--compare", str(flipped), "--against", against])
+    assert exc.value.code == 1
+    out = capsys.readouterr().out
+    assert "2 verdicts disagree" in out
+    assert "claim 8, check 'monotone share', seed 0: failed in the record, inconclusive in this run" in out
+    assert "claim 8: failed in the record, inconclusive in this run" in out
+
+    # inconclusive on both sides is agreement, but inconclusive -> held on one seed is not
+    sure, _ = make_run(tmp_path, "sure", VERDICTS.replace("8,monotone share,1,inconclusive", "8,monotone share,1,held"))
+    with pytest.raises(SystemExit):
+        record_reproduction.main(["--compare", str(sure), "--against", against])

@@ -35,6 +35,7 @@ rule report_markdown:
             "results/REPORT.md", caption="../report/report_md.rst", category="Report"
         ),
         evidence="results/report/evidence.csv",
+        verdicts="results/report/verdicts.csv",
     log:
         "results/logs/report/markdown.log",
     benchmark:
@@ -45,4 +46,4 @@ rule report_markdown:
         robustness="--robustness results/robustness/summary.json" if ROBUST_ON else "",
     shell:
         "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks} {params.robustness}"
-        " --benchmarks results/benchmarks --evidence {output.evidence} --out {output.report} > {log} 2>&1"
+        " --benchmarks results/benchmarks --evidence {output.evidence} --verdicts {output.verdicts} --out {output.report} > {log} 2>&1"

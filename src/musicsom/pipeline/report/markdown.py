@@ -2,7 +2,8 @@
 
     python -m musicsom.pipeline.report.markdown --config results/report/config.json \
         --checks results/gmm/checks.json results/mnist/seed0/checks.json ... results/kmeans/checks.json \
-        --benchmarks results/benchmarks --evidence results/report/evidence.csv --out results/REPORT.md
+        --benchmarks results/benchmarks --evidence results/report/evidence.csv \
+        --verdicts results/report/verdicts.csv --out results/REPORT.md
 
 ``--config`` is the run's effective configuration (validated, schema defaults filled, ``--config``
 overrides applied), recorded by the workflow. No number in the report is typed by hand: each measured
@@ -279,6 +280,31 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
     return "\n".join(out) + "\n"
 
 
+VERDICT_COLUMNS = ["claim", "check", "seed", "verdict", "statistic", "value", "low", "high", "op", "threshold"]
+
+
+def verdict_rows(claims: list[R.ClaimResult]) -> pd.DataFrame:
+    """Every verdict of the report in one table: each claim and each check over the seeds (seed ``all``) and per seed.
+
+    This is the machine-readable form of the verdict table that ``tools/record_reproduction.py --compare``
+    holds two runs against (docs/METHOD.md#7-claims).
+    """
+    rows = []
+    for c in claims:
+        rows.append({"claim": c.number, "check": "", "seed": "all", "verdict": c.verdict})
+        for s in c.checks_by_seed:
+            rows.append({"claim": c.number, "check": "", "seed": str(s), "verdict": c.seed_verdict(s)})
+        for name in c.check_names():
+            rows.append({"claim": c.number, "check": name, "seed": "all", "verdict": c.check_verdict(name)})
+            for s, checks in c.checks_by_seed.items():
+                for ch in checks:
+                    if ch.name == name:
+                        rows.append({"claim": c.number, "check": name, "seed": str(s), "verdict": ch.verdict,
+                                     "statistic": ch.statistic, "value": ch.value, "low": ch.low, "high": ch.high,
+                                     "op": ch.op, "threshold": ch.threshold})
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="the run's effective config (JSON), as recorded by the workflow")
@@ -286,6 +312,7 @@ def main(argv=None):
     p.add_argument("--robustness", default=None, help="the robustness study's summary.json (omit without a study)")
     p.add_argument("--benchmarks", required=True, help="results/benchmarks (read as it is when the report runs)")
     p.add_argument("--evidence", required=True, help="CSV of every number the report quotes, with its source")
+    p.add_argument("--verdicts", required=True, help="CSV of every verdict (claims and checks, over the seeds and per seed)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     config = _io.load_json(a.config)
@@ -304,6 +331,7 @@ def main(argv=None):
                     rows.append({"claim": ch.claim, "seed": ch.seed, "quantity": f"{ch.name}: {ch.statistic} ({what})",
                                  "value": value, "source": src[path]})
     _io.save_csv(a.evidence, pd.DataFrame(rows, columns=["claim", "seed", "quantity", "value", "source"]))
+    _io.save_csv(a.verdicts, verdict_rows(claims))
     evidence_rel = os.path.relpath(a.evidence, os.path.dirname(os.path.abspath(a.out)) or ".")
     rob = _io.load_json(a.robustness) if a.robustness else None
     text = render(claims, config, stage_times(Path(a.benchmarks)), evidence_rel, [], rob)
