@@ -135,7 +135,10 @@ ROUND_OFF_NOTE = (
     "then move in their last digits, and an integer such as a crossing step can move by one where two classes are "
     "near a tie. Inversion errors stay round-off everywhere (their size, not their digits, decides). A verdict is "
     "held or failed only when its interval clears the threshold on every seed, so a change in round-off can turn it "
-    "inconclusive where an interval ends at the threshold, but not turn held into failed."
+    "inconclusive where an interval ends at the threshold, but not turn held into failed. Every verdict of this run is "
+    "in `report/verdicts.csv`; `python tools/record_reproduction.py --compare <run folder>` holds it against the "
+    "repository's recorded run, fails when a claim verdict or a held or failed check differs, and lists the numbers "
+    "that moved."
 )
 
 
