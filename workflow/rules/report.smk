@@ -2,31 +2,40 @@
 # verdict (docs/METHOD.md#7-claims), read from the checks files of the claims rules; and the pages of
 # `snakemake --report report.html`: the verdicts (REPORT.md) and every table rendered to HTML, which the
 # report's viewer shows inline (it offers Markdown and CSV only as downloads).
+import shlex
 
-# the tables of report.html: the path under results/ of each CSV (its Markdown rendering beside it when
-# the table's stage writes one), its category and caption. Left out: robustness/checks.csv (every check at
-# every grid point and seed; too large to read on a page, summarised by robustness/claims.csv and Figs 22-28),
-# as the report's front page (workflow.rst) says.
+# the tables of report.html: the path under results/ of each CSV, its category, its caption and the page's
+# title, or None where the table's stage writes a Markdown rendering beside the CSV (its title comes with it).
+# Left out: robustness/checks.csv (every check at every grid point and seed; too large to read on a page,
+# summarised by robustness/claims.csv and Figs 22-28), as the report's front page (workflow.rst) says.
 REPORT_TABLES = {
-    "tables/table1_gmm_metrics": (REPORT_GMM, "table1.rst", True),
-    "tables/table2_mnist_pairs": (REPORT_MNIST, "table2.rst", True),
+    "tables/table1_gmm_metrics": (REPORT_GMM, "table1.rst", None),
+    "tables/table2_mnist_pairs": (REPORT_MNIST, "table2.rst", None),
     "tables/table2_mnist_trajectories": (
         REPORT_MNIST,
         "table2_trajectories.rst",
-        False,
+        "Table 2: every trajectory (seed, digit pair, start image, method)",
     ),
-    "tables/table4_vae": (REPORT_MNIST, "table4.rst", True),
-    "tables/table3_faces": (REPORT_FACES, "table3.rst", True),
-    "tables/table5_kmeans_vs_som": (REPORT_KMEANS, "table5.rst", True),
-    "report/evidence": (REPORT_VERDICTS, "evidence.rst", False),
+    "tables/table4_vae": (REPORT_MNIST, "table4.rst", None),
+    "tables/table3_faces": (REPORT_FACES, "table3.rst", None),
+    "tables/table5_kmeans_vs_som": (REPORT_KMEANS, "table5.rst", None),
+    "report/evidence": (
+        REPORT_VERDICTS,
+        "evidence.rst",
+        "Evidence: every number the verdicts quote, with its source file",
+    ),
 }
 if ROBUST_ON:
     REPORT_TABLES["tables/table6_inversion_vs_dim"] = (
         REPORT_ROBUST,
         "table6.rst",
-        True,
+        None,
     )
-    REPORT_TABLES["robustness/claims"] = (REPORT_ROBUST, "robustness_claims.rst", False)
+    REPORT_TABLES["robustness/claims"] = (
+        REPORT_ROBUST,
+        "robustness_claims.rst",
+        "Robustness study: the verdict of every claim at every grid point",
+    )
 
 
 localrules:
@@ -99,14 +108,14 @@ rule report_html:
 
 
 # One page per table (REPORT_TABLES): the table's Markdown rendering, or the CSV itself, with the CSV as a download.
-for table, (category, caption, has_markdown) in REPORT_TABLES.items():
+for table, (category, caption, title) in REPORT_TABLES.items():
 
     rule:
         name:
             f"report_html_{os.path.basename(table)}"
         input:
             csv=f"results/{table}.csv",
-            markdown=[f"results/{table}.md"] if has_markdown else [],
+            markdown=[f"results/{table}.md"] if title is None else [],
             code=stage_code("report.html"),
         output:
             report(
@@ -122,6 +131,10 @@ for table, (category, caption, has_markdown) in REPORT_TABLES.items():
         conda:
             ENV
         params:
-            markdown=f"--markdown results/{table}.md" if has_markdown else "",
+            page=(
+                f"--markdown results/{table}.md"
+                if title is None
+                else f"--title {shlex.quote(title)}"
+            ),
         shell:
-            "python -m musicsom.pipeline.report.html --csv {input.csv} {params.markdown} --out {output} > {log} 2>&1"
+            "python -m musicsom.pipeline.report.html --csv {input.csv} {params.page} --out {output} > {log} 2>&1"

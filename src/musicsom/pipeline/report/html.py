@@ -45,6 +45,7 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; }
 th { background: #f0f3f6; position: sticky; top: 0; }
 tr:nth-child(even) td { background: #f8fafc; }
+.csv td { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 strong.v-held { color: #116329; } strong.v-failed { color: #b3261e; } strong.v-partly { color: #9a6700; }
 strong.v-inconclusive { color: #57606a; }
@@ -159,6 +160,9 @@ def render(markdown_path: Path | None, csv_path: Path | None, title: str | None)
     if title and markdown_path is not None and first_heading(text) is None:
         text = f"# {title}\n\n" + text
     body, sections = embed_links(to_html(text), base)
+    if markdown_path is None:
+        body = f'<div class="csv">{body}</div>'
+
     if csv_path is not None:
         if not csv_path.exists():
             raise _io.InputError(f"{csv_path} does not exist; run the rule that produces it first")
