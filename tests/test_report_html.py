@@ -8,6 +8,7 @@ page and Table 1 in Chromium (``--dump-dom``) and check their content against RE
 table's CSV, and switch the report's own view to the verdict page (the call its result buttons make)
 and keep a screenshot under the test's temporary folder.
 
+The stage itself (``musicsom.pipeline.report.html``) is tested first on small files of its own.
 Without Chromium the browser tests skip with the command that installs it (Debian's package, which
 ``.ci/run`` installs when it is missing).
 """
@@ -25,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import snakemake
-
-pytestmark = pytest.mark.slow
+from musicsom.pipeline import _io
+from musicsom.pipeline.report import html as page_html
 
 INSTALL = "apt-get install -y chromium"
 INLINE = {"text/html", "image/png", "image/svg+xml", "image/jpeg", "application/pdf"}
@@ -91,6 +92,43 @@ def first_result(categories: dict) -> tuple[str, str]:
     return cat, subcats[sub][0]
 
 
+def test_a_page_embeds_what_it_links(tmp_path):
+    """Figures and Markdown tables linked from the page are inside it; CSVs are downloads carrying their bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    _io.save_figure(fig, tmp_path / "figures" / "fig01_line.png")
+    _io.save_table(tmp_path / "tables" / "t.csv", pd.DataFrame({"a": [1.5, 2.25], "b": ["x|y", "<z>"]}), title="Table T")
+    (tmp_path / "evidence.csv").write_text("claim,value\n1,0.5\n")
+    md = tmp_path / "REPORT.md"
+    md.write_text("# Report\n\n## Verdicts\n\n| # | verdict |\n|---|---|\n| 1 | **held** |\n\n"
+                  "See [Fig 1](figures/fig01_line.png), [Table T](tables/t.md) and [the evidence](evidence.csv).\n")
+    text = page_html.render(md, None, None)
+    assert text == page_html.render(md, None, None), "same inputs, different bytes"
+    assert '<strong class="v-held">held</strong>' in text
+    assert 'href="#embedded-figures-fig01-line-png"' in text and 'id="embedded-figures-fig01-line-png"' in text
+    assert "data:image/png;base64," in text and 'href="figures/' not in text
+    assert re.search(r"<h3[^>]*>Table T</h3>", text) and 'download="t.csv"' in text and 'download="evidence.csv"' in text
+    md.write_text("[gone](figures/missing.png)\n")
+    with pytest.raises(_io.InputError, match="missing.png"):
+        page_html.render(md, None, None)
+
+
+def test_a_csv_page_shows_every_cell_escaped(tmp_path):
+    csv = tmp_path / "claims.csv"
+    pd.DataFrame({"setting": ["a|b", "<c>"], "value": [0.123456, float("nan")]}).to_csv(csv, index=False)
+    text = page_html.render(None, csv, "Claims & points")
+    assert "<title>Claims &amp; points</title>" in text and "2 rows × 2 columns" in text
+    assert "a|b" in text and "&lt;c&gt;" in text and "<c>" not in text
+    assert '<td class="num">0.1235</td>' in text and 'download="claims.csv"' in text
+
+
+@pytest.mark.slow
 def test_the_verdicts_come_first_and_everything_is_viewable_inline(report):
     workdir, _, results, categories = report
     cat, path = first_result(categories)
@@ -114,6 +152,7 @@ def test_the_verdicts_come_first_and_everything_is_viewable_inline(report):
     assert "8×8" in fig07["caption"] and "D = 20" in fig07["caption"] and "30×30" not in fig07["caption"]
 
 
+@pytest.mark.slow
 def test_the_verdict_page_renders_with_every_claim(report, browser, tmp_path):
     workdir, _, results, categories = report
     _, path = first_result(categories)
@@ -137,6 +176,7 @@ def test_the_verdict_page_renders_with_every_claim(report, browser, tmp_path):
     assert "data:image/png;base64," in dom and 'href="figures/' not in dom
 
 
+@pytest.mark.slow
 def test_a_table_renders_with_its_numbers(report, browser, tmp_path):
     workdir, _, results, _ = report
     path = next(p for p in results if p.endswith("tables/table1_gmm_metrics.html"))
@@ -155,6 +195,7 @@ def test_a_table_renders_with_its_numbers(report, browser, tmp_path):
     assert 'download="table1_gmm_metrics.csv"' in dom
 
 
+@pytest.mark.slow
 def test_the_report_switches_to_the_verdict_page_in_the_browser(report, browser, tmp_path):
     """The viewer's own view switching: the call a result's button makes, after the page has mounted."""
     _, html_path, results, categories = report

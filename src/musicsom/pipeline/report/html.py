@@ -108,7 +108,8 @@ def embed_links(body: str, base: Path) -> tuple[str, list[str]]:
         if target.suffix == ".md":
             key = anchor(rel)
             if key not in sections:
-                inner = to_html(target.read_text())
+                # its headings below the page's own (its title is a heading of the embedded section)
+                inner = re.sub(r"<(/?)h([1-4])\b", lambda h: f"<{h.group(1)}h{int(h.group(2)) + 2}", to_html(target.read_text()))
                 csv = target.with_suffix(".csv")
                 if csv.exists() and csv.stat().st_size <= MAX_EMBEDDED_CSV:
                     inner += csv_link(csv)
