@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import snakemake
+
 from musicsom.pipeline import _io
 from musicsom.pipeline.report import html as page_html
 
