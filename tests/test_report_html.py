@@ -72,7 +72,7 @@ def report(smoke_run):
     text = path.read_text()
 
     def embedded(name: str):
-        m = re.search(rf"var {name} = (.*?);\n", text)
+        m = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', text, re.DOTALL)
         assert m, f"report.html has no `var {name}`"
         return json.loads(m.group(1))
 

@@ -122,7 +122,8 @@ for table, (category, caption, title) in REPORT_TABLES.items():
                 f"results/{table}.html",
                 caption=f"../report/{caption}",
                 category=category,
-                subcategory="Tables",
+                # the evidence sits beside the verdict page, which it follows (sorted by name)
+                subcategory=None if category == REPORT_VERDICTS else "Tables",
             ),
         log:
             f"results/logs/report/html_{os.path.basename(table)}.log",

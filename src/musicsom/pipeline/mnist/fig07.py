@@ -62,7 +62,7 @@ def main(argv=None):
         if lbl >= 0:
             ax0.text(1 + c * step + 1, 1 + r * step + 1, str(lbl), color=colours(lbl), fontsize=fs, fontweight="bold",
                      va="top", ha="left", path_effects=halo)
-    ax0.set_title(f"Decoded prototypes of the {rows}×{cols} toroidal SOM, majority label in the corner")
+    ax0.set_title(f"Decoded prototypes of the {rows}×{cols} {som['topology']} SOM, majority label in the corner", fontsize=max(10.0, fs))
     ax0.set_axis_off()
     im = ax1.imshow(U, cmap="viridis", interpolation="nearest")
     grid = labels.reshape(rows, cols)
@@ -78,7 +78,7 @@ def main(argv=None):
                      ha="center", va="center", path_effects=shadow)
     ax1.set_xlim(-0.5, cols - 0.5)
     ax1.set_ylim(rows - 0.5, -0.5)
-    ax1.set_title("U-matrix (mean distance to lattice neighbours); white lines: class borders")
+    ax1.set_title("U-matrix (mean distance to lattice neighbours); white lines: class borders", fontsize=max(10.0, fs))
     fig.colorbar(im, ax=ax1, fraction=0.046, pad=0.02, label="U-matrix (whitened units)")
     fig.tight_layout()
     rr, cc = np.divmod(np.arange(rows * cols), cols)
