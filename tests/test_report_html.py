@@ -185,6 +185,8 @@ def test_a_table_renders_with_its_numbers(report, browser, tmp_path):
     page.write_bytes(decoded(results[path]))
     dom = dump_dom(browser, page, tmp_path / "profile")
     frame = pd.read_csv(workdir / "results" / "tables" / "table1_gmm_metrics.csv")
+    # the table's Markdown view first, then every number of its CSV
+    assert "Table 1" in dom.split("<table>", 1)[0] and "Every number of the table" in dom
     header = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", dom)]
     for col in frame.columns:
         assert col in header, f"column {col} is not in the rendered table: {header}"

@@ -31,6 +31,8 @@ log = logging.getLogger("musicsom.pipeline.report.html")
 EXTENSIONS = ["tables", "toc", "sane_lists"]
 # a CSV larger than this is linked by name instead of carried in the page
 MAX_EMBEDDED_CSV = 4_000_000
+# a table page shows at most this many rows of a CSV (a page of a few hundred kilobytes)
+MAX_TABLE_ROWS = 2000
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; font-size: 15px;
@@ -129,13 +131,22 @@ def page(title: str, body: str) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def csv_markdown(path: Path, title: str | None) -> str:
-    """A CSV without a Markdown rendering of its own, as Markdown: its title, its size, the whole table."""
+def csv_table(path: Path) -> str:
+    """A CSV as a Markdown table (cells escaped), after a line giving its size; a CSV over ``MAX_TABLE_ROWS``
+    rows shows its first rows and says so (the download link carries all of it)."""
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    text = f"# {title or path.stem}\n\n{len(frame)} rows × {len(frame.columns)} columns, from `{path.name}`.\n\n"
     cells = frame.astype(object).where(frame.notna(), "")
     cells = cells.map(lambda v: html.escape(v).replace("|", "\\|") if isinstance(v, str) else v)
-    return text + _io.markdown_table(cells)
+    size = f"{len(frame)} rows × {len(frame.columns)} columns, from `{path.name}`"
+    if len(frame) > MAX_TABLE_ROWS:
+        size += f"; the first {MAX_TABLE_ROWS} rows shown, every row in the download below"
+        cells = cells.head(MAX_TABLE_ROWS)
+    return f"{size}.\n\n" + _io.markdown_table(cells)
+
+
+def csv_markdown(path: Path, title: str | None) -> str:
+    """A CSV without a Markdown rendering of its own, as Markdown: its title, its size, the whole table."""
+    return f"# {title or path.stem}\n\n" + csv_table(path)
 
 
 def first_heading(text: str) -> str | None:
@@ -167,6 +178,8 @@ def render(markdown_path: Path | None, csv_path: Path | None, title: str | None)
     if csv_path is not None:
         if not csv_path.exists():
             raise _io.InputError(f"{csv_path} does not exist; run the rule that produces it first")
+        if markdown_path is not None:  # the Markdown shows a selection or a reshaping: every number follows
+            body += '\n<div class="csv">' + to_html("## Every number of the table\n\n" + csv_table(csv_path)) + "</div>"
         body += "\n" + csv_link(csv_path, f"Download the numbers ({csv_path.name})")
     if sections:
         body += '\n<div class="embedded"><h2 id="embedded">Figures and tables linked above</h2>\n' + "\n".join(sections) + "</div>"
