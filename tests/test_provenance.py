@@ -109,8 +109,10 @@ def test_configfile_and_config_overrides_reach_the_report(smoke_run, tmp_path):
     other.write_text(yaml.safe_dump({"faces": {"monotone_min": 0.5}}))
     out = snakemake(run, "-n", "--configfile", str(other)).stdout
     rules = set(job_stats(out))
-    # the claims, the report and its HTML pages (the verdicts and the evidence table they quote)
-    expected = {"run_config", "faces_claims", "report_markdown", "report_html", "report_html_evidence", "all"}
+    # the claims and the faces block of the robustness study (its grid carries monotone_min), the report and
+    # its HTML pages (the verdicts, the evidence they quote, the study's tables)
+    expected = {"run_config", "faces_claims", "robustness_faces", "robustness_collect", "report_markdown", "report_html",
+                "report_html_evidence", "report_html_claims", "report_html_table6_inversion_vs_dim", "all"}
     assert rules in (expected, expected | {"report_all"}), out[-3000:]
     snakemake(run, "report_all", "--configfile", str(other))
     recorded = json.loads((run / "results" / "report" / "config.json").read_text())
