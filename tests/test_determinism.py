@@ -3,8 +3,8 @@
 One extra smoke run does both jobs: it is killed (SIGKILL to the whole process tree, as a crash or
 a lost machine would) while the GMM SOM is training, unlocked and rerun to completion. Its tables
 must then equal, byte for byte, those of the uninterrupted session run (``smoke_run`` of
-conftest.py): that shows the resume is clean and that two runs give the same bytes. Every CSV
-and every PNG is compared (PNGs are written with fixed metadata by ``musicsom.pipeline._io.save_figure``);
+conftest.py): that shows the resume is clean and that two runs give the same bytes. Every CSV,
+PNG and PDF is compared (figures are written with fixed metadata by ``musicsom.pipeline._io.save_figure``);
 only timing and environment records are left out (benchmarks/, logs/, and the report's record of
 stage times and environment).
 """
@@ -73,11 +73,11 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 
 def _tree_digest(workdir: Path) -> dict[str, str]:
-    """sha256 of every CSV and PNG under results/, except the volatile records."""
+    """sha256 of every CSV, PNG and PDF under results/, except the volatile records."""
     out = {}
     for path in sorted((workdir / "results").rglob("*")):
         rel = path.relative_to(workdir).as_posix()
-        if path.suffix in (".csv", ".png") and not rel.startswith(VOLATILE):
+        if path.suffix in (".csv", ".png", ".pdf") and not rel.startswith(VOLATILE):
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 

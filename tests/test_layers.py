@@ -99,7 +99,8 @@ def test_a_planted_bad_import_is_caught(tmp_path, where, planted, expected):
     assert proc.returncode == 1 and expected in proc.stdout, proc.stdout + proc.stderr
 
 
-RULE = re.compile(r"^(?:rule (\w+)|use rule \w+ as (\w+) with):\n(.*?)(?=^(?:rule |use rule |localrules)|\Z)", re.M | re.S)
+# a rule's block runs to the next line that starts in column 0 (the next rule, or a loop that defines rules)
+RULE = re.compile(r"^(?:rule (\w+)|use rule \w+ as (\w+) with):\n(.*?)(?=^(?!\s)|\Z)", re.M | re.S)
 
 
 def rule_blocks() -> dict[str, str]:

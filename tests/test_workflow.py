@@ -41,12 +41,14 @@ def test_every_figure_and_table_is_present_and_non_trivial(smoke_run):
     for png in figures:
         assert re.fullmatch(r"fig\d\d_[a-z0-9_]+\.png", png.name), f"{png.name} breaks the figNN_<slug> naming"
         assert png.with_suffix(".csv").exists(), f"{png.name} has no CSV of its numbers beside it"
+        assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-", f"{png.name} has no vector PDF beside it"
         assert png.stat().st_size > 5_000, f"{png.name} is nearly empty"
     tables = sorted((workdir / "results" / "tables").glob("table*.csv"))
     assert tables, "no tables were made"
     for csv in tables:
         frame = pd.read_csv(csv)
         assert len(frame) > 0 and frame.select_dtypes("number").notna().any().any(), csv.name
+        assert csv.with_suffix(".html").exists(), f"{csv.name} has no HTML page for the report beside it"
     for md in (workdir / "results" / "tables").glob("table*.md"):
         assert md.read_text().count("|") > 10, md.name
 

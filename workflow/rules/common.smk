@@ -261,3 +261,14 @@ def robustness_outputs():
         "results/robustness/summary.json",
         "results/tables/table6_inversion_vs_dim.csv",
     ]
+
+
+# --- report helpers
+# the categories of report.html (`snakemake --report report.html`), numbered so that the viewer, which sorts
+# them by name, lists the verdicts first and then the experiments in the paper's order
+REPORT_VERDICTS = "0 Verdicts"
+REPORT_GMM = "1 Gaussian mixture"
+REPORT_MNIST = "2 MNIST"
+REPORT_FACES = "3 Faces (LFW)"
+REPORT_KMEANS = "4 k-means control"
+REPORT_ROBUST = "5 Robustness study"

@@ -317,7 +317,13 @@ rule faces_fig11:
         frames=f"{FSEED0}/frames.csv",
         code=stage_code("faces.fig11"),
     output:
-        figure="results/figures/fig11_faces_free_evolution.png",
+        figure=report(
+            "results/figures/fig11_faces_free_evolution.png",
+            caption="../report/fig11.rst",
+            category=REPORT_FACES,
+            subcategory="Figures",
+        ),
+        pdf="results/figures/fig11_faces_free_evolution.pdf",
         data="results/figures/fig11_faces_free_evolution.csv",
     log:
         "results/logs/faces/fig11.log",
@@ -343,13 +349,21 @@ rule faces_fig12_13:
         clusters=f"{FSEED0}/clusters.json",
         code=stage_code("faces.fig12_13"),
     output:
-        fig12="results/figures/fig12_faces_informed_strips.png",
+        fig12=report(
+            "results/figures/fig12_faces_informed_strips.png",
+            caption="../report/fig12.rst",
+            category=REPORT_FACES,
+            subcategory="Figures",
+        ),
+        pdf12="results/figures/fig12_faces_informed_strips.pdf",
         csv12="results/figures/fig12_faces_informed_strips.csv",
         fig13=report(
             "results/figures/fig13_faces_cluster_distance.png",
             caption="../report/fig13.rst",
-            category="Faces",
+            category=REPORT_FACES,
+            subcategory="Figures",
         ),
+        pdf13="results/figures/fig13_faces_cluster_distance.pdf",
         csv13="results/figures/fig13_faces_cluster_distance.csv",
     log:
         "results/logs/faces/fig12_13.log",
@@ -376,13 +390,21 @@ rule faces_fig14_15:
         frames=f"{FSEED0}/frames.csv",
         code=stage_code("faces.fig14_15"),
     output:
-        fig14="results/figures/fig14_faces_linear_vs_music_strips.png",
+        fig14=report(
+            "results/figures/fig14_faces_linear_vs_music_strips.png",
+            caption="../report/fig14.rst",
+            category=REPORT_FACES,
+            subcategory="Figures",
+        ),
+        pdf14="results/figures/fig14_faces_linear_vs_music_strips.pdf",
         csv14="results/figures/fig14_faces_linear_vs_music_strips.csv",
         fig15=report(
             "results/figures/fig15_faces_identity_drift.png",
             caption="../report/fig15.rst",
-            category="Faces",
+            category=REPORT_FACES,
+            subcategory="Figures",
         ),
+        pdf15="results/figures/fig15_faces_identity_drift.pdf",
         csv15="results/figures/fig15_faces_identity_drift.csv",
     log:
         "results/logs/faces/fig14_15.log",

@@ -102,8 +102,10 @@ rule gmm_fig05:
         figure=report(
             "results/figures/fig05_inversion_vs_m.png",
             caption="../report/fig05.rst",
-            category="Gaussian mixture",
+            category=REPORT_GMM,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig05_inversion_vs_m.pdf",
         data="results/figures/fig05_inversion_vs_m.csv",
         summary="results/gmm/inversion_summary.json",
         errors="results/gmm/inversion_errors.npz",
@@ -131,8 +133,10 @@ rule gmm_fig01:
         figure=report(
             "results/figures/fig01_noise_bound.png",
             caption="../report/fig01.rst",
-            category="Gaussian mixture",
+            category=REPORT_GMM,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig01_noise_bound.pdf",
         data="results/figures/fig01_noise_bound.csv",
         summary="results/gmm/noise_summary.json",
     log:
@@ -161,14 +165,18 @@ rule gmm_fig02_03:
         fig02=report(
             "results/figures/fig02_naive_vs_consistent.png",
             caption="../report/fig02.rst",
-            category="Gaussian mixture",
+            category=REPORT_GMM,
+            subcategory="Figures",
         ),
+        pdf02="results/figures/fig02_naive_vs_consistent.pdf",
         csv02="results/figures/fig02_naive_vs_consistent.csv",
         fig03=report(
             "results/figures/fig03_radial_tangential.png",
             caption="../report/fig03.rst",
-            category="Gaussian mixture",
+            category=REPORT_GMM,
+            subcategory="Figures",
         ),
+        pdf03="results/figures/fig03_radial_tangential.pdf",
         csv03="results/figures/fig03_radial_tangential.csv",
     log:
         "results/logs/gmm/geometry.log",
@@ -223,8 +231,10 @@ rule gmm_fig06:
         figure=report(
             "results/figures/fig06_gmm_trajectories.png",
             caption="../report/fig06.rst",
-            category="Gaussian mixture",
+            category=REPORT_GMM,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig06_gmm_trajectories.pdf",
         data="results/figures/fig06_gmm_trajectories.csv",
     log:
         "results/logs/gmm/fig06.log",
@@ -242,11 +252,7 @@ rule gmm_table1:
         metrics=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
         code=stage_code("gmm.table1"),
     output:
-        table=report(
-            "results/tables/table1_gmm_metrics.csv",
-            caption="../report/table1.rst",
-            category="Gaussian mixture",
-        ),
+        table="results/tables/table1_gmm_metrics.csv",
         markdown="results/tables/table1_gmm_metrics.md",
     log:
         "results/logs/gmm/table1.log",

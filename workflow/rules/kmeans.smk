@@ -76,17 +76,15 @@ rule kmeans_fig21_table5:
         kmeans_pairs=kmeans_pair_csvs(SEEDS),
         code=stage_code("kmeans.fig21_table5"),
     output:
-        table=report(
-            "results/tables/table5_kmeans_vs_som.csv",
-            caption="../report/table5.rst",
-            category="k-means control",
-        ),
+        table="results/tables/table5_kmeans_vs_som.csv",
         markdown="results/tables/table5_kmeans_vs_som.md",
         figure=report(
             "results/figures/fig21_kmeans_vs_som.png",
             caption="../report/fig21.rst",
-            category="k-means control",
+            category=REPORT_KMEANS,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig21_kmeans_vs_som.pdf",
         data="results/figures/fig21_kmeans_vs_som.csv",
     log:
         "results/logs/kmeans/compare.log",

@@ -197,8 +197,10 @@ rule mnist_fig07:
         figure=report(
             "results/figures/fig07_mnist_som.png",
             caption="../report/fig07.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig07_mnist_som.pdf",
         data="results/figures/fig07_mnist_som.csv",
     log:
         "results/logs/mnist/fig07.log",
@@ -258,8 +260,10 @@ rule mnist_fig08:
         figure=report(
             "results/figures/fig08_mnist_strips.png",
             caption="../report/fig08.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig08_mnist_strips.pdf",
         data="results/figures/fig08_mnist_strips.csv",
     log:
         "results/logs/mnist/fig08.log",
@@ -283,8 +287,10 @@ rule mnist_fig09:
         figure=report(
             "results/figures/fig09_mnist_cosines.png",
             caption="../report/fig09.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig09_mnist_cosines.pdf",
         data="results/figures/fig09_mnist_cosines.csv",
     log:
         "results/logs/mnist/fig09.log",
@@ -305,8 +311,10 @@ rule mnist_fig10:
         figure=report(
             "results/figures/fig10_mnist_confidence.png",
             caption="../report/fig10.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig10_mnist_confidence.pdf",
         data="results/figures/fig10_mnist_confidence.csv",
     log:
         "results/logs/mnist/fig10.log",
@@ -360,11 +368,7 @@ rule mnist_table2:
         pairs=mnist_pair_csvs(SEEDS),
         code=stage_code("mnist.table2"),
     output:
-        table=report(
-            "results/tables/table2_mnist_pairs.csv",
-            caption="../report/table2.rst",
-            category="MNIST",
-        ),
+        table="results/tables/table2_mnist_pairs.csv",
         markdown="results/tables/table2_mnist_pairs.md",
         trajectories="results/tables/table2_mnist_trajectories.csv",
     log:
@@ -390,8 +394,10 @@ rule mnist_fig16_table4:
         figure=report(
             "results/figures/fig16_vae_comparison.png",
             caption="../report/fig16.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Figures",
         ),
+        pdf="results/figures/fig16_vae_comparison.pdf",
         data="results/figures/fig16_vae_comparison.csv",
         table="results/tables/table4_vae.csv",
         markdown="results/tables/table4_vae.md",
@@ -484,8 +490,10 @@ rule mnist_fig17_19:
         figure=report(
             "results/figures/fig{num}_sweep_{param}.png",
             caption="../report/fig17_19.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Sweeps",
         ),
+        pdf="results/figures/fig{num}_sweep_{param}.pdf",
         data="results/figures/fig{num}_sweep_{param}.csv",
     log:
         "results/logs/mnist/fig{num}_sweep_{param}.log",
@@ -515,8 +523,10 @@ rule mnist_fig20:
         figure=report(
             "results/figures/fig20_lcurve_lambda.png",
             caption="../report/fig20.rst",
-            category="MNIST",
+            category=REPORT_MNIST,
+            subcategory="Sweeps",
         ),
+        pdf="results/figures/fig20_lcurve_lambda.pdf",
         data="results/figures/fig20_lcurve_lambda.csv",
     log:
         "results/logs/mnist/fig20.log",

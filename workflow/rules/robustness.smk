@@ -303,11 +303,26 @@ rule robustness_collect:
         inversion="results/tables/table6_inversion_vs_dim.csv",
         inversion_md="results/tables/table6_inversion_vs_dim.md",
         figures=[
+            report(
+                f"results/figures/fig{n:02d}_robustness_claim{c}.png",
+                caption="../report/fig22_28.rst",
+                category=REPORT_ROBUST,
+                subcategory="Claim figures",
+            )
+            for c, n in zip(range(3, 10), range(22, 29))
+        ],
+        figure_files=[
             f"results/figures/fig{n:02d}_robustness_claim{c}.{ext}"
             for c, n in zip(range(3, 10), range(22, 29))
-            for ext in ("png", "csv")
+            for ext in ("pdf", "csv")
         ],
-        fig29="results/figures/fig29_inversion_vs_dim.png",
+        fig29=report(
+            "results/figures/fig29_inversion_vs_dim.png",
+            caption="../report/fig29.rst",
+            category=REPORT_ROBUST,
+            subcategory="Inversion against D",
+        ),
+        pdf29="results/figures/fig29_inversion_vs_dim.pdf",
         fig29_data="results/figures/fig29_inversion_vs_dim.csv",
     log:
         "results/logs/robustness/collect.log",

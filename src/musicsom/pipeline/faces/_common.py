@@ -62,7 +62,7 @@ def strip_figure(rows, row_labels, steps, marks=None, notes=None, title=None):
             if i == 0:
                 ax.set_title(f"t={steps[j]}", fontsize=7)
             if notes is not None and notes[i][j]:
-                ax.set_xlabel(notes[i][j], fontsize=6, labelpad=1)
+                ax.set_xlabel(notes[i][j], fontsize=6, labelpad=3)
         axes[i, 0].set_ylabel(row_labels[i], fontsize=7, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)

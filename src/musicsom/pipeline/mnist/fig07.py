@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
 from musicsom.experiments.mnist import load_encoder, to_images
+from musicsom.pipeline import _io
 from musicsom.som import u_matrix
 
 
@@ -44,19 +44,29 @@ def main(argv=None):
     W, labels = som["prototypes"], lab["labels"]
     imgs = 1.0 - to_images(enc, W)  # dark strokes on white
     U = u_matrix(W, (rows, cols), str(som["topology"]))
+    from matplotlib import patheffects
+
     colours = plt.get_cmap("tab10")
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(16, 8.2), gridspec_kw={"width_ratios": [1, 1.08]})
+    # a third of an inch per unit (at least 6 inches a panel), so that the digit of a unit stays legible:
+    # about 45 % of the unit's height, between 6 and 14 points
+    panel = max(6.0, cols / 3.0)
+    tile_pt = 72.0 * panel / cols
+    fs = float(np.clip(0.45 * tile_pt, 6.0, 14.0))
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(2 * panel + 1.0, panel * rows / cols + 0.9),
+                                   gridspec_kw={"width_ratios": [1, 1.08]})
     ax0.imshow(mosaic(imgs, rows, cols), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     step = 29  # tile 28 + pad 1
-    fs = max(3.0, min(8.0, 160.0 / max(rows, cols)))
+    halo = [patheffects.withStroke(linewidth=max(1.5, fs / 4), foreground="white")]
     for k, lbl in enumerate(labels):
         r, c = divmod(k, cols)
         if lbl >= 0:
-            ax0.text(1 + c * step + 1, 1 + r * step + 1, str(lbl), color=colours(lbl), fontsize=fs, fontweight="bold", va="top", ha="left")
-    ax0.set_title(f"Decoded prototypes of the {rows}×{cols} toroidal SOM, majority label in the corner")
+            ax0.text(1 + c * step + 1, 1 + r * step + 1, str(lbl), color=colours(lbl), fontsize=fs, fontweight="bold",
+                     va="top", ha="left", path_effects=halo)
+    ax0.set_title(f"Decoded prototypes of the {rows}×{cols} {som['topology']} SOM, majority label in the corner", fontsize=max(10.0, fs))
     ax0.set_axis_off()
     im = ax1.imshow(U, cmap="viridis", interpolation="nearest")
     grid = labels.reshape(rows, cols)
+    shadow = [patheffects.withStroke(linewidth=max(1.5, fs / 4), foreground="black")]
     # class borders between lattice neighbours (including the wrap-around seam)
     for r in range(rows):
         for c in range(cols):
@@ -64,10 +74,11 @@ def main(argv=None):
                 ax1.plot([c + 0.5, c + 0.5], [r - 0.5, r + 0.5], color="white", lw=1.2)
             if grid[r, c] != grid[(r + 1) % rows, c]:
                 ax1.plot([c - 0.5, c + 0.5], [r + 0.5, r + 0.5], color="white", lw=1.2)
-            ax1.text(c, r, str(grid[r, c]), color="white", fontsize=fs * 0.9, ha="center", va="center")
+            ax1.text(c, r, str(grid[r, c]) if grid[r, c] >= 0 else "–", color="white", fontsize=fs, fontweight="bold",
+                     ha="center", va="center", path_effects=shadow)
     ax1.set_xlim(-0.5, cols - 0.5)
     ax1.set_ylim(rows - 0.5, -0.5)
-    ax1.set_title("U-matrix (mean distance to lattice neighbours); white lines: class borders")
+    ax1.set_title("U-matrix (mean distance to lattice neighbours); white lines: class borders", fontsize=max(10.0, fs))
     fig.colorbar(im, ax=ax1, fraction=0.046, pad=0.02, label="U-matrix (whitened units)")
     fig.tight_layout()
     rr, cc = np.divmod(np.arange(rows * cols), cols)

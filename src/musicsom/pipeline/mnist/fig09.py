@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
 from musicsom.metrics import cosines_to_first, step_cosines
+from musicsom.pipeline import _io
 
 
 def main(argv=None):
@@ -41,6 +41,8 @@ def main(argv=None):
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"MUSIC '{int(t['source'])}' → '{int(t['target'])}': step directions; grey lines: BMU changes ({change.sum()})")
     ax2.plot(steps, norms, color="k", lw=1)
+    # from zero: a step norm pinned at the trust radius reads as a flat line, not as round-off ticks
+    ax2.set_ylim(0, 1.15 * float(np.nanmax(norms)) if len(norms) and np.nanmax(norms) > 0 else 1.0)
     ax2.set_ylabel("||δ_t||")
     ax2.set_xlabel("step t")
     fig.tight_layout()

@@ -14,9 +14,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from musicsom import image_metrics as im
 from musicsom.experiments.common import METHOD_NAMES
 from musicsom.pipeline import _io
-from musicsom import image_metrics as im
+
+
+def runs_text(labels, max_runs: int = 5) -> str:
+    """The predicted labels along a path in words: "'0' at steps 0–86, '8' at 87, '1' at 88–200".
+
+    Paths with more than ``max_runs`` runs show the first and last ones and count the runs between.
+    """
+    parts, start = [], 0
+    for lab, n in im.label_runs(labels):
+        end = start + n - 1
+        parts.append(f"'{lab}' at {start}" if n == 1 else f"'{lab}' at {start}–{end}")
+        start = end + 1
+    if len(parts) > max_runs:
+        parts = parts[:3] + [f"… {len(parts) - 5} more runs …"] + parts[-2:]
+    return ", ".join(parts)
+
+
+def title(name: str, cross: int, commit: int, n_third: int, target: int) -> str:
+    """One panel's title: when the path first reaches the target class and stays there, and its third-class steps."""
+    if cross < 0:
+        reach = f"never classified as '{target}'"
+    elif commit == cross:
+        reach = f"classified as '{target}' from step {cross} on"
+    elif commit >= 0:
+        reach = f"first classified as '{target}' at step {cross}, for good from step {commit}"
+    else:
+        reach = f"first classified as '{target}' at step {cross}, not at the end"
+    third = "no step in a third class" if n_third == 0 else f"{n_third} step{'s' * (n_third != 1)} in a third class"
+    return f"{name}: {reach}; {third}"
 
 
 def main(argv=None):
@@ -45,7 +74,7 @@ def main(argv=None):
             ax.axvline(cross, color="k", lw=0.8, ls=":")
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel("probability")
-        ax.set_title(f"{METHOD_NAMES.get(m, m)}: crosses at step {cross}, {n_third} steps in a third class; labels {seq}", fontsize=8)
+        ax.set_title(title(METHOD_NAMES.get(m, m), cross, commit, n_third, tgt) + "\npredicted: " + runs_text(labels), fontsize=8)
         ax.legend(fontsize=7, loc="center right")
         frames.append(pd.DataFrame({
             "method": m, "step": steps, "p_source": P[:, src], "p_target": P[:, tgt], "third_class": third,

@@ -37,7 +37,8 @@ def main(argv=None):
         ax.errorbar(df["value"], df[col], yerr=[df[col] - df[f"{col}_min"], df[f"{col}_max"] - df[col]], fmt="o-",
                     color="C0", capsize=2, lw=1, label=f"mean over {int(df['n_starts'].max())} starts (bar: range)")
         d = df[df["is_default"]]
-        ax.plot(d["value"], d[col], "s", color="C3", ms=8, mfc="none", label="default")
+        if len(d):  # a sweep need not contain the default value
+            ax.plot(d["value"], d[col], "s", color="C3", ms=8, mfc="none", label="default")
         if log_x:
             ax.set_xscale("log")
         ax.set_xlabel(SYMBOL.get(param, param))

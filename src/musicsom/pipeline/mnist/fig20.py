@@ -19,7 +19,12 @@ import pandas as pd
 from musicsom.experiments import mnist as mn
 from musicsom.music import Music
 from musicsom.pipeline import _io
-from musicsom.pipeline.mnist._common import add_context_args, add_pair_args, check_pair, load_context
+from musicsom.pipeline.mnist._common import (
+    add_context_args,
+    add_pair_args,
+    check_pair,
+    load_context,
+)
 
 
 def main(argv=None):
@@ -54,7 +59,7 @@ def main(argv=None):
         decade = np.isclose(np.log10(l) % 1, 0) or np.isclose(np.log10(l) % 1, 1)
         # label decades, skipping those that would overprint the previous label (where the curve flattens)
         if decade and (last is None or np.hypot(*np.log10([step / last[0], res / last[1]])) > 0.08):
-            ax.annotate(f"{l:g}", (step, res), fontsize=6, color="C0", xytext=(2, 2), textcoords="offset points")
+            ax.annotate(f"{l:g}", (step, res), fontsize=7, color="C0", xytext=(2, 2), textcoords="offset points")
             last = (step, res)
     ax.loglog(sweep["mean_step_norm_unclipped"], sweep["mean_residual_norm"], "o", color="C3", label="mean along each sweep trajectory")
     for _, r in sweep.iterrows():

@@ -92,8 +92,9 @@ def claim_figure(claim: int, table: pd.DataFrame, verdicts: pd.DataFrame, path: 
     held = sum(cells[:, -1] == "held")
     ax.set_title(f"Claim {claim}: {claim_module(claim).TITLE}\nheld at {held} of {len(order)} grid points "
                  f"(every check's interval clears its threshold on every seed)", fontsize=8)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=COLOURS[k]) for k in ("held", "partly", "failed", "inconclusive")]
-    ax.legend(handles, ["held", "partly (claim)", "failed", "inconclusive"], fontsize=6, loc="upper left",
+    keys = ("held", "partly", "failed", "inconclusive", "not judged")
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=COLOURS[k], edgecolor="0.6", lw=0.5) for k in keys]
+    ax.legend(handles, ["held", "partly (claim)", "failed", "inconclusive", "not judged here"], fontsize=6, loc="upper left",
               bbox_to_anchor=(1.01, 1.0), frameon=False)
     data = pd.DataFrame([{"setting": s, "check": c, "verdict": cells[i, j]} for i, s in enumerate(order)
                          for j, c in enumerate(checks + ["CLAIM"])])
@@ -189,8 +190,20 @@ def main(argv=None):
         ax[1].semilogy(agg.loc[ok, "dim"], agg.loc[ok, "median_condition_number"], "o-", label="median over anchors and seeds")
         ax[1].semilogy(agg.loc[ok, "dim"], agg.loc[ok, "max_condition_number"], "s--", label="largest")
         ax[1].set_xlabel("whitening dimension D")
-        ax[1].set_ylabel("condition number of the anchored system")
+        ax[1].set_ylabel("condition number\n(anchored system)")
         ax[1].legend(fontsize=7)
+        # one tick per dimension of the slice, named as the config names it ("full (625)"); the dimensions
+        # whose prototypes cannot span the space have no error to plot and say so under their tick
+        ticks = [f"{lab} ({d})" if str(lab) != str(d) else str(d) for d, lab in zip(agg["dim"], agg["dim_label"])]
+        ticks = [t + ("\ncannot invert" if not has else "") for t, has in zip(ticks, ok)]
+        for a_ in ax:
+            a_.set_xscale("log" if agg["dim"].max() > 4 * agg["dim"].min() else "linear")
+            a_.set_xticks(list(agg["dim"]), ticks)
+            a_.minorticks_off()
+            a_.set_xlim(agg["dim"].min() / 1.3, agg["dim"].max() * 1.3)
+        cond = agg.loc[ok, ["median_condition_number", "max_condition_number"]].to_numpy(float)
+        if cond.size and np.nanmax(cond) < 10 * np.nanmin(cond):  # under a decade: a linear axis reads plainly
+            ax[1].set_yscale("linear")
         big = summary["inversion_vs_dim"]["largest_dim_where_claim1_holds"]
         fig.suptitle(f"MNIST: exact inversion against D ({'round-off up to D = ' + str(big) if big else 'no D gives round-off'})",
                      fontsize=9)
