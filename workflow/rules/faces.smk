@@ -55,11 +55,12 @@ rule faces_autoencoder:
         lr=cfg("faces/autoencoder/lr"),
         flip="" if cfg("faces/autoencoder/flip") else "--no-flip",
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.faces.autoencoder --faces {input.faces} --n-faces {params.n_faces}"
         " --holdout {params.holdout} --code-dim {params.code_dim} --channels {params.channels}"
         " --epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} {params.flip}"
-        " --seed {params.seed} --threads {threads} --checkpoint {output.checkpoint}"
+        " --seed {params.seed} --threads {threads} --device {params.device} --checkpoint {output.checkpoint}"
         " --codes {output.codes} --summary {output.summary} > {log} 2>&1"
 
 

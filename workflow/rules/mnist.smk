@@ -87,10 +87,11 @@ rule mnist_classifier:
         batch_size=cfg("mnist/classifier/batch_size"),
         lr=cfg("mnist/classifier/lr"),
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --hidden {params.hidden}"
         " --dropout {params.dropout} --epochs {params.epochs} --batch-size {params.batch_size}"
-        " --lr {params.lr} --seed {params.seed} --threads {threads}"
+        " --lr {params.lr} --seed {params.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
@@ -118,11 +119,12 @@ rule mnist_vae:
         batch_size=cfg("mnist/vae/batch_size"),
         lr=cfg("mnist/vae/lr"),
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train}"
         " --latent-dim {params.latent_dim} --hidden {params.hidden} --epochs {params.epochs}"
         " --batch-size {params.batch_size} --lr {params.lr} --seed {params.seed} --threads {threads}"
-        " --model {output.model} --summary {output.summary} > {log} 2>&1"
+        " --device {params.device} --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
 rule mnist_som:

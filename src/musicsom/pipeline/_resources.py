@@ -26,14 +26,15 @@ def job_sizes(config: dict) -> dict[str, float]:
     """
     g, m, f = config["gmm"], config["mnist"], config["faces"]
     mnist_n = int(m["n_train"]) or 60000
+    mnist_d = 784 if str(m["dim"]) == "full" else int(m["dim"])
     faces_n = int(f["n_faces"]) or 13233
     mnist_k = int(m["som"]["rows"]) * int(m["som"]["cols"])
     faces_k = int(f["som"]["rows"]) * int(f["som"]["cols"])
     gmm_k = int(g["som"]["rows"]) * int(g["som"]["cols"])
     return {
         "gmm_som": float(gmm_k * int(g["n_train"]) * int(g["dim"]) * int(g["som"]["epochs"])),
-        "mnist_som": float(mnist_k * mnist_n * int(m["dim"]) * int(m["som"]["epochs"])),
-        "mnist_kmeans": float(mnist_k * mnist_n * int(m["dim"]) * int(config["kmeans"]["max_iter"])),
+        "mnist_som": float(mnist_k * mnist_n * mnist_d * int(m["som"]["epochs"])),
+        "mnist_kmeans": float(mnist_k * mnist_n * mnist_d * int(config["kmeans"]["max_iter"])),
         "mnist_vae": float(mnist_n * int(m["vae"]["epochs"])),
         "mnist_classifier": float(mnist_n * int(m["classifier"]["epochs"])),
         "faces_som": float(faces_k * faces_n * int(f["pca_components"]) * int(f["som"]["epochs"])),
