@@ -18,6 +18,14 @@ os.environ.update(
     OMP_NUM_THREADS="1",
     MKL_NUM_THREADS="1",
 )
+# with --sdm conda the rules run in Snakemake's copy of envs/musicsom.yaml, which does not hold the
+# project: they import it from this checkout (untested here: no conda on the test machine)
+from snakemake.settings.types import DeploymentMethod
+
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]
+    )
 
 CONFIG_SCHEMA = os.path.join(
     workflow.basedir, "workflow", "schemas", "config.schema.yaml"
