@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, copy_smoke_config, job_stats, snakemake
+
 from musicsom.pipeline import _resources
 
 RESOURCES = yaml.safe_load((ROOT / "workflow" / "resources.yaml").read_text())
@@ -32,8 +32,8 @@ def localrules() -> set[str]:
     """The rules named in the localrules: blocks of the Snakefile and the rule files."""
     names = set()
     for f in [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]:
-        for block in re.findall(r"^localrules:\n((?:[ \t]+.*\n)+)", f.read_text(), flags=re.M):
-            names |= {m for m in re.findall(r"^\s+(\w+),", block, flags=re.M)}
+        for block in re.findall(r"^localrules:\n((?:[ \t]+.*\n)+)", f.read_text(), flags=re.MULTILINE):
+            names |= {m for m in re.findall(r"^\s+(\w+),", block, flags=re.MULTILINE)}
     return names
 
 
@@ -188,7 +188,7 @@ def test_conda_file_parses_and_agrees_with_pyproject_and_constraints():
             conda[name.strip().lower()] = version.strip().lstrip("=")
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     # no relative path: Snakemake copies the file into .snakemake/conda/, where '../' points elsewhere
-    assert not any(p.startswith("-e") or "../" in p or p.startswith(".") for p in pip), pip
+    assert not any(p.startswith(("-e", ".")) or "../" in p for p in pip), pip
     pinned = {**conda, **_pins(pip)}
     constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -221,7 +221,12 @@ def test_training_on_device_cpu_gives_the_same_bits_as_before():
     pytest.importorskip("torch")
     import numpy as np
 
-    from musicsom.models import resolve_device, seed_everything, train_classifier, train_vae
+    from musicsom.models import (
+        resolve_device,
+        seed_everything,
+        train_classifier,
+        train_vae,
+    )
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(300, 8)), rng.integers(0, 3, 300)

@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from musicsom.pipeline import _resources  # noqa: E402
+from musicsom.pipeline import _resources
 
 RULE = re.compile(r"^(?:local)?rule (\w+):$")
 BENCH = re.compile(r"^\s+benchmark: (\S+)$")

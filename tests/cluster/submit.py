@@ -31,7 +31,7 @@ def main() -> int:
     with open(log, "w") as out:
         proc = subprocess.Popen(["bash", a.jobscript], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     with open(a.ledger, "a") as f:
-        f.write("\t".join([a.rule, a.jobid, a.threads, a.mem_mb, a.runtime, kept, log]) + "\n")
+        f.write(f"{a.rule}\t{a.jobid}\t{a.threads}\t{a.mem_mb}\t{a.runtime}\t{kept}\t{log}\n")
     print(proc.pid)
     return 0
 

@@ -7,7 +7,7 @@ loading files is left to the stage command-line entries.
 from .classifier import MLPClassifier, predict_proba, train_classifier
 from .vae import VAE, train_vae, vae_decode, vae_encode
 
-__all__ = ["VAE", "train_vae", "vae_encode", "vae_decode", "MLPClassifier", "train_classifier", "predict_proba", "seed_everything", "checkpoint", "resolve_device", "model_device"]
+__all__ = ["VAE", "MLPClassifier", "checkpoint", "model_device", "predict_proba", "resolve_device", "seed_everything", "train_classifier", "train_vae", "vae_decode", "vae_encode"]
 
 
 def seed_everything(seed: int, threads: int | None = None) -> None:
