@@ -245,3 +245,15 @@ def test_training_on_device_cpu_gives_the_same_bits_as_before():
     seed_everything(0, 1)
     b, _ = train_vae(px, latent=2, hidden=8, epochs=2, batch_size=32, seed=0, device="cpu")
     assert weights(a) == weights(b)
+
+
+def test_device_setting_is_in_the_schema_with_cpu_as_default():
+    from musicsom.pipeline import _config
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    node = schema["properties"]["device"]
+    assert node["default"] == "cpu" and set(node["enum"]) == {"cpu", "cuda", "auto"}
+    cfg = yaml.safe_load((ROOT / "tests" / "smoke" / "config.yaml").read_text())
+    assert _config.schema_errors(cfg, schema) == []
+    errors = " ".join(_config.schema_errors(dict(cfg, device="gpu"), schema))
+    assert "device" in errors and "cpu" in errors, errors
