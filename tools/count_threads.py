@@ -2,7 +2,7 @@
 
     python tools/count_threads.py -- snakemake --cores 2 --forcerun mnist_som results/mnist/seed0/som.npz
 
-Samples every ``--interval`` seconds (psutil) every process under the command: the threads that exist
+Samples every ``--interval`` seconds (psutil, a Snakemake dependency) every process under the command: the threads that exist
 and those in the running state (R: on a CPU or waiting for one), and each thread's CPU time. Prints,
 per stage process (``python -m musicsom.pipeline.<stage>``), the most threads it had, the most that
 ran at once, and how many threads used more than ``--busy`` CPU seconds in all; then the most
