@@ -7,7 +7,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from musicsom.pipeline import _config
+from musicsom.pipeline import _config, _resources
 
 # shell: rules run the first `python` on PATH; make it the interpreter running Snakemake.
 os.environ.update(
@@ -18,6 +18,14 @@ os.environ.update(
     OMP_NUM_THREADS="1",
     MKL_NUM_THREADS="1",
 )
+# with --sdm conda the rules run in Snakemake's copy of envs/musicsom.yaml, which does not hold the
+# project: they import it from this checkout (untested here: no conda on the test machine)
+from snakemake.settings.types import DeploymentMethod
+
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]
+    )
 
 CONFIG_SCHEMA = os.path.join(
     workflow.basedir, "workflow", "schemas", "config.schema.yaml"
@@ -51,6 +59,48 @@ def check_config(cfg, config_files, schema_path):
 
 
 check_config(config, [*map(str, workflow.configfiles), BASE_CONFIG], CONFIG_SCHEMA)
+
+
+# --- job resources (workflow/resources.yaml: measured peaks and times, headroom, scaling by config)
+def _load_resources(path):
+    import yaml
+
+    with open(path) as f:
+        table = yaml.safe_load(f)
+    problems = _resources.check_table(table)
+    if problems:
+        raise WorkflowError(
+            f"{path} is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return table
+
+
+RESOURCES = _load_resources(
+    os.path.join(workflow.basedir, "workflow", "resources.yaml")
+)
+JOB_SIZES = _resources.job_sizes(config)
+
+
+def rule_threads(name):
+    """The threads of rule ``name`` (workflow/resources.yaml); the stage is passed the same number."""
+    return _resources.rule_resources(RESOURCES, name)["threads"]
+
+
+def job_resources(name):
+    """The resources: of rule ``name``: mem_mb and runtime (minutes) scaled by the config and the retry
+    attempt, and cpus_per_task (what SLURM reserves: the rule's threads)."""
+
+    def get(key):
+        return lambda wildcards, attempt: _resources.rule_resources(
+            RESOURCES, name, JOB_SIZES, attempt
+        )[key]
+
+    return {
+        "mem_mb": get("mem_mb"),
+        "runtime": get("runtime"),
+        "cpus_per_task": rule_threads(name),
+    }
+
 
 SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)

@@ -10,6 +10,10 @@ if DATA_MIRROR:
 
 localrules:
     data_all,
+    # downloads: compute nodes of a cluster often have no network
+    data_fetch_digits,
+    data_fetch_lfw,
+    data_fetch_lfw_labels,
 
 
 rule data_all:
@@ -31,6 +35,9 @@ rule data_fetch_digits:
         "results/benchmarks/data/data_fetch_digits.tsv"
     conda:
         ENV
+    threads: rule_threads("data_fetch_digits")
+    resources:
+        **job_resources("data_fetch_digits"),
     params:
         dataset=cfg("data/digits"),
     shell:
@@ -50,6 +57,9 @@ rule data_fetch_lfw:
         "results/benchmarks/data/data_fetch_lfw.tsv"
     conda:
         ENV
+    threads: rule_threads("data_fetch_lfw")
+    resources:
+        **job_resources("data_fetch_lfw"),
     params:
         names=DATA_GROUPS["lfw"],
     shell:
@@ -67,6 +77,9 @@ rule data_fetch_lfw_labels:
         "results/benchmarks/data/data_fetch_lfw_labels.tsv"
     conda:
         ENV
+    threads: rule_threads("data_fetch_lfw_labels")
+    resources:
+        **job_resources("data_fetch_lfw_labels"),
     params:
         names=DATA_GROUPS["lfw_labels"],
     shell:
@@ -89,6 +102,9 @@ rule data_prepare_lfw:
         "results/benchmarks/data/data_prepare_lfw.tsv"
     conda:
         ENV
+    threads: rule_threads("data_prepare_lfw")
+    resources:
+        **job_resources("data_prepare_lfw"),
     params:
         crop=cfg("data/lfw/crop"),
         size=cfg("data/lfw/size"),

@@ -42,7 +42,9 @@ rule faces_autoencoder:
         "results/benchmarks/faces/autoencoder.tsv"
     conda:
         ENV
-    threads: 2
+    threads: rule_threads("faces_autoencoder")
+    resources:
+        **job_resources("faces_autoencoder"),
     params:
         n_faces=cfg("faces/n_faces"),
         holdout=cfg("faces/autoencoder/holdout"),
@@ -53,11 +55,12 @@ rule faces_autoencoder:
         lr=cfg("faces/autoencoder/lr"),
         flip="" if cfg("faces/autoencoder/flip") else "--no-flip",
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.faces.autoencoder --faces {input.faces} --n-faces {params.n_faces}"
         " --holdout {params.holdout} --code-dim {params.code_dim} --channels {params.channels}"
         " --epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} {params.flip}"
-        " --seed {params.seed} --threads {threads} --checkpoint {output.checkpoint}"
+        " --seed {params.seed} --threads {threads} --device {params.device} --checkpoint {output.checkpoint}"
         " --codes {output.codes} --summary {output.summary} > {log} 2>&1"
 
 
@@ -74,6 +77,9 @@ rule faces_latent:
         "results/benchmarks/faces/latent.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_latent")
+    resources:
+        **job_resources("faces_latent"),
     params:
         components=cfg("faces/pca_components"),
     shell:
@@ -93,6 +99,9 @@ rule faces_som:
         "results/benchmarks/faces/som_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_som")
+    resources:
+        **job_resources("faces_som"),
     params:
         rows=cfg("faces/som/rows"),
         cols=cfg("faces/som/cols"),
@@ -105,7 +114,7 @@ rule faces_som:
         "python -m musicsom.pipeline.train_som --data {input.data} --key x_train --rows {params.rows}"
         " --cols {params.cols} --topology {params.topology} --epochs {params.epochs}"
         " {params.sigma_start} --sigma-end {params.sigma_end} --init {params.init}"
-        " --seed {wildcards.seed} --out {output} > {log} 2>&1"
+        " --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule faces_inversion:
@@ -121,6 +130,9 @@ rule faces_inversion:
         "results/benchmarks/faces/inversion_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_inversion")
+    resources:
+        **job_resources("faces_inversion"),
     shell:
         "python -m musicsom.pipeline.faces.inversion --latent {input.latent} --som {input.som}"
         " --out {output} > {log} 2>&1"
@@ -141,6 +153,9 @@ rule faces_clusters:
         "results/benchmarks/faces/clusters_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_clusters")
+    resources:
+        **job_resources("faces_clusters"),
     params:
         threshold=cfg("faces/clusters/threshold"),
         max_size=cfg("faces/clusters/max_size"),
@@ -167,6 +182,9 @@ rule faces_starts:
         "results/benchmarks/faces/starts_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_starts")
+    resources:
+        **job_resources("faces_starts"),
     params:
         n_starts=cfg("faces/starts/n_starts"),
         outside="--outside-clusters" if cfg("faces/starts/outside_clusters") else "",
@@ -193,6 +211,9 @@ rule faces_free:
         "results/benchmarks/faces/free_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_free")
+    resources:
+        **job_resources("faces_free"),
     params:
         n_steps=cfg("faces/free/n_steps"),
         change=cfg("faces/free/change"),
@@ -224,6 +245,9 @@ rule faces_informed:
         "results/benchmarks/faces/informed_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_informed")
+    resources:
+        **job_resources("faces_informed"),
     params:
         n_steps=cfg("faces/informed/n_steps"),
         alpha=cfg("faces/music/alpha"),
@@ -253,6 +277,9 @@ rule faces_linear:
         "results/benchmarks/faces/linear_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_linear")
+    resources:
+        **job_resources("faces_linear"),
     params:
         n_steps=cfg("faces/informed/n_steps"),
     shell:
@@ -279,6 +306,9 @@ rule faces_frames:
         "results/benchmarks/faces/frames_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("faces_frames")
+    resources:
+        **job_resources("faces_frames"),
     params:
         every=cfg("faces/identity/every"),
         id_size=cfg("faces/identity/size"),
@@ -302,8 +332,13 @@ rule faces_summary:
         "results/logs/faces/summary_seed{seed}.log",
     benchmark:
         "results/benchmarks/faces/summary_seed{seed}.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_summary")
+    resources:
+        **job_resources("faces_summary"),
     shell:
         "python -m musicsom.pipeline.faces.summary --frames {input.frames} --starts {input.starts}"
         " --seed {wildcards.seed} --per-start {output} > {log} 2>&1"
@@ -329,8 +364,13 @@ rule faces_fig11:
         "results/logs/faces/fig11.log",
     benchmark:
         "results/benchmarks/faces/fig11.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_fig11")
+    resources:
+        **job_resources("faces_fig11"),
     params:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
@@ -369,8 +409,13 @@ rule faces_fig12_13:
         "results/logs/faces/fig12_13.log",
     benchmark:
         "results/benchmarks/faces/fig12_13.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_fig12_13")
+    resources:
+        **job_resources("faces_fig12_13"),
     params:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
@@ -410,8 +455,13 @@ rule faces_fig14_15:
         "results/logs/faces/fig14_15.log",
     benchmark:
         "results/benchmarks/faces/fig14_15.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_fig14_15")
+    resources:
+        **job_resources("faces_fig14_15"),
     params:
         n_starts=cfg("faces/figures/n_starts"),
         n_frames=cfg("faces/figures/n_frames"),
@@ -433,8 +483,13 @@ rule faces_table3:
         "results/logs/faces/table3.log",
     benchmark:
         "results/benchmarks/faces/table3.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_table3")
+    resources:
+        **job_resources("faces_table3"),
     shell:
         "python -m musicsom.pipeline.faces.table3 --per-start {input.per_start}"
         " --out {output.table} > {log} 2>&1"
@@ -450,8 +505,13 @@ rule faces_claims:
         "results/logs/faces/claims_seed{seed}.log",
     benchmark:
         "results/benchmarks/faces/claims_seed{seed}.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("faces_claims")
+    resources:
+        **job_resources("faces_claims"),
     params:
         monotone_min=cfg("faces/monotone_min"),
         verdicts=verdict_args(cfg("verdicts")),

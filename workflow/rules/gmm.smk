@@ -32,6 +32,9 @@ rule gmm_synthesise:
         "results/benchmarks/gmm/synthesise_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_synthesise")
+    resources:
+        **job_resources("gmm_synthesise"),
     params:
         dim=cfg("gmm/dim"),
         n_train=cfg("gmm/n_train"),
@@ -59,6 +62,9 @@ rule gmm_standardise:
         "results/benchmarks/gmm/standardise_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_standardise")
+    resources:
+        **job_resources("gmm_standardise"),
     params:
         mode=cfg("gmm/standardise"),
     shell:
@@ -78,6 +84,9 @@ rule gmm_som:
         "results/benchmarks/gmm/som_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_som")
+    resources:
+        **job_resources("gmm_som"),
     params:
         rows=cfg("gmm/som/rows"),
         cols=cfg("gmm/som/cols"),
@@ -90,7 +99,7 @@ rule gmm_som:
         "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
         " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
         " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
-        " --out {output} > {log} 2>&1"
+        " --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule gmm_fig05:
@@ -115,6 +124,9 @@ rule gmm_fig05:
         "results/benchmarks/gmm/inversion.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_fig05")
+    resources:
+        **job_resources("gmm_fig05"),
     params:
         n_points=cfg("gmm/inversion/n_points"),
         m_max_factor=cfg("gmm/inversion/m_max_factor"),
@@ -145,6 +157,9 @@ rule gmm_fig01:
         "results/benchmarks/gmm/noise.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_fig01")
+    resources:
+        **job_resources("gmm_fig01"),
     params:
         n_points=cfg("gmm/inversion/noise_points"),
         levels=cfg("gmm/inversion/noise_levels"),
@@ -184,6 +199,9 @@ rule gmm_fig02_03:
         "results/benchmarks/gmm/geometry.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_fig02_03")
+    resources:
+        **job_resources("gmm_fig02_03"),
     params:
         delta_d=cfg("gmm/geometry/delta_d"),
         seed=SEEDS[0],
@@ -206,6 +224,9 @@ rule gmm_trajectories:
         "results/benchmarks/gmm/trajectories_seed{seed}.tsv"
     conda:
         ENV
+    threads: rule_threads("gmm_trajectories")
+    resources:
+        **job_resources("gmm_trajectories"),
     params:
         n_starts=cfg("gmm/trajectories/n_starts"),
         n_steps=cfg("gmm/trajectories/n_steps"),
@@ -240,8 +261,13 @@ rule gmm_fig06:
         "results/logs/gmm/fig06.log",
     benchmark:
         "results/benchmarks/gmm/fig06.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("gmm_fig06")
+    resources:
+        **job_resources("gmm_fig06"),
     shell:
         "python -m musicsom.pipeline.gmm.fig06 --data {input.data} --som {input.som}"
         " --trajectories {input.trajectories} --figure {output.figure} > {log} 2>&1"
@@ -258,8 +284,13 @@ rule gmm_table1:
         "results/logs/gmm/table1.log",
     benchmark:
         "results/benchmarks/gmm/table1.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("gmm_table1")
+    resources:
+        **job_resources("gmm_table1"),
     shell:
         "python -m musicsom.pipeline.gmm.table1 --metrics {input.metrics} --table {output.table} > {log} 2>&1"
 
@@ -276,8 +307,13 @@ rule gmm_claims:
         "results/logs/gmm/claims.log",
     benchmark:
         "results/benchmarks/gmm/claims.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("gmm_claims")
+    resources:
+        **job_resources("gmm_claims"),
     params:
         seed=SEEDS[0],
         verdicts=verdict_args(cfg("verdicts")),

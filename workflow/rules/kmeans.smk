@@ -28,14 +28,16 @@ rule kmeans_fit:
         "results/benchmarks/kmeans/fit_seed{seed}.tsv"
     conda:
         ENV
-    threads: 2
+    threads: rule_threads("kmeans_fit")
+    resources:
+        **job_resources("kmeans_fit"),
     params:
         k=kmeans_k(config),
         n_init=cfg("kmeans/n_init"),
         max_iter=cfg("kmeans/max_iter"),
     shell:
         "python -m musicsom.pipeline.kmeans.fit --latent {input.latent} --k {params.k} --n-init {params.n_init}"
-        " --max-iter {params.max_iter} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+        " --max-iter {params.max_iter} --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
 
 
 use rule mnist_labels as kmeans_labels with:
@@ -50,6 +52,9 @@ use rule mnist_labels as kmeans_labels with:
         "results/logs/kmeans/labels_seed{seed}.log",
     benchmark:
         "results/benchmarks/kmeans/labels_seed{seed}.tsv"
+    threads: rule_threads("kmeans_labels")
+    resources:
+        **job_resources("kmeans_labels"),
 
 
 use rule mnist_trajectories as kmeans_trajectories with:
@@ -68,6 +73,9 @@ use rule mnist_trajectories as kmeans_trajectories with:
         "results/logs/kmeans/trajectories_seed{seed}.log",
     benchmark:
         "results/benchmarks/kmeans/trajectories_seed{seed}.tsv"
+    threads: rule_threads("kmeans_trajectories")
+    resources:
+        **job_resources("kmeans_trajectories"),
 
 
 rule kmeans_fig21_table5:
@@ -90,8 +98,13 @@ rule kmeans_fig21_table5:
         "results/logs/kmeans/compare.log",
     benchmark:
         "results/benchmarks/kmeans/compare.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("kmeans_fig21_table5")
+    resources:
+        **job_resources("kmeans_fig21_table5"),
     shell:
         "python -m musicsom.pipeline.kmeans.fig21_table5 --som-pairs {input.som_pairs}"
         " --kmeans-pairs {input.kmeans_pairs} --table {output.table} --figure {output.figure} > {log} 2>&1"
@@ -108,8 +121,13 @@ rule kmeans_claims:
         "results/logs/kmeans/claims.log",
     benchmark:
         "results/benchmarks/kmeans/claims.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("kmeans_claims")
+    resources:
+        **job_resources("kmeans_claims"),
     params:
         verdicts=verdict_args(cfg("verdicts")),
     shell:

@@ -52,7 +52,9 @@ rule mnist_encode:
         "results/benchmarks/mnist/encode.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_encode")
+    resources:
+        **job_resources("mnist_encode"),
     params:
         dim=cfg("mnist/dim"),
         slice=mnist_slice_args(MNIST_CFG),
@@ -75,7 +77,9 @@ rule mnist_classifier:
         "results/benchmarks/mnist/classifier.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_classifier")
+    resources:
+        **job_resources("mnist_classifier"),
     params:
         hidden=cfg("mnist/classifier/hidden"),
         dropout=cfg("mnist/classifier/dropout"),
@@ -83,10 +87,11 @@ rule mnist_classifier:
         batch_size=cfg("mnist/classifier/batch_size"),
         lr=cfg("mnist/classifier/lr"),
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --hidden {params.hidden}"
         " --dropout {params.dropout} --epochs {params.epochs} --batch-size {params.batch_size}"
-        " --lr {params.lr} --seed {params.seed} --threads {threads}"
+        " --lr {params.lr} --seed {params.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
@@ -103,7 +108,9 @@ rule mnist_vae:
         "results/benchmarks/mnist/vae.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_vae")
+    resources:
+        **job_resources("mnist_vae"),
     params:
         n_train=cfg("mnist/n_train"),
         latent_dim=cfg("mnist/vae/latent_dim"),
@@ -112,11 +119,12 @@ rule mnist_vae:
         batch_size=cfg("mnist/vae/batch_size"),
         lr=cfg("mnist/vae/lr"),
         seed=SEEDS[0],
+        device=cfg("device"),
     shell:
         "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train}"
         " --latent-dim {params.latent_dim} --hidden {params.hidden} --epochs {params.epochs}"
         " --batch-size {params.batch_size} --lr {params.lr} --seed {params.seed} --threads {threads}"
-        " --model {output.model} --summary {output.summary} > {log} 2>&1"
+        " --device {params.device} --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
 rule mnist_som:
@@ -131,7 +139,9 @@ rule mnist_som:
         "results/benchmarks/mnist/som_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_som")
+    resources:
+        **job_resources("mnist_som"),
     params:
         rows=cfg("mnist/som/rows"),
         cols=cfg("mnist/som/cols"),
@@ -144,7 +154,7 @@ rule mnist_som:
         "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
         " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
         " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
-        " --out {output} > {log} 2>&1"
+        " --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule mnist_labels:
@@ -161,7 +171,9 @@ rule mnist_labels:
         "results/benchmarks/mnist/labels_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_labels")
+    resources:
+        **job_resources("mnist_labels"),
     shell:
         "python -m musicsom.pipeline.mnist.labels --latent {input.latent} --som {input.som}"
         " --out {output.labels} --summary {output.summary} > {log} 2>&1"
@@ -181,7 +193,9 @@ rule mnist_inversion:
         "results/benchmarks/mnist/inversion_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_inversion")
+    resources:
+        **job_resources("mnist_inversion"),
     shell:
         "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --som {input.som} --n-points 0"
         " --summary {output.summary} --errors {output.errors} > {log} 2>&1"
@@ -206,9 +220,13 @@ rule mnist_fig07:
         "results/logs/mnist/fig07.log",
     benchmark:
         "results/benchmarks/mnist/fig07.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig07")
+    resources:
+        **job_resources("mnist_fig07"),
     shell:
         "python -m musicsom.pipeline.mnist.fig07 --encoding {input.encoding} --som {input.som}"
         " --labels {input.labels} --figure {output.figure} > {log} 2>&1"
@@ -234,7 +252,9 @@ rule mnist_transition:
         "results/benchmarks/mnist/transition_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_transition")
+    resources:
+        **job_resources("mnist_transition"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pair=MNIST_TRANSITION,
@@ -269,9 +289,13 @@ rule mnist_fig08:
         "results/logs/mnist/fig08.log",
     benchmark:
         "results/benchmarks/mnist/fig08.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig08")
+    resources:
+        **job_resources("mnist_fig08"),
     params:
         n_frames=cfg("mnist/transition/strip_frames"),
     shell:
@@ -296,9 +320,13 @@ rule mnist_fig09:
         "results/logs/mnist/fig09.log",
     benchmark:
         "results/benchmarks/mnist/fig09.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig09")
+    resources:
+        **job_resources("mnist_fig09"),
     shell:
         "python -m musicsom.pipeline.mnist.fig09 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
 
@@ -320,9 +348,13 @@ rule mnist_fig10:
         "results/logs/mnist/fig10.log",
     benchmark:
         "results/benchmarks/mnist/fig10.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig10")
+    resources:
+        **job_resources("mnist_fig10"),
     shell:
         "python -m musicsom.pipeline.mnist.fig10 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
 
@@ -346,7 +378,9 @@ rule mnist_trajectories:
         "results/benchmarks/mnist/trajectories_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_trajectories")
+    resources:
+        **job_resources("mnist_trajectories"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pairs=mnist_pairs_arg(MNIST_PAIRS),
@@ -375,9 +409,13 @@ rule mnist_table2:
         "results/logs/mnist/table2.log",
     benchmark:
         "results/benchmarks/mnist/table2.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_table2")
+    resources:
+        **job_resources("mnist_table2"),
     shell:
         "python -m musicsom.pipeline.mnist.table2 --pairs {input.pairs} --trajectories {output.trajectories}"
         " --table {output.table} > {log} 2>&1"
@@ -405,9 +443,13 @@ rule mnist_fig16_table4:
         "results/logs/mnist/vae_compare.log",
     benchmark:
         "results/benchmarks/mnist/vae_compare.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig16_table4")
+    resources:
+        **job_resources("mnist_fig16_table4"),
     params:
         n_frames=cfg("mnist/transition/strip_frames"),
     shell:
@@ -433,7 +475,9 @@ rule mnist_reference:
         "results/benchmarks/mnist/reference.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_reference")
+    resources:
+        **job_resources("mnist_reference"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         n_images=cfg("mnist/reference_images"),
@@ -465,7 +509,9 @@ rule mnist_sweep:
         param="alpha|lambda|kappa",
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_sweep")
+    resources:
+        **job_resources("mnist_sweep"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pair=MNIST_TRANSITION,
@@ -502,9 +548,13 @@ rule mnist_fig17_19:
     wildcard_constraints:
         num="17|18|19",
         param="alpha|lambda|kappa",
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig17_19")
+    resources:
+        **job_resources("mnist_fig17_19"),
     shell:
         "python -m musicsom.pipeline.mnist.fig17_19 --sweep {input.sweep} --figure {output.figure} > {log} 2>&1"
 
@@ -532,9 +582,13 @@ rule mnist_fig20:
         "results/logs/mnist/fig20.log",
     benchmark:
         "results/benchmarks/mnist/fig20.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_fig20")
+    resources:
+        **job_resources("mnist_fig20"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pair=MNIST_TRANSITION,
@@ -569,9 +623,13 @@ rule mnist_claims:
         "results/logs/mnist/claims_seed{seed}.log",
     benchmark:
         "results/benchmarks/mnist/claims_seed{seed}.tsv"
+    group:
+        "figures"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("mnist_claims")
+    resources:
+        **job_resources("mnist_claims"),
     params:
         n_steps=cfg("mnist/table2/n_steps"),
         verdicts=verdict_args(cfg("verdicts")),

@@ -78,6 +78,9 @@ rule report_markdown:
         "results/benchmarks/report/markdown.tsv"
     conda:
         ENV
+    threads: rule_threads("report_markdown")
+    resources:
+        **job_resources("report_markdown"),
     params:
         robustness="--robustness results/robustness/summary.json" if ROBUST_ON else "",
     shell:

@@ -33,7 +33,9 @@ rule robustness_gmm:
         "results/benchmarks/robustness/gmm_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_gmm")
+    resources:
+        **job_resources("robustness_gmm"),
     params:
         grid=robustness_grid("gmm"),
         verdicts=verdict_args(cfg("verdicts")),
@@ -62,7 +64,9 @@ rule robustness_mnist:
         "results/benchmarks/robustness/mnist_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_mnist")
+    resources:
+        **job_resources("robustness_mnist"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pairs=mnist_pairs_arg(MNIST_PAIRS),
@@ -100,7 +104,9 @@ rule robustness_sweeps:
         "results/benchmarks/robustness/sweeps_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_sweeps")
+    resources:
+        **job_resources("robustness_sweeps"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pair=MNIST_TRANSITION,
@@ -136,7 +142,9 @@ rule robustness_kmeans:
         "results/benchmarks/robustness/kmeans_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_kmeans")
+    resources:
+        **job_resources("robustness_kmeans"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pairs=mnist_pairs_arg(MNIST_PAIRS),
@@ -164,6 +172,9 @@ use rule mnist_encode as robustness_mnist_encode with:
         "results/logs/robustness/mnist_dim{dim}_encode.log",
     benchmark:
         "results/benchmarks/robustness/mnist_dim{dim}_encode.tsv"
+    threads: rule_threads("robustness_mnist_encode")
+    resources:
+        **job_resources("robustness_mnist_encode"),
     params:
         dim=dim_of,
 
@@ -179,6 +190,9 @@ use rule mnist_classifier as robustness_mnist_classifier with:
         "results/logs/robustness/mnist_dim{dim}_classifier.log",
     benchmark:
         "results/benchmarks/robustness/mnist_dim{dim}_classifier.tsv"
+    threads: rule_threads("robustness_mnist_classifier")
+    resources:
+        **job_resources("robustness_mnist_classifier"),
 
 
 use rule mnist_som as robustness_mnist_som with:
@@ -191,6 +205,9 @@ use rule mnist_som as robustness_mnist_som with:
         "results/logs/robustness/mnist_dim{dim}_som_seed{seed}.log",
     benchmark:
         "results/benchmarks/robustness/mnist_dim{dim}_som_seed{seed}.tsv"
+    threads: rule_threads("robustness_mnist_som")
+    resources:
+        **job_resources("robustness_mnist_som"),
 
 
 use rule mnist_labels as robustness_mnist_labels with:
@@ -205,6 +222,9 @@ use rule mnist_labels as robustness_mnist_labels with:
         "results/logs/robustness/mnist_dim{dim}_labels_seed{seed}.log",
     benchmark:
         "results/benchmarks/robustness/mnist_dim{dim}_labels_seed{seed}.tsv"
+    threads: rule_threads("robustness_mnist_labels")
+    resources:
+        **job_resources("robustness_mnist_labels"),
 
 
 rule robustness_mnist_dim:
@@ -226,7 +246,9 @@ rule robustness_mnist_dim:
         "results/benchmarks/robustness/mnist_dim{dim}_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_mnist_dim")
+    resources:
+        **job_resources("robustness_mnist_dim"),
     params:
         slice=mnist_slice_args(MNIST_CFG),
         pairs=mnist_pairs_arg(MNIST_PAIRS),
@@ -266,7 +288,9 @@ rule robustness_faces:
         "results/benchmarks/robustness/faces_seed{seed}.tsv"
     conda:
         ENV
-    threads: 1
+    threads: rule_threads("robustness_faces")
+    resources:
+        **job_resources("robustness_faces"),
     params:
         grid=robustness_grid("faces"),
         id_size=cfg("faces/identity/size"),
@@ -328,8 +352,13 @@ rule robustness_collect:
         "results/logs/robustness/collect.log",
     benchmark:
         "results/benchmarks/robustness/collect.tsv"
+    group:
+        "figures"
     conda:
         ENV
+    threads: rule_threads("robustness_collect")
+    resources:
+        **job_resources("robustness_collect"),
     params:
         default_dim=cfg("mnist/dim"),
         seeds=" ".join(str(s) for s in SEEDS),

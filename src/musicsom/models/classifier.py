@@ -52,11 +52,13 @@ def train_classifier(
     seed: int = 0,
     x_val=None,
     y_val=None,
+    device=None,
 ):
     """Train on ``x`` (n × D) with integer labels ``y``. Returns ``(model, history)``.
 
     ``history``: one dict per epoch with the mean training loss and accuracy, and the validation
-    accuracy when ``x_val``/``y_val`` are given.
+    accuracy when ``x_val``/``y_val`` are given. ``device`` (a ``torch.device``, default CPU): where it
+    trains; the shuffling and dropout seeds are the same, the returned model is on the CPU.
     """
     X = _f32(x)
     Y = torch.from_numpy(np.asarray(y, dtype=np.int64))
@@ -68,6 +70,8 @@ def train_classifier(
     torch.manual_seed(int(seed))
     gen = torch.Generator().manual_seed(int(seed))
     model = MLPClassifier(X.shape[1], n_classes, hidden, dropout)
+    dev = torch.device("cpu") if device is None else torch.device(device)
+    model, X, Y = model.to(dev), X.to(dev), Y.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     n = X.shape[0]
     history = []
@@ -76,7 +80,7 @@ def train_classifier(
         perm = torch.randperm(n, generator=gen)
         tot = correct = 0.0
         for s in range(0, n, batch_size):
-            idx = perm[s : s + batch_size]
+            idx = perm[s : s + batch_size].to(dev)
             logits = model(X[idx])
             loss = F.cross_entropy(logits, Y[idx])
             opt.zero_grad()
@@ -90,14 +94,14 @@ def train_classifier(
         history.append(rec)
         log.info("classifier epoch %d/%d: %s", epoch + 1, epochs, {k: round(v, 4) for k, v in rec.items() if k != "epoch"})
     model.eval()
-    return model, history
+    return model.cpu(), history
 
 
 @torch.no_grad()
 def predict_proba(model: MLPClassifier, x, batch_size: int = 8192) -> np.ndarray:
     """Class probabilities (softmax) for rows of ``x``: (n, n_classes) float64."""
     model.eval()
-    X = _f32(np.atleast_2d(x))
+    X = _f32(np.atleast_2d(x)).to(next((p.device for p in model.parameters()), torch.device("cpu")))
     return np.concatenate(
-        [torch.softmax(model(X[s : s + batch_size]).double(), 1).numpy() for s in range(0, X.shape[0], batch_size)]
+        [torch.softmax(model(X[s : s + batch_size]).double(), 1).cpu().numpy() for s in range(0, X.shape[0], batch_size)]
     )

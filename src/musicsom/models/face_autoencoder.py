@@ -89,8 +89,12 @@ def images_to_tensor(images) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))
 
 
+def _device(model) -> torch.device:
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
 def _to_uint8(t: torch.Tensor) -> np.ndarray:
-    return (t.clamp(0, 1).numpy().transpose(0, 2, 3, 1) * 255.0 + 0.5).astype(np.uint8)
+    return (t.clamp(0, 1).cpu().numpy().transpose(0, 2, 3, 1) * 255.0 + 0.5).astype(np.uint8)
 
 
 def psnr(reference, reconstruction) -> np.ndarray:
@@ -106,8 +110,8 @@ def psnr(reference, reconstruction) -> np.ndarray:
 def encode_images(model: FaceAutoencoder, images, batch_size: int = 256) -> np.ndarray:
     """Codes (n, code_dim) float64 of uint8 images (n, S, S, 3), in eval mode."""
     model.eval()
-    x = images_to_tensor(images)
-    out = [model.encode(x[s : s + batch_size]).double().numpy() for s in range(0, x.shape[0], batch_size)]
+    x = images_to_tensor(images).to(_device(model))
+    out = [model.encode(x[s : s + batch_size]).double().cpu().numpy() for s in range(0, x.shape[0], batch_size)]
     return np.concatenate(out) if out else np.zeros((0, model.config["code_dim"]))
 
 
@@ -115,7 +119,7 @@ def encode_images(model: FaceAutoencoder, images, batch_size: int = 256) -> np.n
 def decode_codes(model: FaceAutoencoder, codes, batch_size: int = 256) -> np.ndarray:
     """uint8 images (n, S, S, 3) decoded from codes (n, code_dim), in eval mode."""
     model.eval()
-    z = torch.as_tensor(np.asarray(codes, dtype=np.float32))
+    z = torch.as_tensor(np.asarray(codes, dtype=np.float32)).to(_device(model))
     if z.ndim != 2 or z.shape[1] != model.config["code_dim"]:
         raise ValueError(f"codes must be (n, {model.config['code_dim']}); got {tuple(z.shape)}")
     out = [_to_uint8(model.decode(z[s : s + batch_size])) for s in range(0, z.shape[0], batch_size)]
@@ -135,12 +139,14 @@ def train_autoencoder(
     flip: bool = True,
     seed: int = 0,
     progress: bool = True,
+    device=None,
 ) -> tuple[FaceAutoencoder, list[dict]]:
     """Train a :class:`FaceAutoencoder` on uint8 faces (n, S, S, 3) with pixel MSE and Adam.
 
     Returns the model (eval mode) and a history with, per epoch, the training MSE, the validation
     MSE and mean per-image PSNR (when ``val_images`` is given) and the seconds taken. A tqdm progress
-    bar goes to stderr when ``progress``.
+    bar goes to stderr when ``progress``. ``device`` (a ``torch.device``, default CPU): where it
+    trains; the shuffling and flips draw from the CPU generator, the returned model is on the CPU.
     """
     from tqdm import tqdm
 
@@ -154,6 +160,8 @@ def train_autoencoder(
     gen = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))  # weight initialisation
     model = FaceAutoencoder(x.shape[2], code_dim, channels)
+    dev = torch.device("cpu") if device is None else torch.device(device)
+    model, x = model.to(dev), x.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(epochs) * ((x.shape[0] + batch_size - 1) // batch_size))
     history = []
@@ -164,9 +172,9 @@ def train_autoencoder(
         total, seen = 0.0, 0
         bar = tqdm(range(0, x.shape[0], batch_size), desc=f"epoch {epoch + 1}/{epochs}", file=sys.stderr, disable=not progress, mininterval=10)
         for s in bar:
-            xb = x[order[s : s + batch_size]]
+            xb = x[order[s : s + batch_size].to(dev)]
             if flip:
-                mask = torch.rand(xb.shape[0], generator=gen) < 0.5
+                mask = (torch.rand(xb.shape[0], generator=gen) < 0.5).to(dev)
                 xb = torch.where(mask[:, None, None, None], xb.flip(3), xb)
             loss = F.mse_loss(model(xb), xb)
             opt.zero_grad(set_to_none=True)
@@ -185,4 +193,4 @@ def train_autoencoder(
         log.info("epoch %d: %s", epoch + 1, {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()})
         history.append(row)
     model.eval()
-    return model, history
+    return model.cpu(), history

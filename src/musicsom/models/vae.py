@@ -37,7 +37,7 @@ class VAE(nn.Module):
 
     def forward(self, x, generator: torch.Generator | None = None):
         mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)  # drawn on the CPU
         z = mu + eps * torch.exp(0.5 * logvar)
         return self.decode_logits(z), mu, logvar
 
@@ -67,10 +67,13 @@ def train_vae(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool = False,
+    device=None,
 ):
     """Train a VAE on rows of ``x`` (n × P, values in [0, 1]). Returns ``(model, history)``.
 
     ``history`` holds one dict per epoch: epoch, loss, reconstruction, kl (means over images).
+    ``device`` (a ``torch.device``, default CPU): where it trains; the random draws stay on the CPU
+    generator, the returned model is on the CPU.
     """
     if int(epochs) < 1 or int(batch_size) < 1 or lr <= 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0; got {epochs}, {batch_size}, {lr}")
@@ -78,6 +81,8 @@ def train_vae(
     torch.manual_seed(int(seed))
     gen = torch.Generator().manual_seed(int(seed))
     model = VAE(X.shape[1], hidden, latent)
+    dev = torch.device("cpu") if device is None else torch.device(device)
+    model, X = model.to(dev), X.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = X.shape[0]
     history = []
@@ -91,7 +96,7 @@ def train_vae(
         perm = torch.randperm(n, generator=gen)
         tot = rec_sum = kl_sum = 0.0
         for s in range(0, n, batch_size):
-            xb = X[perm[s : s + batch_size]]
+            xb = X[perm[s : s + batch_size].to(dev)]
             logits, mu, logvar = model(xb, gen)
             loss, rec, kl = vae_loss(logits, xb, mu, logvar)
             opt.zero_grad()
@@ -107,7 +112,7 @@ def train_vae(
     if bar is not None:
         bar.close()
     model.eval()
-    return model, history
+    return model.cpu(), history
 
 
 @torch.no_grad()

@@ -32,6 +32,8 @@ def main(argv=None):
     p.add_argument("--sigma-end", type=float, default=1.0)
     p.add_argument("--init", choices=["pca", "random"], default="pca")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads of the BMU search (the rule's threads; BLAS stays on one; the result does not depend on it)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
@@ -41,7 +43,8 @@ def main(argv=None):
     if K < X.shape[1] + 1:  # a valid map, but its activations cannot be inverted: the inversion stages say so
         log.warning("a %d×%d SOM has K = %d prototypes, fewer than D + 1 = %d: its activations cannot be inverted",
                     args.rows, args.cols, K, X.shape[1] + 1)
-    som = SOM((args.rows, args.cols), args.topology, args.epochs, args.sigma_start, args.sigma_end, args.init, args.seed)
+    som = SOM((args.rows, args.cols), args.topology, args.epochs, args.sigma_start, args.sigma_end, args.init, args.seed,
+              n_threads=max(1, args.threads))
     t0 = time.perf_counter()
     som.fit(X)
     seconds = time.perf_counter() - t0

@@ -38,6 +38,7 @@ def main(argv=None):
     p.add_argument("--no-flip", action="store_true", help="no horizontal-flip augmentation")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="where torch trains: cpu, cuda (cuda:N) or auto (CUDA if available, else CPU); config key device")
     p.add_argument("--checkpoint", required=True, help="output .pt")
     p.add_argument("--codes", required=True, help="output .npz")
     p.add_argument("--summary", required=True, help="output .json")
@@ -45,9 +46,11 @@ def main(argv=None):
 
     import torch
 
-    from musicsom.models import seed_everything
+    from musicsom.models import resolve_device, seed_everything
     from musicsom.models.face_autoencoder import decode_codes, encode_images, psnr, train_autoencoder
 
+    device = resolve_device(args.device)
+    log.info("training on %s", device)
     seed_everything(args.seed, threads=args.threads)
     data = _io.load_npz(args.faces, required=("images", "person", "image_id"))
     images, person, image_id = data["images"], data["person"].astype(str), data["image_id"].astype(str)
@@ -65,6 +68,7 @@ def main(argv=None):
     model, history = train_autoencoder(
         train, test, code_dim=args.code_dim, channels=args.channels, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, flip=not args.no_flip, seed=args.seed,
+        device=device,
     )
     seconds = time.perf_counter() - t0
     codes = encode_images(model, images[index])

@@ -31,8 +31,16 @@ def main(argv=None):
     p.add_argument("--n-init", type=int, default=1)
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1,
+                   help="OpenMP threads of scikit-learn's k-means (the rule's threads; the centres' last bits depend on the count)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    # scikit-learn's Lloyd loop runs on OpenMP threads and calls BLAS on one thread inside them; one BLAS
+    # thread outside it too, so the process runs exactly --threads threads (same centres as BLAS on more)
+    threadpool_limits(max(1, a.threads), user_api="openmp")
+    threadpool_limits(1, user_api="blas")
     X = _io.load_npz(a.latent, required=("x_train",))["x_train"].astype(np.float64)
     if not X.shape[1] + 1 <= a.k <= X.shape[0]:
         raise _io.InputError(f"--k must be between D + 1 = {X.shape[1] + 1} (to invert) and the number of samples {X.shape[0]}; got {a.k}")

@@ -14,7 +14,7 @@ import logging
 import numpy as np
 
 from musicsom.pipeline import _io
-from musicsom.models import checkpoint, predict_proba, seed_everything, train_classifier
+from musicsom.models import checkpoint, predict_proba, resolve_device, seed_everything, train_classifier
 
 log = logging.getLogger("musicsom.pipeline.mnist.classifier")
 
@@ -29,16 +29,19 @@ def main(argv=None):
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="where torch trains: cpu, cuda (cuda:N) or auto (CUDA if available, else CPU); config key device")
     p.add_argument("--model", required=True)
     p.add_argument("--summary", required=True)
     a = p.parse_args(argv)
     import torch
 
     d = _io.load_npz(a.latent, required=("x_train", "y_train", "x_test", "y_test"))
+    device = resolve_device(a.device)
+    log.info("training on %s", device)
     seed_everything(a.seed, a.threads)
     model, history = train_classifier(
         d["x_train"], d["y_train"], n_classes=10, hidden=a.hidden, dropout=a.dropout, epochs=a.epochs,
-        batch_size=a.batch_size, lr=a.lr, seed=a.seed,
+        batch_size=a.batch_size, lr=a.lr, seed=a.seed, device=device,
     )
     P = predict_proba(model, d["x_test"])
     acc = float(np.mean(P.argmax(1) == d["y_test"]))

@@ -17,7 +17,7 @@ import numpy as np
 from musicsom.pipeline import _io
 from musicsom.encoding import flatten_images
 from musicsom.pipeline.mnist._common import slice_digits
-from musicsom.models import checkpoint, seed_everything, train_vae, vae_decode, vae_encode
+from musicsom.models import checkpoint, resolve_device, seed_everything, train_vae, vae_decode, vae_encode
 
 log = logging.getLogger("musicsom.pipeline.mnist.vae")
 
@@ -33,6 +33,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--device", default="cpu", help="where torch trains: cpu, cuda (cuda:N) or auto (CUDA if available, else CPU); config key device")
     p.add_argument("--model", required=True)
     p.add_argument("--summary", required=True)
     a = p.parse_args(argv)
@@ -40,8 +41,10 @@ def main(argv=None):
 
     d = slice_digits(_io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, 0)
     Xtr, Xte = flatten_images(d["x_train"]), flatten_images(d["x_test"])
+    device = resolve_device(a.device)
+    log.info("training on %s", device)
     seed_everything(a.seed, a.threads)
-    model, history = train_vae(Xtr, a.latent_dim, a.hidden, a.epochs, a.batch_size, a.lr, a.seed, progress=True)
+    model, history = train_vae(Xtr, a.latent_dim, a.hidden, a.epochs, a.batch_size, a.lr, a.seed, progress=True, device=device)
     rec = vae_decode(model, vae_encode(model, Xte))
     eps = 1e-7
     bce = float(-(Xte * np.log(rec + eps) + (1 - Xte) * np.log(1 - rec + eps)).sum(1).mean())
