@@ -23,8 +23,10 @@ os.environ.update(
 from snakemake.settings.types import DeploymentMethod
 
 if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]
+        )
     )
 
 CONFIG_SCHEMA = os.path.join(
@@ -82,13 +84,14 @@ JOB_SIZES = _resources.job_sizes(config)
 
 
 def rule_threads(name):
-    """The threads of rule ``name`` (workflow/resources.yaml); the stage is passed the same number."""
+    """The threads of the named rule in workflow/resources.yaml (the stage is passed the same number)."""
     return _resources.rule_resources(RESOURCES, name)["threads"]
 
 
 def job_resources(name):
-    """The resources: of rule ``name``: mem_mb and runtime (minutes) scaled by the config and the retry
-    attempt, and cpus_per_task (what SLURM reserves: the rule's threads)."""
+    """The resources of the named rule (workflow/resources.yaml), i.e. mem_mb and runtime in minutes scaled
+    by the config and the retry attempt, and cpus_per_task = its threads (what SLURM reserves).
+    """
 
     def get(key):
         return lambda wildcards, attempt: _resources.rule_resources(
