@@ -107,6 +107,9 @@ rule report_html:
         "results/benchmarks/report/html.tsv"
     conda:
         ENV
+    threads: rule_threads("report_html")
+    resources:
+        **job_resources("report_html"),
     shell:
         "python -m musicsom.pipeline.report.html --markdown {input.markdown} --out {output} > {log} 2>&1"
 
@@ -135,6 +138,9 @@ for table, (category, caption, title) in REPORT_TABLES.items():
             f"results/benchmarks/report/html_{os.path.basename(table)}.tsv"
         conda:
             ENV
+        threads: rule_threads("report_html_table")
+        resources:
+            **job_resources("report_html_table"),
         params:
             page=(
                 f"--markdown results/{table}.md"
