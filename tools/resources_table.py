@@ -3,17 +3,23 @@
     python tools/resources_table.py                          # the declarations for config.yaml
     python tools/resources_table.py --config tests/smoke/config.yaml
     python tools/resources_table.py --run /tmp/fullrun       # + that run's measured peaks and times
+    python tools/resources_table.py --run /tmp/fullrun --update "full run of 2026-12-02"
 
 Reads workflow/resources.yaml and a configuration (defaults filled from the schema) and prints a
 Markdown table of what each job rule declares. With ``--run`` (a finished run folder holding
 ``results/benchmarks`` and ``.snakemake/log``) it adds, per rule, the largest ``max_rss`` and ``s`` of
 its jobs' benchmark TSVs (the rule of each TSV read from the run's Snakemake logs) and flags a
-rule whose jobs used more than it declares. Not a pipeline rule: it checks the table against a run.
+rule whose jobs used more than it declares. ``--update LABEL`` (with ``--run`` of a run of
+config.yaml) writes that run's measurements into workflow/resources.yaml: each measured rule's
+``mem_mb`` and ``seconds`` become the largest of its jobs, its ``source`` becomes ``LABEL``; comments,
+sizes and rules the run did not measure stay as they are. Not a pipeline rule: it checks the table
+against a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -58,11 +64,58 @@ def run_measurements(run: Path) -> pd.DataFrame:
     return df.groupby("rule").agg(jobs=("s", "size"), run_peak_mb=("max_rss", "max"), run_s=("s", "max"))
 
 
+ENTRY = re.compile(r"^(  )(\w+): (\{.*\})\s*$")
+
+
+SIZE = re.compile(r"^(  )(\w+): (\d+)\s*$")
+
+
+def update_table(path: Path, measured: pd.DataFrame, label: str, sizes: dict) -> int:
+    """Rewrite the measured rules' entries of the resources table in place (one flow mapping per line).
+
+    The download rules keep their allowances (a run from a mirror copies, it does not download), and
+    ``reference_sizes`` become the run's ``sizes``, the configuration the new numbers were measured at.
+    """
+    lines, changed, section = [], 0, None
+    for line in path.read_text().splitlines():
+        if re.match(r"^\w", line):
+            section = line.split(":")[0]
+        m = ENTRY.match(line)
+        s = SIZE.match(line)
+        if section == "reference_sizes" and s and s.group(2) in sizes:
+            line = f"{s.group(1)}{s.group(2)}: {int(round(sizes[s.group(2)]))}"
+        elif m and m.group(2) in measured.index and not m.group(2).startswith("data_fetch"):
+            entry = yaml.safe_load(m.group(3))
+            row = measured.loc[m.group(2)]
+            entry["mem_mb"] = round(float(row["run_peak_mb"]))
+            entry["seconds"] = round(float(row["run_s"]), 1)
+            n = int(row["jobs"])
+            entry["source"] = f"{label}: the largest of {n} job{'s' if n > 1 else ''}"
+            items = ", ".join(f"{k}: {json.dumps(v) if isinstance(v, str) else v}" for k, v in entry.items())
+            line = f"{m.group(1)}{m.group(2)}: {{{items}}}"
+            changed += 1
+        lines.append(line)
+    table = yaml.safe_load("\n".join(lines))
+    problems = _resources.check_table(table)
+    if problems:
+        raise SystemExit("the updated table is invalid: " + "; ".join(problems))
+    path.write_text("\n".join(lines) + "\n")
+    print(f"updated {changed} rules of {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, default=None, help="config file (default: RUN/config.yaml, else config.yaml)")
     p.add_argument("--run", type=Path, default=None, help="a finished run folder to compare with")
+    p.add_argument("--update", metavar="LABEL", default=None,
+                   help="write the run's measurements into workflow/resources.yaml, with LABEL as their source")
     a = p.parse_args(argv)
+    if a.update is not None:
+        if a.run is None:
+            p.error("--update needs --run")
+        sizes = _resources.job_sizes(load_config(a.config or a.run / "config.yaml"))
+        return update_table(ROOT / "workflow" / "resources.yaml", run_measurements(a.run), a.update, sizes)
     config_path = a.config or (a.run / "config.yaml" if a.run and (a.run / "config.yaml").exists() else ROOT / "config.yaml")
     table = yaml.safe_load((ROOT / "workflow" / "resources.yaml").read_text())
     problems = _resources.check_table(table)
