@@ -190,30 +190,6 @@ def som_quality(X: np.ndarray, W: np.ndarray, grid_shape: tuple[int, int], topol
     return qe_sum / X.shape[0], te_sum / X.shape[0]
 
 
-def reference_batch_som(X, W0, grid_shape, topology, sigmas) -> np.ndarray:
-    """The textbook batch SOM (dense K × K kernel, explicit distances): what musicsom.som.SOM.fit must equal."""
-    X = np.asarray(X, np.float64)
-    W = np.array(W0, np.float64)
-    rows, cols = grid_shape
-    r, c = np.divmod(np.arange(rows * cols), cols)
-    dr = np.abs(r[:, None] - r[None, :])
-    dc = np.abs(c[:, None] - c[None, :])
-    if topology == "toroidal":
-        dr, dc = np.minimum(dr, rows - dr), np.minimum(dc, cols - dc)
-    d2l = (dr**2 + dc**2).astype(np.float64)
-    K = W.shape[0]
-    for sigma in sigmas:
-        bmu = np.concatenate([((W * W).sum(1)[None, :] - 2.0 * X[s : s + 4096] @ W.T).argmin(1) for s in range(0, X.shape[0], 4096)])
-        sums = np.zeros((K, X.shape[1]))
-        np.add.at(sums, bmu, X)
-        counts = np.bincount(bmu, minlength=K).astype(np.float64)
-        H = np.exp(-d2l / (2.0 * sigma**2))
-        denom, numer = H @ counts, H @ sums
-        ok = denom > 1e-12 * max(denom.max(), 1e-300)
-        W = np.where(ok[:, None], numer / np.where(ok, denom, 1.0)[:, None], W)
-    return W
-
-
 def plain_batch_som(X, W0, grid_shape, sigmas, dtype=np.float64, chunk: int = 4096) -> np.ndarray:
     """The plain two-GEMM numpy batch SOM (rectangular lattice): the speed reference of bench_som.py.
 
