@@ -100,7 +100,7 @@ def git(repo: Path, *args: str) -> str:
         return "unknown"
 
 
-def record_one(run: Path, repo: Path, out: Path, commit: str, dirty: str, now, what: str) -> str:
+def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str) -> str:
     """Copy one run's REPORT.md under a header to ``out``; return the report's text."""
     report, config_file = run / "results" / "REPORT.md", run / "config.yaml"
     body = report.read_text()
@@ -197,11 +197,11 @@ def main(argv=None):
         dirty = git(repo, "status", "--porcelain", "--untracked-files=no", "--", *PIPELINE_CODE)
     now = datetime.now(timezone.utc)
     (repo / "docs" / "reproduction").mkdir(parents=True, exist_ok=True)
-    body = record_one(run, repo, repo / "docs" / "REPRODUCTION.md", commit, dirty, now, "")
+    body = record_one(run, repo / "docs" / "REPRODUCTION.md", commit, dirty, now, "")
     shutil.copyfile(run / "results" / "report" / "verdicts.csv", repo / "docs" / "reproduction" / "verdicts.csv")
     paper = None
     if paper_run is not None:
-        record_one(paper_run, repo, repo / "docs" / "REPRODUCTION_PAPER_SETUP.md", commit, dirty, now,
+        record_one(paper_run, repo / "docs" / "REPRODUCTION_PAPER_SETUP.md", commit, dirty, now,
                    "the paper's stated setup (config_paper_setup.yaml)")
         shutil.copyfile(paper_run / "results" / "report" / "verdicts.csv",
                         repo / "docs" / "reproduction" / "verdicts_paper_setup.csv")
