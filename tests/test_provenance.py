@@ -27,7 +27,9 @@ from conftest import ROOT, job_stats, snakemake
 
 pytestmark = pytest.mark.slow
 
-JOB = re.compile(r"^(?:local)?rule (\w+):\n(.*?)(?=^\S|\Z)", re.M | re.S)
+# a job of a dry run: "rule name:" and its indented "key: value" lines; jobs of a group job (the figures)
+# are printed indented one level deeper
+JOB = re.compile(r"^[ \t]*(?:local)?rule (\w+):\n(.*?)(?=^(?![ \t]+\w+: )|\Z)", re.M | re.S)
 
 
 def copy_run(src: Path, dest: Path) -> Path:
