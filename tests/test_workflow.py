@@ -121,6 +121,7 @@ def test_every_stage_has_a_cli_help():
     import contextlib
     import io
     import runpy
+    import warnings
 
     from musicsom.pipeline.cli import stages as cli_stages
 
@@ -131,7 +132,9 @@ def test_every_stage_has_a_cli_help():
         out = io.StringIO()
         sys.argv = [f"musicsom.pipeline.{name}", "--help"]
         try:
-            with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_:
+            with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_, warnings.catch_warnings():
+                # a stage module an earlier test imported is run again as __main__, which is what we want
+                warnings.filterwarnings("ignore", "'musicsom.pipeline.", RuntimeWarning)
                 runpy.run_module(f"musicsom.pipeline.{name}", run_name="__main__", alter_sys=True)
         finally:
             sys.argv = argv
