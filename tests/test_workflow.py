@@ -112,7 +112,7 @@ def test_full_config_builds_its_dag(tmp_path):
     assert len(seeds) >= 5 and job_stats(out).get("gmm_trajectories") == len(seeds), out[-2000:]
 
 
-def test_every_stage_has_a_cli_help():
+def test_every_stage_has_a_cli_help(monkeypatch):
     """Every stage module (one with a main() run under __main__) answers --help.
 
     Run as ``python -m`` would run it (runpy, ``__main__``), in this one process: a subprocess per
@@ -127,17 +127,13 @@ def test_every_stage_has_a_cli_help():
 
     stages = sorted(cli_stages())
     assert "train_som" in stages and "report.markdown" in stages and "gmm.fig05" in stages
-    argv = sys.argv
     for name in stages:
         out = io.StringIO()
-        sys.argv = [f"musicsom.pipeline.{name}", "--help"]
-        try:
-            with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_, warnings.catch_warnings():
-                # a stage module an earlier test imported is run again as __main__, which is what we want
-                warnings.filterwarnings("ignore", "'musicsom.pipeline.", RuntimeWarning)
-                runpy.run_module(f"musicsom.pipeline.{name}", run_name="__main__", alter_sys=True)
-        finally:
-            sys.argv = argv
+        monkeypatch.setattr(sys, "argv", [f"musicsom.pipeline.{name}", "--help"])
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_, warnings.catch_warnings():
+            # a stage module an earlier test imported is run again as __main__, which is what we want
+            warnings.filterwarnings("ignore", "'musicsom.pipeline.", RuntimeWarning)
+            runpy.run_module(f"musicsom.pipeline.{name}", run_name="__main__", alter_sys=True)
         assert exit_.value.code in (0, None) and "usage" in out.getvalue(), name
 
 
