@@ -27,6 +27,31 @@ from musicsom.pipeline._claims import load_checks
 PACKAGES = ["numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "statsmodels", "torch", "snakemake", "pooch"]
 
 
+def cpu_and_blas() -> str:
+    """The CPU model and the BLAS libraries numpy loaded (name, version, kernel), as far as this machine tells.
+
+    Read when the report is written: a job that ran earlier may have run on another host if the machine
+    migrated, so this names the machine of the report job, which is usually the machine of the run.
+    """
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl then reports)
+        from threadpoolctl import threadpool_info
+        blas = [f"{i.get('internal_api', '?')} {i.get('version') or ''} ({i.get('architecture') or 'kernel unknown'}, "
+                f"{i.get('num_threads')} threads)".replace("  ", " ")
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        blas = []
+    return f"CPU {cpu}; BLAS {', '.join(blas) if blas else 'not reported (threadpoolctl missing)'}"
+
+
 def fmt(v: float) -> str:
     return f"{v:.4g}"
 
@@ -269,6 +294,7 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
     out += ["", "## Deviations from the paper", ""] + [f"- {d}" for d in deviations(config) + extra_deviations]
     out += ["", "## Environment", ""]
     out += [f"- Python {platform.python_version()} on {platform.system()} {platform.machine()}, {os.cpu_count()} cores"]
+    out += [f"- {cpu_and_blas()} (when this report was written)"]
     versions = []
     for p in PACKAGES:
         try:
