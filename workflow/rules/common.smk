@@ -109,6 +109,12 @@ SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
 FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
 ENV = "../../envs/musicsom.yaml"
+# The two-thread jobs (SOM training, k-means, the faces autoencoder) are scheduled first whenever they are
+# ready: a two-thread job cannot start while any one-thread job holds a core of a 2-core machine, so when the
+# long one-thread MNIST VAE started first it ran alone on one core for its whole 7 minutes while every SOM
+# waited. Run first, the SOMs release the one-thread jobs that keep the second core busy beside the VAE.
+# Priorities only order jobs; no output depends on them.
+TWO_THREADS_FIRST = 10
 
 
 wildcard_constraints:

@@ -42,6 +42,7 @@ rule faces_autoencoder:
         "results/benchmarks/faces/autoencoder.tsv"
     conda:
         ENV
+    priority: TWO_THREADS_FIRST
     threads: rule_threads("faces_autoencoder")
     resources:
         **job_resources("faces_autoencoder"),
@@ -99,6 +100,7 @@ rule faces_som:
         "results/benchmarks/faces/som_seed{seed}.tsv"
     conda:
         ENV
+    priority: TWO_THREADS_FIRST
     threads: rule_threads("faces_som")
     resources:
         **job_resources("faces_som"),

@@ -139,6 +139,7 @@ rule mnist_som:
         "results/benchmarks/mnist/som_seed{seed}.tsv"
     conda:
         ENV
+    priority: TWO_THREADS_FIRST
     threads: rule_threads("mnist_som")
     resources:
         **job_resources("mnist_som"),
