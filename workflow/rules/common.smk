@@ -244,6 +244,9 @@ ROBUST_ON = bool(ROBUST["enabled"])
 ROBUST_DIMS = [
     str(d) for d in ROBUST["mnist"]["dims"] if str(d) != str(config["mnist"]["dim"])
 ]
+# the D slice runs on the first robustness.mnist.dim_seeds seeds: every D trains its own SOM per seed, the
+# study's largest cost (a 30x30 SOM at D = full is ~130 CPU s)
+DIM_SEEDS = SEEDS[: int(ROBUST["mnist"]["dim_seeds"])]
 
 
 def music_defaults(section, plain_form=False):

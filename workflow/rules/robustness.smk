@@ -312,10 +312,10 @@ rule robustness_collect:
             *expand(f"{RB}/sweeps/seed{{seed}}/checks.csv", seed=SEEDS),
             *expand(f"{RB}/kmeans/seed{{seed}}/checks.csv", seed=SEEDS),
             *expand(f"{RB}/faces/seed{{seed}}/checks.csv", seed=FACE_SEEDS),
-            *expand(f"{MDIM}/seed{{seed}}/checks.csv", dim=ROBUST_DIMS, seed=SEEDS),
+            *expand(f"{MDIM}/seed{{seed}}/checks.csv", dim=ROBUST_DIMS, seed=DIM_SEEDS),
         ],
         dim_inversion=expand(
-            f"{MDIM}/seed{{seed}}/inversion.json", dim=ROBUST_DIMS, seed=SEEDS
+            f"{MDIM}/seed{{seed}}/inversion.json", dim=ROBUST_DIMS, seed=DIM_SEEDS
         ),
         default_inversion=expand(f"{MSEED}/inversion.json", seed=SEEDS),
         default_checks=expand(f"{MSEED}/checks.json", seed=SEEDS),
