@@ -108,8 +108,15 @@ def test_snakefmt_check_passes():
 def test_full_config_builds_its_dag(tmp_path):
     (tmp_path / "config.yaml").write_text((ROOT / "config.yaml").read_text())
     out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
-    seeds = yaml.safe_load((ROOT / "config.yaml").read_text())["seeds"]
-    assert len(seeds) >= 5 and job_stats(out).get("gmm_trajectories") == len(seeds), out[-2000:]
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    seeds, jobs = cfg["seeds"], job_stats(out)
+    assert len(seeds) >= 5 and jobs.get("gmm_trajectories") == len(seeds), out[-2000:]
+    # the study: every grid block on every seed, the faces and the D slice on their first n
+    assert jobs.get("robustness_mnist") == jobs.get("robustness_gmm") == len(seeds)
+    assert jobs.get("robustness_faces") == cfg["faces"]["n_seeds"]
+    dims = [d for d in cfg["robustness"]["mnist"]["dims"] if str(d) != str(cfg["mnist"]["dim"])]
+    n_dim_seeds = min(cfg["robustness"]["mnist"]["dim_seeds"], len(seeds))
+    assert jobs.get("robustness_mnist_som") == jobs.get("robustness_mnist_dim") == len(dims) * n_dim_seeds
 
 
 def test_every_stage_has_a_cli_help(monkeypatch):
