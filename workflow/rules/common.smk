@@ -109,10 +109,9 @@ SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
 FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
 ENV = "../../envs/musicsom.yaml"
-# The two-thread jobs (SOM training, k-means, the faces autoencoder) are scheduled first whenever they are
-# ready: a two-thread job cannot start while any one-thread job holds a core of a 2-core machine, so when the
-# long one-thread MNIST VAE started first it ran alone on one core for its whole 7 minutes while every SOM
-# waited. Run first, the SOMs release the one-thread jobs that keep the second core busy beside the VAE.
+# The two-thread jobs (the MNIST VAE, the faces autoencoder, k-means) are scheduled first whenever they are
+# ready: on a 2-core machine a two-thread job cannot start while any one-thread job holds a core, and behind a
+# stream of one-thread jobs it would wait to the end (workflow/resources.yaml says why the others run on one).
 # Priorities only order jobs; no output depends on them.
 TWO_THREADS_FIRST = 10
 

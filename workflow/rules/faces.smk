@@ -100,7 +100,6 @@ rule faces_som:
         "results/benchmarks/faces/som_seed{seed}.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
     threads: rule_threads("faces_som")
     resources:
         **job_resources("faces_som"),

@@ -84,7 +84,6 @@ rule gmm_som:
         "results/benchmarks/gmm/som_seed{seed}.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
     threads: rule_threads("gmm_som")
     resources:
         **job_resources("gmm_som"),

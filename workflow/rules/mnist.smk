@@ -108,6 +108,7 @@ rule mnist_vae:
         "results/benchmarks/mnist/vae.tsv"
     conda:
         ENV
+    priority: TWO_THREADS_FIRST
     threads: rule_threads("mnist_vae")
     resources:
         **job_resources("mnist_vae"),
@@ -139,7 +140,6 @@ rule mnist_som:
         "results/benchmarks/mnist/som_seed{seed}.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
     threads: rule_threads("mnist_som")
     resources:
         **job_resources("mnist_som"),
