@@ -109,11 +109,12 @@ SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
 FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
 ENV = "../../envs/musicsom.yaml"
-# The two-thread jobs (the MNIST VAE, the faces autoencoder, k-means) are scheduled first whenever they are
-# ready: on a 2-core machine a two-thread job cannot start while any one-thread job holds a core, and behind a
-# stream of one-thread jobs it would wait to the end (workflow/resources.yaml says why the others run on one).
+# The longest jobs (the MNIST VAE, the faces autoencoder, each ~7 min on one thread) and the two-thread k-means
+# fits are scheduled first whenever they are ready: the long ones so that the rest of the run packs around them
+# rather than waiting for them at the end, k-means because on 2 cores a two-thread job can start only while
+# both cores are free (workflow/resources.yaml says why everything else runs on one thread).
 # Priorities only order jobs; no output depends on them.
-TWO_THREADS_FIRST = 10
+LONG_JOBS_FIRST = 10
 
 
 wildcard_constraints:

@@ -42,7 +42,7 @@ rule faces_autoencoder:
         "results/benchmarks/faces/autoencoder.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
+    priority: LONG_JOBS_FIRST
     threads: rule_threads("faces_autoencoder")
     resources:
         **job_resources("faces_autoencoder"),

@@ -28,7 +28,7 @@ rule kmeans_fit:
         "results/benchmarks/kmeans/fit_seed{seed}.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
+    priority: LONG_JOBS_FIRST
     threads: rule_threads("kmeans_fit")
     resources:
         **job_resources("kmeans_fit"),

@@ -108,7 +108,7 @@ rule mnist_vae:
         "results/benchmarks/mnist/vae.tsv"
     conda:
         ENV
-    priority: TWO_THREADS_FIRST
+    priority: LONG_JOBS_FIRST
     threads: rule_threads("mnist_vae")
     resources:
         **job_resources("mnist_vae"),
