@@ -113,6 +113,8 @@ ENV = "../../envs/musicsom.yaml"
 # fits are scheduled first whenever they are ready: the long ones so that the rest of the run packs around them
 # rather than waiting for them at the end, k-means because on 2 cores a two-thread job can start only while
 # both cores are free (workflow/resources.yaml says why everything else runs on one thread).
+# The LFW preparation that gates the autoencoder goes first too (Snakemake does not pass a job's priority on
+# to the jobs it waits for: without it the preparation waited 10 min behind the GMM and MNIST jobs).
 # Priorities only order jobs; no output depends on them.
 LONG_JOBS_FIRST = 10
 

@@ -100,6 +100,7 @@ rule data_prepare_lfw:
         "results/logs/data/data_prepare_lfw.log",
     benchmark:
         "results/benchmarks/data/data_prepare_lfw.tsv"
+    priority: LONG_JOBS_FIRST
     conda:
         ENV
     threads: rule_threads("data_prepare_lfw")
