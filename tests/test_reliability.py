@@ -503,3 +503,42 @@ def test_schema_nodes_hold_only_json_schema_keywords():
 
     walk(SCHEMA, "")
     assert not stray, f"schema nodes with keys that are not JSON-schema keywords (unquoted commas?): {stray}"
+
+
+def test_a_stage_stopped_by_sigterm_leaves_neither_output_nor_temporary_file(tmp_path):
+    """Snakemake stops jobs with SIGTERM; an atomic write in progress must leave nothing behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "figure.png"
+    script = tmp_path / "stage.py"
+    script.write_text(
+        "import time\n"
+        "from musicsom.pipeline import _io\n"
+        "def main(argv):\n"
+        f"    with _io.atomic_path({str(out)!r}) as tmp:\n"
+        "        tmp.write_bytes(b'partial')\n"
+        "        print('writing', flush=True)\n"
+        "        time.sleep(60)\n"
+        "_io.run_main(main)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    assert len(list(tmp_path.glob(".figure.png.*"))) == 1  # the temporary file exists while the stage writes
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    time.sleep(0.1)
+    assert not out.exists()
+    assert list(tmp_path.glob(".figure.png.*")) == []
+
+
+def test_rewriting_an_output_removes_the_temporary_files_of_a_killed_writer(tmp_path):
+    """After a SIGKILL the temporary file stays; the rerun that writes the same output removes it."""
+    from musicsom.pipeline import _io
+
+    (tmp_path / ".fig.png.abc123.png").write_bytes(b"partial")  # left by a killed job
+    (tmp_path / ".other.png.abc123.png").write_bytes(b"someone else's")
+    _io.save_json(tmp_path / "fig.png", {"a": 1})  # any atomic write of fig.png
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.png.abc123.png", "fig.png"]

@@ -40,9 +40,9 @@ rule faces_autoencoder:
         "results/logs/faces/autoencoder.log",
     benchmark:
         "results/benchmarks/faces/autoencoder.tsv"
+    priority: LONG_JOBS_FIRST
     conda:
         ENV
-    priority: LONG_JOBS_FIRST
     threads: rule_threads("faces_autoencoder")
     resources:
         **job_resources("faces_autoencoder"),

@@ -26,9 +26,9 @@ rule kmeans_fit:
         "results/logs/kmeans/fit_seed{seed}.log",
     benchmark:
         "results/benchmarks/kmeans/fit_seed{seed}.tsv"
+    priority: LONG_JOBS_FIRST
     conda:
         ENV
-    priority: LONG_JOBS_FIRST
     threads: rule_threads("kmeans_fit")
     resources:
         **job_resources("kmeans_fit"),

@@ -106,9 +106,9 @@ rule mnist_vae:
         "results/logs/mnist/vae.log",
     benchmark:
         "results/benchmarks/mnist/vae.tsv"
+    priority: LONG_JOBS_FIRST
     conda:
         ENV
-    priority: LONG_JOBS_FIRST
     threads: rule_threads("mnist_vae")
     resources:
         **job_resources("mnist_vae"),

@@ -312,7 +312,9 @@ rule robustness_collect:
             *expand(f"{RB}/sweeps/seed{{seed}}/checks.csv", seed=SEEDS),
             *expand(f"{RB}/kmeans/seed{{seed}}/checks.csv", seed=SEEDS),
             *expand(f"{RB}/faces/seed{{seed}}/checks.csv", seed=FACE_SEEDS),
-            *expand(f"{MDIM}/seed{{seed}}/checks.csv", dim=ROBUST_DIMS, seed=DIM_SEEDS),
+            *expand(
+                f"{MDIM}/seed{{seed}}/checks.csv", dim=ROBUST_DIMS, seed=DIM_SEEDS
+            ),
         ],
         dim_inversion=expand(
             f"{MDIM}/seed{{seed}}/inversion.json", dim=ROBUST_DIMS, seed=DIM_SEEDS

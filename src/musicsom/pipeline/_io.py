@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +39,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a job killed outright (SIGKILL, a lost node) cannot remove its temporary file; the rerun that rewrites this
+    # output does (one job writes a given output at a time, so no other writer's file is removed)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        stale.unlink(missing_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes) or ".tmp"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
@@ -221,6 +227,10 @@ def music_params(a: argparse.Namespace, **override):
     return MusicParams(**kw).validate()
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def run_main(main) -> None:
     """Run a stage's ``main(argv)``: configure logging; show user-facing errors without a traceback.
 
@@ -229,6 +239,10 @@ def run_main(main) -> None:
     and the process exits with status 1. Anything else is a bug and keeps its traceback.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # Snakemake stops a job with SIGTERM when the run is interrupted; Python's default action ends the process at
+    # once, so the temporary file of an atomic write in progress stayed beside its output. Raised as SystemExit
+    # instead, the `finally` of atomic_path removes it (seen: a hidden .fig07_mnist_som.png.*.png after a kill).
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         main(sys.argv[1:])
     except Exception as exc:
