@@ -31,27 +31,15 @@ def machine_record() -> dict:
     """Date, CPU, cores, BLAS, load (`uptime`) and the exact command: to be written beside every table."""
     import numpy
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from musicsom.pipeline.report.markdown import blas_libraries, cpu_model
+
+    cpu = cpu_model()
     try:
         uptime = subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         uptime = "n/a"
     steal = _steal_share()
-    blas = "unknown"
-    try:
-        from threadpoolctl import threadpool_info
-
-        info = [f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads)" for d in threadpool_info() if d.get("user_api") == "blas"]
-        blas = ", ".join(info) or blas
-    except Exception:  # noqa: BLE001 - informative only
-        pass
+    blas = ", ".join(blas_libraries()) or "unknown"
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,

@@ -27,29 +27,30 @@ from musicsom.pipeline._claims import load_checks
 PACKAGES = ["numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "statsmodels", "torch", "snakemake", "pooch"]
 
 
-def cpu_and_blas() -> str:
-    """The CPU model and the BLAS libraries numpy loaded (name, version, kernel), as far as this machine tells.
-
-    Read when the report is written: a job that ran earlier may have run on another host if the machine
-    migrated, so this names the machine of the report job, which is usually the machine of the run.
-    """
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU model as /proc/cpuinfo names it (else what ``platform`` knows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def blas_libraries() -> list[str]:
+    """The BLAS libraries numpy loaded, each as "name version (kernel, N threads)"; empty without threadpoolctl."""
     try:
-        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl then reports)
         from threadpoolctl import threadpool_info
-        blas = [f"{i.get('internal_api', '?')} {i.get('version') or ''} ({i.get('architecture') or 'kernel unknown'}, "
-                f"{i.get('num_threads')} threads)".replace("  ", " ")
-                for i in threadpool_info() if i.get("user_api") == "blas"]
     except ImportError:
-        blas = []
-    return f"CPU {cpu}; BLAS {', '.join(blas) if blas else 'not reported (threadpoolctl missing)'}"
+        return []
+    return [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'kernel unknown'}, {i.get('num_threads')} threads)"
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def cpu_and_blas() -> str:
+    """The CPU model and numpy's BLAS, read when the report is written (a migrated VM may have run earlier jobs elsewhere)."""
+    return f"CPU {cpu_model()}; BLAS {', '.join(blas_libraries()) or 'not reported (threadpoolctl missing)'}"
 
 
 def fmt(v: float) -> str:
