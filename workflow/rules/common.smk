@@ -249,6 +249,9 @@ ROBUST_DIMS = [
 # the D slice runs on the first robustness.mnist.dim_seeds seeds: every D trains its own SOM per seed, the
 # study's largest cost (a 30x30 SOM at D = full is ~130 CPU s)
 DIM_SEEDS = SEEDS[: int(ROBUST["mnist"]["dim_seeds"])]
+# the MNIST grid the blocks read: dim_seeds only decides which D-slice jobs exist, so it stays out of their
+# --grid (editing it reruns the D-slice jobs it adds or drops and the collect step, not every MNIST block)
+MNIST_GRID = {k: v for k, v in ROBUST["mnist"].items() if k != "dim_seeds"}
 
 
 def music_defaults(section, plain_form=False):
@@ -276,7 +279,7 @@ def robustness_grid(experiment):
         }
     elif experiment in ("mnist", "kmeans", "mnist_dim"):
         g = {
-            "grid": ROBUST["mnist"],
+            "grid": MNIST_GRID,
             "music": music_defaults(config["mnist"]["music"]),
             "paper": paper,
             "default_dim": config["mnist"]["dim"],
@@ -284,7 +287,7 @@ def robustness_grid(experiment):
     elif experiment == "sweeps":
         s = config["mnist"]["sweep"]
         g = {
-            "grid": ROBUST["mnist"],
+            "grid": MNIST_GRID,
             "music": music_defaults(config["mnist"]["music"]),
             "paper": paper,
             "sweeps": {
