@@ -72,7 +72,9 @@ def render(run: Path, label: str, df: pd.DataFrame, wall: float | None, logname:
     wall_txt = f"{wall / 60:.1f} min ({wall:.0f} s, from {logname})" if wall is not None else "unknown (no Snakemake log)"
     out = [
         f"### End to end: {label} config ({run})\n\n",
-        common.machine_lines(rec).replace("- command:", "- table made by:"),
+        # the machine record is taken when the table is made, after the run: its load is not the run's
+        common.machine_lines(rec).replace("- command:", "- table made by:")
+        .replace("- load at start (`uptime`)", "- load when the table was made (`uptime`; not the run's)").replace("CPU steal at start", "CPU steal then"),
         f"- run wall time: **{wall_txt}**; summed job time {total / 60:.1f} min over {len(df)} jobs\n",
         f"- peak memory: largest job {peak_one / GIB:.2f} GiB ({df.loc[rss_sorted.index[0], 'job']}); "
         f"at most {peak_two / GIB:.2f} GiB with the two largest running together\n",

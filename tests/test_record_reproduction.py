@@ -138,9 +138,17 @@ def test_compare_accepts_moved_numbers_and_refuses_moved_verdicts(tmp_path, caps
         record_reproduction.main(["--compare", str(flipped), "--against", against])
     assert exc.value.code == 1
     out = capsys.readouterr().out
-    assert "2 verdicts disagree" in out
-    assert "claim 8, check 'monotone share', seed 0: failed in the record, inconclusive in this run" in out
+    assert "2 verdicts disagree (0 of them opposite, held against failed; 5 check verdicts in the record)" in out
+    assert "claim 8, check 'monotone share', seed 0: failed in the record, inconclusive in this run (one side inconclusive)" in out
     assert "claim 8: failed in the record, inconclusive in this run" in out
+
+    # held against failed is named as the opposite verdict
+    opposite, _ = make_run(tmp_path, "opposite", VERDICTS.replace("1,median error,0,held", "1,median error,0,failed"))
+    with pytest.raises(SystemExit):
+        record_reproduction.main(["--compare", str(opposite), "--against", against])
+    out = capsys.readouterr().out
+    assert "1 verdicts disagree (1 of them opposite" in out
+    assert "claim 1, check 'median error', seed 0: held in the record, failed in this run (opposite verdicts)" in out
 
     # inconclusive on both sides is agreement, but inconclusive -> held on one seed is not
     sure, _ = make_run(tmp_path, "sure", VERDICTS.replace("8,monotone share,1,inconclusive", "8,monotone share,1,held"))

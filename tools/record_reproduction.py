@@ -148,7 +148,10 @@ def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[st
         vr, vc = r.verdict_run, r.verdict_recorded
         decided = {"held", "failed"}
         if (not r.check and vr != vc) or (r.check and vr != vc and (vr in decided or vc in decided)):
-            bad.append(f"{where}: {vc} in the record, {vr} in this run")
+            # held against failed is the serious kind; a decided check against an inconclusive one is an
+            # interval that ends near its threshold on one side (docs/METHOD.md#7-claims)
+            kind = "opposite verdicts" if {vr, vc} == decided else "one side inconclusive"
+            bad.append(f"{where}: {vc} in the record, {vr} in this run ({kind})")
     both = m[(m["side"] == "both") & m["value_run"].notna() & m["value_recorded"].notna()].copy()
     both["moved"] = (both["value_run"] - both["value_recorded"]).abs()
     scale = both[["value_run", "value_recorded"]].abs().max(axis=1).where(lambda x: x > 0, 1.0)
@@ -233,8 +236,11 @@ def run_compare(run: Path, against: Path) -> int:
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 60):
         print(f"{len(moved)} numbers moved (largest relative change first):")
         print(moved.head(200).to_string(index=False) if len(moved) else "  none")
+    n_checks = int(pd.read_csv(against, dtype={"seed": str})["check"].notna().sum())
     if bad:
-        print(f"\n{len(bad)} verdicts disagree:")
+        opposite = sum(b.endswith("(opposite verdicts)") for b in bad)
+        print(f"\n{len(bad)} verdicts disagree ({opposite} of them opposite, held against failed; "
+              f"{n_checks} check verdicts in the record):")
         print("\n".join(f"  {b}" for b in bad))
         return 1
     print("\nevery claim verdict, and every held or failed check, agrees with the record")

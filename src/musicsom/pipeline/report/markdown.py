@@ -156,15 +156,17 @@ MARK = {"held": "✔", "failed": "✘", "inconclusive": "?", "partly": "◐", "n
 ROUND_OFF_NOTE = (
     "Numbers expected to move between machines: everything downstream of a trained torch model (the MNIST classifier "
     "and VAE, the face autoencoder) and of BLAS-heavy training (SOM prototypes, k-means centres), because float "
-    "summation order differs between CPU types and BLAS kernels (AVX2 or AVX-512 code paths, thread splits); "
-    "classifier confidences, crossing steps at ties, VAE and face paths, dlib descriptors and manifold distances "
-    "then move in their last digits, and an integer such as a crossing step can move by one where two classes are "
-    "near a tie. Inversion errors stay round-off everywhere (their size, not their digits, decides). A verdict is "
-    "held or failed only when its interval clears the threshold on every seed, so a change in round-off can turn it "
-    "inconclusive where an interval ends at the threshold, but not turn held into failed. Every verdict of this run is "
-    "in `report/verdicts.csv`; `python tools/record_reproduction.py --compare <run folder>` holds it against the "
-    "repository's recorded run, fails when a claim verdict or a held or failed check differs, and lists the numbers "
-    "that moved."
+    "summation order differs between CPU types and BLAS kernels (AVX2 or AVX-512 code paths, thread splits). The "
+    "models and maps differ only in their last digits, but a trajectory amplifies that: a path that passes near a "
+    "class tie or a prototype boundary can take the other branch, so statistics of paths (third-class steps, "
+    "crossing steps, confidence ranges over a sweep, identity drift, detection rates) can move by several per cent, "
+    "and a mean of a few integer counts by tens of per cent, between CPU types. Inversion errors stay round-off "
+    "everywhere (their size, not their digits, decides). A verdict is held or failed only when its interval clears "
+    "the threshold on every seed, so a change in round-off can move a check between inconclusive and held (or "
+    "failed) where an interval ends near the threshold, but should not turn held into failed. Every verdict of this "
+    "run is in `report/verdicts.csv`; `python tools/record_reproduction.py --compare <run folder>` holds it against "
+    "the repository's recorded run, fails when a claim verdict or a held or failed check differs (it says whether the "
+    "other side is the opposite verdict or inconclusive), and lists the numbers that moved."
 )
 
 
