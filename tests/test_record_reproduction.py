@@ -131,26 +131,35 @@ def test_compare_accepts_moved_numbers_and_refuses_moved_verdicts(tmp_path, caps
     out = capsys.readouterr().out
     assert "1 numbers moved" in out and "agrees with the record" in out
 
-    # a decided check that flips is a disagreement, and so is a claim verdict that moves
+    # a claim verdict that moves is a disagreement; the check behind it, failed -> inconclusive, is listed apart
     flipped, _ = make_run(tmp_path, "flipped", VERDICTS.replace("8,monotone share,0,failed", "8,monotone share,0,inconclusive")
                           .replace("8,,all,failed", "8,,all,inconclusive"))
     with pytest.raises(SystemExit) as exc:
         record_reproduction.main(["--compare", str(flipped), "--against", against])
     assert exc.value.code == 1
     out = capsys.readouterr().out
-    assert "2 verdicts disagree (0 of them opposite, held against failed; 5 check verdicts in the record)" in out
+    assert "1 of the record's 5 check verdicts are decided on one side and inconclusive on the other" in out
     assert "claim 8, check 'monotone share', seed 0: failed in the record, inconclusive in this run (one side inconclusive)" in out
-    assert "claim 8: failed in the record, inconclusive in this run" in out
+    assert "1 verdicts disagree" in out
+    assert "claim 8: failed in the record, inconclusive in this run (claim verdict)" in out
 
-    # held against failed is named as the opposite verdict
+    # held against failed on one check fails the comparison even when the claim verdict stays
     opposite, _ = make_run(tmp_path, "opposite", VERDICTS.replace("1,median error,0,held", "1,median error,0,failed"))
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exc:
         record_reproduction.main(["--compare", str(opposite), "--against", against])
+    assert exc.value.code == 1
     out = capsys.readouterr().out
-    assert "1 verdicts disagree (1 of them opposite" in out
     assert "claim 1, check 'median error', seed 0: held in the record, failed in this run (opposite verdicts)" in out
 
-    # inconclusive on both sides is agreement, but inconclusive -> held on one seed is not
+    # inconclusive -> held on one seed, claim unchanged: listed, and the comparison passes
     sure, _ = make_run(tmp_path, "sure", VERDICTS.replace("8,monotone share,1,inconclusive", "8,monotone share,1,held"))
+    record_reproduction.main(["--compare", str(sure), "--against", against])
+    out = capsys.readouterr().out
+    assert "claim 8, check 'monotone share', seed 1: inconclusive in the record, held in this run (one side inconclusive)" in out
+    assert "every claim verdict agrees with the record" in out
+
+    # a check missing from the run is a disagreement
+    missing, _ = make_run(tmp_path, "missing", VERDICTS.replace("8,monotone share,1,inconclusive,share,0.85,0.7,0.95,>=,0.9\n", ""))
     with pytest.raises(SystemExit):
-        record_reproduction.main(["--compare", str(sure), "--against", against])
+        record_reproduction.main(["--compare", str(missing), "--against", against])
+    assert "seed 1: only in the recorded run (missing)" in capsys.readouterr().out

@@ -165,8 +165,9 @@ ROUND_OFF_NOTE = (
     "the threshold on every seed, so a change in round-off can move a check between inconclusive and held (or "
     "failed) where an interval ends near the threshold, but should not turn held into failed. Every verdict of this "
     "run is in `report/verdicts.csv`; `python tools/record_reproduction.py --compare <run folder>` holds it against "
-    "the repository's recorded run, fails when a claim verdict or a held or failed check differs (it says whether the "
-    "other side is the opposite verdict or inconclusive), and lists the numbers that moved."
+    "the repository's recorded run, fails when a claim verdict differs or a check is held on one side and failed on "
+    "the other, lists apart the checks that are decided on one side and inconclusive on the other, and lists the "
+    "numbers that moved."
 )
 
 
