@@ -59,7 +59,7 @@ def make_run(tmp_path, name="run", verdicts=VERDICTS):
     (run / "results" / "report").mkdir(parents=True)
     (run / "results" / "REPORT.md").write_text(REPORT)
     (run / "results" / "report" / "verdicts.csv").write_text(verdicts)
-    (run / "config.yaml").write_text("seeds: [0, 1, 2]\n")
+    (run / "results" / "report" / "config.json").write_text('{"seeds": [0, 1, 2]}\n')
     (run / "results" / "figures" / "fig05_inversion_vs_m.png").write_bytes(b"png-gmm")
     (run / "results" / "figures" / "fig12_faces_informed_strips.png").write_bytes(b"png-face")
     repo.mkdir(exist_ok=True)

@@ -105,7 +105,9 @@ def git(repo: Path, *args: str) -> str:
 
 def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str) -> str:
     """Copy one run's REPORT.md under a header to ``out``; return the report's text."""
-    report, config_file = run / "results" / "REPORT.md", run / "config.yaml"
+    # the configuration the run resolved (config.yaml, a --configfile on top, the schema's defaults), as its
+    # run_config rule wrote it: a paper-setup folder holds no config.yaml of its own
+    report, config_file = run / "results" / "REPORT.md", run / "results" / "report" / "config.json"
     body = report.read_text()
     # links in REPORT.md are relative to results/; in docs/ they name the run's files
     body = re.sub(r"\]\((?!https?:)([^)]+)\)", lambda m: f"](results/{m.group(1)})", body)
@@ -115,7 +117,7 @@ def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str) ->
         f"Copied by `python tools/record_reproduction.py` on "
         f"{now:%Y-%m-%d %H:%M} UTC from a full run of commit `{commit}`"
         f"{' (with uncommitted changes)' if dirty not in ('', 'unknown') else ''}, "
-        f"config sha256 `{hashlib.sha256(config_file.read_bytes()).hexdigest()[:16]}`. "
+        f"resolved config (`results/report/config.json`) sha256 `{hashlib.sha256(config_file.read_bytes()).hexdigest()[:16]}`. "
         "Links below (`results/...`) refer to that run's folder; regenerate everything with the README's first command.\n\n"
     )
     with _io.atomic_path(out, suffix=".md") as tmp:
@@ -126,7 +128,7 @@ def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str) ->
 def check_run(run: Path) -> None:
     for needed, fix in ((run / "results" / "REPORT.md", "finish a full run first"),
                         (run / "results" / "report" / "verdicts.csv", "finish a full run first"),
-                        (run / "config.yaml", "pass the folder Snakemake ran in")):
+                        (run / "results" / "report" / "config.json", "pass the folder Snakemake ran in")):
         if not needed.exists():
             raise _io.InputError(f"{needed} does not exist: {fix} (snakemake --cores 2 in {run})")
     verdict_table((run / "results" / "REPORT.md").read_text())  # refuses a REPORT.md without its verdicts
@@ -168,7 +170,7 @@ def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[st
 def main(argv=None):
     p = _io.parser(__doc__.splitlines()[0])
     mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--run", help="the folder Snakemake ran config.yaml in (holds config.yaml and results/)")
+    mode.add_argument("--run", help="the folder Snakemake ran config.yaml in (holds results/)")
     mode.add_argument("--compare", metavar="RUN", help="a run folder to hold against the recorded verdicts")
     p.add_argument("--paper-run", default=None, help="the folder config_paper_setup.yaml ran in (recorded beside the default)")
     p.add_argument("--against", default=None, help="the recorded verdicts (default: docs/reproduction/verdicts.csv of --repo)")
