@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,28 +27,15 @@ from bench_som import CASES, load_case  # noqa: E402
 
 
 def _median(fn, repeats: int) -> float:
-    fn()  # warm-up: first-touch page faults and BLAS thread start-up stay out of the timing
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
-def gemm_rate(dtype, n: int = 1500, repeats: int = 5) -> float:
-    """FLOP/s of an n³ product in ``dtype`` (numpy's default thread count)."""
-    rng = np.random.default_rng(0)
-    A, B = rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype)
-    return 2.0 * n**3 / _median(lambda: A @ B, repeats)
+    # one warm-up call: first-touch page faults and BLAS thread start-up stay out of the timing
+    return common.median_time(fn, repeats, warmup=1)[0]
 
 
 def parts(X, W, grid, dtype, repeats: int, chunk: int = 4096) -> dict[str, float]:
     """Seconds of each part of one plain epoch (see the module docstring)."""
     Xc, Wc = X.astype(dtype), W.astype(dtype)
     K, D = W.shape
-    rows, cols = grid
-    r, c = np.divmod(np.arange(K), cols)
+    r, c = np.divmod(np.arange(K), grid[1])
     d2l = ((r[:, None] - r[None, :]) ** 2 + (c[:, None] - c[None, :]) ** 2).astype(np.float64)
     w2 = (Wc * Wc).sum(1)
 
@@ -65,6 +51,7 @@ def parts(X, W, grid, dtype, repeats: int, chunk: int = 4096) -> dict[str, float
 
     sums = add_at()
     H = np.exp(-d2l / 8.0)
+
     def gemm1():
         for s in range(0, X.shape[0], chunk):
             Xc[s : s + chunk] @ Wc.T
@@ -88,7 +75,7 @@ def main(argv=None):
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args(argv)
     rec = common.machine_record()
-    rates = {"float64": gemm_rate(np.float64), "float32": gemm_rate(np.float32)}
+    rates = {"float64": common.gemm_rate(dtype=np.float64), "float32": common.gemm_rate(dtype=np.float32)}
     rows = []
     for case in args.cases:
         n, d, grid = CASES[case]

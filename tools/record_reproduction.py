@@ -134,13 +134,16 @@ def check_run(run: Path) -> None:
     verdict_table((run / "results" / "REPORT.md").read_text())  # refuses a REPORT.md without its verdicts
 
 
-def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
-    """The verdicts that differ (as lines) and the numbers that moved, of a run against the recorded run.
+NEAR_THRESHOLD = "one side inconclusive"  # the one kind of difference that does not fail the comparison
+
+
+def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[tuple[str, str]], pd.DataFrame]:
+    """The verdicts that differ, as (kind, line), and the numbers that moved, of a run against the recorded run.
 
     A claim's verdict must be the same; a check's verdict (over the seeds or on one seed) differs wherever
-    either side says held or failed and the other does not say the same. Each line ends with its kind:
-    ``(claim verdict)``, ``(opposite verdicts)`` (held against failed), ``(one side inconclusive)`` or
-    ``(missing)``. Both inconclusive is agreement.
+    either side says held or failed and the other does not say the same. The kind is "claim verdict",
+    "opposite verdicts" (held against failed), ``NEAR_THRESHOLD`` or "missing"; each line ends with it.
+    Both inconclusive is agreement.
     """
     key = ["claim", "check", "seed"]
     a = run_verdicts.assign(check=run_verdicts["check"].fillna(""), seed=run_verdicts["seed"].astype(str))
@@ -150,15 +153,15 @@ def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[st
     for r in m.itertuples():
         where = f"claim {r.claim}" + (f", check '{r.check}'" if r.check else "") + (f", seed {r.seed}" if r.seed != "all" else "")
         if r.side != "both":
-            bad.append(f"{where}: only in the {'run' if r.side == 'left_only' else 'recorded run'} (missing)")
+            bad.append(("missing", f"{where}: only in the {'run' if r.side == 'left_only' else 'recorded run'} (missing)"))
             continue
         vr, vc = r.verdict_run, r.verdict_recorded
         decided = {"held", "failed"}
         if (not r.check and vr != vc) or (r.check and vr != vc and (vr in decided or vc in decided)):
             # held against failed is the serious kind; a decided check against an inconclusive one is an
             # interval that ends near its threshold on one side (docs/METHOD.md#7-claims)
-            kind = "claim verdict" if not r.check else "opposite verdicts" if {vr, vc} == decided else "one side inconclusive"
-            bad.append(f"{where}: {vc} in the record, {vr} in this run ({kind})")
+            kind = "claim verdict" if not r.check else "opposite verdicts" if {vr, vc} == decided else NEAR_THRESHOLD
+            bad.append((kind, f"{where}: {vc} in the record, {vr} in this run ({kind})"))
     both = m[(m["side"] == "both") & m["value_run"].notna() & m["value_recorded"].notna()].copy()
     both["moved"] = (both["value_run"] - both["value_recorded"]).abs()
     scale = both[["value_run", "value_recorded"]].abs().max(axis=1).where(lambda x: x > 0, 1.0)
@@ -239,13 +242,14 @@ def run_compare(run: Path, against: Path) -> int:
         if not needed.exists():
             raise _io.InputError(f"{needed} does not exist: finish the run (its report_markdown rule writes it), "
                                  "or pass --against the recorded docs/reproduction/verdicts.csv")
-    bad, moved = compare(pd.read_csv(path, dtype={"seed": str}), pd.read_csv(against, dtype={"seed": str}))
+    recorded = pd.read_csv(against, dtype={"seed": str})
+    bad, moved = compare(pd.read_csv(path, dtype={"seed": str}), recorded)
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 60):
         print(f"{len(moved)} numbers moved (largest relative change first):")
         print(moved.head(200).to_string(index=False) if len(moved) else "  none")
-    n_checks = int(pd.read_csv(against, dtype={"seed": str})["check"].notna().sum())
-    failing = [b for b in bad if not b.endswith("(one side inconclusive)")]
-    near = [b for b in bad if b.endswith("(one side inconclusive)")]
+    n_checks = int(recorded["check"].notna().sum())
+    failing = [line for kind, line in bad if kind != NEAR_THRESHOLD]
+    near = [line for kind, line in bad if kind == NEAR_THRESHOLD]
     if near:
         print(f"\n{len(near)} of the record's {n_checks} check verdicts are decided on one side and inconclusive on the other "
               "(an interval that ends near its threshold; these do not fail the comparison):")
@@ -256,6 +260,7 @@ def run_compare(run: Path, against: Path) -> int:
         return 1
     print("\nevery claim verdict agrees with the record, and no check is held on one side and failed on the other")
     return 0
+
 
 if __name__ == "__main__":
     _io.run_main(main)
