@@ -21,10 +21,11 @@ Libraries:
   ships) run in their own virtual environment (``MUSICSOM_PEERS_PYTHON``): their licences
   (intrasom: CC BY-NC-SA 4.0) and dependencies stay out of the project.
 
-Per-epoch time is the same for every library: a fresh subprocess trains ``--short`` and then
-``--long`` epochs (each from a fresh object, imports and data loading untimed) and the time per
-epoch is the difference divided by the difference of the epoch counts, so that initialisation and
-setup cancel. QE/TE come from one function (``common.som_quality``) applied to the prototypes of
+Per-epoch time is the same for every library: a fresh subprocess trains ``--short`` epochs once
+untimed (a warm-up, so that one-time costs of the first call in a process are not charged to the
+short run), then ``--short`` and ``--long`` epochs (each from a fresh object, imports and data
+loading untimed), and the time per epoch is the difference divided by the difference of the epoch
+counts, so that initialisation and setup cancel. QE/TE come from one function (``common.som_quality``) applied to the prototypes of
 the long run.
 
 Conditions: ``quiet`` (nothing else running), and ``busy``: one CPU-bound process (a
@@ -152,6 +153,10 @@ def worker(args) -> None:
     X = np.load(args.data)
     os.chdir(tempfile.mkdtemp(prefix="bench_som_worker_"))  # intrasom writes Results/params_*.json into the working directory
     grid = CASES[args.case][2]
+    # an untimed warm-up run first: one-time costs of the first call in a process (lazy imports such as
+    # threadpoolctl or scipy.sparse, thread-pool start-up, first-touch page faults) would otherwise fall
+    # on the short run alone and bias the difference (one such run read 4.8 ms/epoch where 11 is right)
+    train(args.worker, X, grid, args.short)
     _, t_short = train(args.worker, X, grid, args.short)
     W, t_long = train(args.worker, X, grid, args.long)
     np.save(args.out + ".npy", W)
