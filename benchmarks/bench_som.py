@@ -25,8 +25,8 @@ Per-epoch time is the same for every library: a fresh subprocess trains ``--shor
 untimed (a warm-up, so that one-time costs of the first call in a process are not charged to the
 short run), then ``--short`` and ``--long`` epochs (each from a fresh object, imports and data
 loading untimed), and the time per epoch is the difference divided by the difference of the epoch
-counts, so that initialisation and setup cancel. QE/TE come from one function (``common.som_quality``) applied to the prototypes of
-the long run.
+counts, so that initialisation and setup cancel. QE/TE come from one function
+(``common.som_quality``) applied to the prototypes of the long run.
 
 Conditions: ``quiet`` (nothing else running), and ``busy``: one CPU-bound process (a
 single-threaded matrix-product loop, as a sibling Snakemake job on a 2-core machine) runs
