@@ -157,7 +157,7 @@ def test_activation_inverter_params_and_clone():
     W = np.random.default_rng(6).standard_normal((8, 3))
     est = ActivationInverter(W, reference=2)
     params = est.get_params()
-    assert set(params) == {"prototypes", "reference"} and params["prototypes"] is W and params["reference"] == 2
+    assert set(params) == {"prototypes", "reference", "residual_tol"} and params["prototypes"] is W and params["reference"] == 2
     assert est.set_params(reference=None) is est and est.reference is None
     with pytest.raises(ValueError, match="invalid parameter"):
         est.set_params(alpha=1)

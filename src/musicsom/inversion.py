@@ -1,4 +1,4 @@
-"""Exact inversion of squared-distance activations (docs/METHOD.md §2; paper §2 and S1). No file I/O.
+"""Exact inversion of squared-distance activations (docs/METHOD.md §2; paper §2 and S1); file I/O only in ActivationInverter.save/load.
 
 With a reference prototype ``r``, subtracting its activation removes ``||x||²``:
 
@@ -38,8 +38,11 @@ True
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from . import _npzfile
 from ._validation import (
     _pow2_exponent,
     check_indices,
@@ -343,7 +346,10 @@ class Inverter:
         Raises a ValueError when the activations of a row are all below float64's smallest normal
         number (2.2e-308; they have lost their precision) or the solution overflows.
         """
-        a = self._check_a(a)
+        return self._invert(self._check_a(a))[0]
+
+    def _invert(self, a, residuals: bool = False):
+        """``(x, relative residuals or None)`` for checked activations ``a`` (private; see :meth:`_relative_residuals`)."""
         top = np.abs(a).max(-1)
         if np.any((top > 0) & (top < _TINY)):
             raise ValueError(
@@ -351,9 +357,9 @@ class Inverter:
                 "their precision; rescale the inputs and prototypes (e.g. multiply both by 2**600) before computing them"
             )
         b = self._rhs_scaled(a)
-        if self._whiten is not None:
-            b = np.linalg.solve(self._whiten, b.T).T
-        y_s = b @ self._pinv.T
+        b_eff = b if self._whiten is None else np.linalg.solve(self._whiten, b.T).T
+        y_s = b_eff @ self._pinv.T
+        res = self._relative_residuals(a, b, y_s) if residuals else None
         w_r = self.prototypes[self.reference]
         with np.errstate(over="ignore", under="ignore"):
             y = np.ldexp(y_s, self._e) if self._e else y_s
@@ -363,7 +369,31 @@ class Inverter:
                 x = y + (w_r @ self._V) @ self._V.T
         if not np.all(np.isfinite(x)):
             raise ValueError("the inverted input overflows float64; the activations are inconsistent with the prototypes' scale")
-        return x
+        return x, res
+
+    def _relative_residuals(self, a, b, y_s) -> np.ndarray:
+        """Per row, ``max_i |â_i − a_i| / max_i a_i`` with ``â`` the squared distances of the solution (private).
+
+        In the anchored frame at the inverter's scale (``y = x − w_r``, ``u_i = w_i − w_r``) the
+        solution's squared distances are ``||y||² − (2 u_iᵀ y − ||u_i||²)``, so ``â − a`` is the
+        reference's mismatch ``||y||² − a_r`` minus the anchored least-squares residual ``A y − b``
+        (0 for the reference): one matrix product, no cancellation against ``||x||²``, and no
+        rounding of ``x`` itself (whose representation error at a large offset is not the activations'
+        fault). Both terms are divided by the row's largest activation before they are squared or
+        summed, so nothing overflows. An all-zero row gets ``inf`` (no point is on every prototype).
+        """
+        single = a.ndim == 1
+        a2, b2, y2 = np.atleast_2d(a), np.atleast_2d(b), np.atleast_2d(y_s)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            a_s = np.ldexp(a2, np.int32(-2 * self._e)) if self._e else a2
+            m = a_s.max(-1)
+            z = y2 / np.sqrt(m)[:, None]
+            common = (z * z).sum(-1) - a_s[:, self.reference] / m
+            anchored = (y2 @ self._A_s.T - b2) / m[:, None]
+            res = np.maximum(np.abs(common), np.abs(common[:, None] - anchored).max(-1, initial=0.0))
+        res = np.where(m > 0, res, np.inf)
+        res = np.where(np.isnan(res), np.inf, res)
+        return res[0] if single else res
 
     def error_bound(self, noise) -> np.ndarray:
         """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K)).
@@ -483,8 +513,35 @@ def invert_with_bmu_anchor(A_act, prototypes, m: int | None = None, strict: bool
 
 
 # ---------------------------------------------------------------- scikit-learn style
+# default ActivationInverter.residual_tol, chosen by measurement (tests/test_inverter_defects.py): float64
+# activations leave at most 2e-13 (ill-conditioned maps up to cond 6e7, offsets 1e10, scales 2^±500) and
+# about 1e-16 · R/s for a point R away from a map of spread s (1e-6 at R/s = 1e10); float32-computed ones up
+# to 2e-5. Plain distances leave more than 0.5, a map whose prototypes moved by 1 % of their spread 2e-3.
+_RESIDUAL_TOL = 1e-4
+_SAVE = _npzfile.SaveFormat(what="ActivationInverter", name="musicsom.ActivationInverter", version=1,
+                            keys=("prototypes", "reference", "residual_tol"))  # and feature_names_in_ if any
+_SQUARED = "activations must be squared Euclidean distances ||x - w_i||^2"
+
+
+def _not_fitted(est):
+    from .som import _not_fitted_error
+
+    return _not_fitted_error(
+        f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this method."
+    )
+
+
+def _column_names(X):
+    """The column names of a DataFrame-like ``X`` when they are all strings (scikit-learn's rule), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    return np.asarray(names, dtype=object) if names and all(isinstance(n, str) for n in names) else None
+
+
 class ActivationInverter:
-    """Squared-distance activations of a prototype map and their exact inverse, with scikit-learn habits.
+    """Squared-distance activations of a prototype map and their exact inverse: a scikit-learn transformer.
 
     ``transform`` maps inputs (n, D) to activations (n, K) (:func:`activations`); ``inverse_transform``
     maps activations back to the inputs, exactly (to round-off) when the prototypes hold D + 1 affinely
@@ -496,11 +553,37 @@ class ActivationInverter:
     ----------
     prototypes : (K, D) prototypes of any map (SOM, k-means centres, neural-gas nodes, ...).
     reference : None (each row's BMU) or the index of one anchor prototype for every row.
+    residual_tol : how far activations may be from those of a point before ``inverse_transform``
+        refuses them (default 1e-4). With K > D + 1 the system is overdetermined, so activations no
+        point can have (plain distances instead of squared ones, another map's, heavy noise) show as
+        a residual: the squared distances of the answer differ from the input by ``max_i |â_i − a_i|``,
+        measured relative to the row's largest activation. Exact float64 activations leave about 1e-13
+        (also for ill-conditioned maps), those of a point 10¹⁰ map widths away about 1e-6, float32-computed
+        ones about 1e-5; plain distances more than 0.5. Negative activations are refused as well. ``None``
+        turns both checks off: least squares on whatever is given (e.g. deliberately noisy activations).
 
     Fitted attributes: ``prototypes_`` (validated float64 copy), ``n_features_in_`` (D),
-    ``n_prototypes_`` (K), ``inverters_`` (dict anchor → :class:`Inverter`, filled as used).
-    ``get_params``/``set_params`` follow scikit-learn, so ``sklearn.base.clone`` works (scikit-learn
-    itself is not needed).
+    ``n_prototypes_`` (K), ``inverters_`` (dict anchor → :class:`Inverter`, filled as used), and
+    ``feature_names_in_`` when fit on a DataFrame of inputs whose column names are all strings.
+
+    scikit-learn. The estimator protocol without importing scikit-learn: ``get_params``/``set_params``
+    (so ``clone`` works), ``__sklearn_tags__``, ``__sklearn_is_fitted__`` (``check_is_fitted``), and a
+    :class:`musicsom.som.NotFittedError` (scikit-learn's too, once it is imported) before ``fit``.
+    Nothing is learnt from data, since the prototypes are a parameter (a Pipeline step sees only the
+    previous step's output, never another step's prototypes); ``fit(X)`` validates, factors and, by
+    the width of ``X``, reads it as inputs (D columns: feature names are recorded) or as activations
+    (K columns, checked as ``inverse_transform`` checks them; K > D for any invertible map, so the
+    two never coincide). Hence:
+
+    * ``make_pipeline(StandardScaler(), ActivationInverter(W))``: ``transform`` gives the activations
+      of the scaled inputs and ``Pipeline.inverse_transform`` takes activations back to raw inputs.
+    * ``Pipeline([("som", SOM(...)), ("inverse", ActivationInverter(W))])`` with ``W`` the prototypes
+      that SOM learns on that data (the SOM's fit is deterministic): ``Pipeline.fit`` trains the SOM
+      and checks its activations against ``W``, so a map that learnt other prototypes fails loudly;
+      the round trip is ``pipe["inverse"].inverse_transform(pipe["som"].transform(X))``.
+      ``Pipeline.inverse_transform`` is not available there: SOM has no inverse (this class is it).
+
+    ``save(path)`` writes a fitted inverter to an ``.npz`` file without pickle; :meth:`load` reads it.
 
     Examples
     --------
@@ -521,80 +604,216 @@ class ActivationInverter:
     >>> est.n_features_in_, est.n_prototypes_
     (3, 20)
 
+    Activations no point can have are refused, e.g. plain distances instead of squared ones:
+
+    >>> est.inverse_transform(np.sqrt(A))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: activations are not the squared distances of any point to these prototypes: row ... must be squared Euclidean distances ||x - w_i||^2 ...
+
     Anchored on one prototype for every row, and with scikit-learn's parameter protocol:
 
     >>> fixed = ActivationInverter(W, reference=0).fit()
     >>> bool(np.allclose(fixed.inverse_transform(A), X, rtol=0, atol=1e-10)), list(fixed.inverters_)
     (True, [0])
     >>> sorted(est.get_params()), est.set_params(reference=3).reference
-    (['prototypes', 'reference'], 3)
+    (['prototypes', 'reference', 'residual_tol'], 3)
+
+    ``fit`` on activations (what a Pipeline step after a map receives) checks them against the prototypes:
+
+    >>> ActivationInverter(W).fit(A).n_features_in_
+    3
+    >>> ActivationInverter(W + 0.1 * rng.standard_normal(W.shape)).fit(A)  # another map  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: fit: activations are not the squared distances of any point to these prototypes: ...
+
+    Saved without pickle, loaded with the same answers:
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = fixed.save(os.path.join(tmp, "inverter.npz"))
+    ...     back = ActivationInverter.load(path)
+    >>> bool(np.array_equal(back.inverse_transform(A), fixed.inverse_transform(A))), back.reference
+    (True, 0)
     """
 
-    def __init__(self, prototypes=None, reference=None):
+    _PARAMS = ("prototypes", "reference", "residual_tol")
+
+    def __init__(self, prototypes=None, reference=None, residual_tol=_RESIDUAL_TOL):
         self.prototypes = prototypes
         self.reference = reference
+        self.residual_tol = residual_tol
 
+    # -------------------------------------------------- the estimator protocol (scikit-learn's, without importing it)
     def get_params(self, deep: bool = True) -> dict:
-        return {"prototypes": self.prototypes, "reference": self.reference}
+        """The constructor parameters as stored (``deep`` is accepted for scikit-learn; there are no sub-estimators)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
 
     def set_params(self, **params) -> "ActivationInverter":
-        valid = self.get_params()
+        """Set constructor parameters (validated at the next ``fit``); returns self."""
         for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for ActivationInverter; valid parameters are {sorted(valid)}")
+            if key not in self._PARAMS:
+                raise ValueError(f"invalid parameter {key!r} for ActivationInverter; valid parameters are {list(self._PARAMS)}")
             setattr(self, key, value)
         return self
 
     def __repr__(self) -> str:
         shape = np.shape(self.prototypes) if self.prototypes is not None else None
-        return f"ActivationInverter(prototypes=<array {shape}>, reference={self.reference!r})"
+        return f"ActivationInverter(prototypes=<array {shape}>, reference={self.reference!r}, residual_tol={self.residual_tol!r})"
 
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags: a float64 transformer of 2-D arrays, no target (only scikit-learn calls this)."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False), input_tags=InputTags(two_d_array=True),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64"]))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "prototypes_")
+
+    # -------------------------------------------------- fit, transform, inverse_transform
     def fit(self, X=None, y=None) -> "ActivationInverter":
-        """Validate the prototypes (and ``X`` if given: only its width is checked) and factor; returns self.
+        """Validate the parameters and ``X`` if given, and factor; returns self (``y`` is ignored).
 
-        Raises :class:`RankError` when the prototypes do not hold D + 1 affinely independent points (the
-        affine rank does not depend on the anchor, so one factorisation tells).
+        ``X`` is read by its width: D columns are inputs (only checked; a DataFrame's string column
+        names become ``feature_names_in_``), K columns are activations, checked as
+        :meth:`inverse_transform` checks them. Raises :class:`RankError` when the prototypes do not
+        hold D + 1 affinely independent points (the affine rank does not depend on the anchor, so one
+        factorisation tells).
         """
         if self.prototypes is None:
             raise ValueError("prototypes is None; pass the (K, D) prototypes of the map, e.g. ActivationInverter(W)")
-        W = check_matrix(self.prototypes, "prototypes", min_rows=2)
+        W = check_matrix(self.prototypes, "prototypes", min_rows=2).copy()  # later edits of the parameter change nothing
         K, D = W.shape
-        if X is not None:
-            check_matrix(X, "X", ncols=D)
         ref = None if self.reference is None else check_int(self.reference, "reference", 0, K - 1)
-        self.prototypes_ = W.copy()
-        self.n_features_in_ = D
-        self.n_prototypes_ = K
-        self.inverters_ = {}
+        tol = None if self.residual_tol is None else check_scalar(self.residual_tol, "residual_tol (None = no check)", 0.0, low_open=True)
+        X_arr = None if X is None else np.asarray(X, dtype=np.float64)
+        if X_arr is not None and (X_arr.ndim != 2 or X_arr.shape[1] not in (D, K)):
+            raise ValueError(f"X must be inputs (n, D = {D}) or their activations (n, K = {K}); got shape {X_arr.shape}")
         first = 0 if ref is None else ref
-        self.inverters_[first] = Inverter(self.prototypes_, first)
-        self._ref = ref
+        inverter = Inverter(W, first)  # raises RankError before anything is stored
+        if X_arr is not None:
+            check_matrix(X_arr, "X")
+        self.prototypes_ = W
+        self.n_features_in_, self.n_prototypes_ = D, K
+        self.inverters_ = {first: inverter}
+        self._ref, self._tol = ref, tol
+        names = _column_names(X) if X_arr is not None and X_arr.shape[1] == D else None
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if X_arr is not None and X_arr.shape[1] == K:
+            try:
+                self._invert(X_arr, "fit: ")
+            except ValueError:  # not fitted: the activations do not belong to these prototypes
+                for name in ("prototypes_", "n_features_in_", "n_prototypes_", "inverters_", "feature_names_in_"):
+                    self.__dict__.pop(name, None)
+                raise
         return self
 
-    def _check_fitted(self):
-        if not hasattr(self, "prototypes_"):
-            raise ValueError("this ActivationInverter is not fitted yet; call fit() first")
+    def _fitted_prototypes(self) -> np.ndarray:
+        W = getattr(self, "prototypes_", None)
+        if W is None:
+            raise _not_fitted(self)
+        return W
 
     def transform(self, X) -> np.ndarray:
         """Squared distances (n, K) of the inputs ``X`` (n, D) to the prototypes ((K,) for one input (D,))."""
-        self._check_fitted()
-        return activations(X, self.prototypes_)
+        W = self._fitted_prototypes()
+        names, fitted = _column_names(X), getattr(self, "feature_names_in_", None)
+        if names is not None and fitted is not None and not np.array_equal(names, fitted):
+            raise ValueError(f"X has the columns {list(names)}, but ActivationInverter was fit on {list(fitted)}")
+        return activations(X, W)
 
     def fit_transform(self, X, y=None) -> np.ndarray:
+        """``fit(X).transform(X)`` for inputs ``X`` (n, D)."""
         return self.fit(X, y).transform(X)
 
     def inverse_transform(self, A) -> np.ndarray:
-        """Inputs (n, D) whose activations are ``A`` (n, K) ((D,) for one vector (K,)), anchored per row."""
-        self._check_fitted()
+        """Inputs (n, D) whose activations are ``A`` (n, K) ((D,) for one vector (K,)), anchored per row.
+
+        Raises a ValueError for negative activations, and for rows whose answer's squared distances
+        differ from them by more than ``residual_tol`` (relative to the row's largest activation),
+        naming the worst row; ``residual_tol=None`` turns both checks off.
+        """
+        self._fitted_prototypes()
         a = np.asarray(A, dtype=np.float64)
         single = a.ndim == 1
-        a2 = _check_activation_rows(a[None] if single else a, self.n_prototypes_)
+        out = self._invert(a[None] if single else a)
+        return out[0] if single else out
+
+    def _invert(self, A, context: str = "") -> np.ndarray:
+        """Invert the rows of ``A`` (n, K) with the per-anchor inverters, checking them unless ``residual_tol`` is None."""
+        a2 = _check_activation_rows(A, self.n_prototypes_)
+        check = self._tol is not None
+        if check and np.any(a2 < 0):
+            row, k = np.argwhere(a2 < 0)[0]
+            raise ValueError(
+                f"{context}{_SQUARED}, which are >= 0; row {row} holds {a2[row, k]:.6g} at prototype {k} "
+                "(scores, similarities or log-likelihoods are not activations)"
+            )
         anchors = np.full(a2.shape[0], self._ref) if self._ref is not None else a2.argmin(1)
         out = np.empty((a2.shape[0], self.n_features_in_))
+        residuals = np.zeros(a2.shape[0])
         for ref in np.unique(anchors):
             rows = np.flatnonzero(anchors == ref)
             inv = self.inverters_.get(int(ref))
             if inv is None:
                 inv = self.inverters_[int(ref)] = Inverter(self.prototypes_, int(ref))
-            out[rows] = inv.invert(a2[rows])
-        return out[0] if single else out
+            out[rows], res = inv._invert(a2[rows], residuals=check)
+            if check:
+                residuals[rows] = res
+        if check and residuals.max(initial=0.0) > self._tol:
+            worst = int(residuals.argmax())
+            raise ValueError(
+                f"{context}activations are not the squared distances of any point to these prototypes: row {worst} "
+                f"(worst of {int((residuals > self._tol).sum())} rows over the tolerance) differs from the squared "
+                f"distances of its least-squares point by {residuals[worst]:.3g} of its largest activation "
+                f"(residual_tol = {self._tol:g}). Likely cause: {_SQUARED} to these K = {self.n_prototypes_} "
+                "prototypes, in their order; square plain distances (e.g. MiniSom's activate) first, and check that "
+                "they come from this map. For deliberately noisy activations pass residual_tol=None (or a larger one)."
+            )
+        return out
+
+    # -------------------------------------------------- files (musicsom._npzfile: .npz, no pickle)
+    def save(self, path) -> Path:
+        """Write the fitted inverter to ``path`` (exactly that name) as an ``.npz`` archive without pickle; returns the path.
+
+        The archive holds the prototypes (float64), the reference (-1 for None), residual_tol (NaN for
+        None), a format name and version, and the feature names (unicode) when there are any. It is
+        written to a temporary file in the same folder and renamed at the end, so an interrupted save
+        never leaves a half-written file under that name.
+        """
+        W = self._fitted_prototypes()
+        arrays = {
+            "prototypes": W, "reference": np.array(-1 if self._ref is None else self._ref, dtype=np.int64),
+            "residual_tol": np.array(np.nan if self._tol is None else self._tol),
+        }
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            arrays["feature_names_in_"] = _npzfile.strings(names)
+        return Path(_npzfile.save(path, _SAVE, arrays))
+
+    @classmethod
+    def load(cls, path) -> "ActivationInverter":
+        """A fitted inverter from a file written by :meth:`save` (same ``inverse_transform``, bit for bit).
+
+        Raises a ValueError naming the file and the problem when it is not such a file (not a zip
+        archive, truncated, missing entries, another format or version, invalid contents); a missing
+        file raises FileNotFoundError. Object arrays are never loaded (no pickle).
+        """
+        return _npzfile.load(path, _SAVE, cls._from_saved)
+
+    @classmethod
+    def _from_saved(cls, arrays: dict) -> "ActivationInverter":
+        """The fitted inverter of the (checked) arrays of a save, or a ValueError saying which one is wrong."""
+        ref, tol = _npzfile.integer(arrays, "reference"), arrays["residual_tol"]
+        if tol.shape != () or tol.dtype.kind != "f":
+            raise ValueError(f"residual_tol should be one float; got dtype {tol.dtype}, shape {tol.shape}")
+        est = cls(arrays["prototypes"], None if ref == -1 else ref, None if np.isnan(tol) else float(tol)).fit()
+        names = _npzfile.names(arrays, "feature_names_in_", est.n_features_in_)
+        if names is not None:
+            est.feature_names_in_ = names
+        return est

@@ -29,15 +29,8 @@ Validation. The public functions (:func:`jacobian`, :func:`solve_primal`, :func:
 :func:`music_direction`, :func:`trust_region`, :func:`energy_coefficients`) validate their
 arguments; the private ``_`` versions used inside :class:`Music` (which validates once) do not.
 
-Batches. :meth:`Music.run_batch` runs many trajectories at once: each step gives every trajectory
-a weight per Jacobian row (``c_P`` for preserved, ``c_T ω`` for its target, 0 for padding), stacks
-``M_b`` (B, k, D) and factors all ``G_b`` by one stacked Cholesky (numpy), which also finds the
-systems that need the single solver's fallback (Cholesky fails, or the scale leaves the safe range);
-systems of size at most 256 are then solved by one stacked LU (numpy's C loop), larger ones by
-triangular solves on the Cholesky factors. With every other prototype preserved, ``k = K`` (no gather); with a
-ring or graph neighbourhood, each trajectory gathers its own rows, padded to the largest set with
-zero-weight rows, and the dual (k × k) form is used when ``k < D`` (as ``solver="auto"`` does for
-one trajectory; padding rows are zero rows of ``M``, so both forms stay exact).
+Batches. :meth:`Music.run_batch` runs many trajectories at once by stacked solves; the engine, and
+:class:`TrajectoryBatch`, live in :mod:`musicsom.music_batch` (``TrajectoryBatch`` is importable from here too).
 
 Examples
 --------
@@ -57,13 +50,12 @@ Steer an input toward a prototype by shrinking its *squared* distance to it, pre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from . import som as _som
 from ._validation import (
-    _SQ_LO as _SQ_LO_ROWS,
     _pow2_exponent,
     _stable_norms,
     _stable_sq_norms,
@@ -75,7 +67,10 @@ from ._validation import (
     check_scalar,
     check_vector,
 )
-from .som import lattice_ring
+from .lattice import _check_grid, _check_topology, lattice_ring
+
+if TYPE_CHECKING:  # the batch engine imports this module: Music.run_batch imports it when called
+    from .music_batch import TrajectoryBatch
 
 __all__ = [
     "energy_coefficients",
@@ -95,8 +90,6 @@ _TINY = np.finfo(np.float64).tiny
 _SAFE_LO, _SAFE_HI = 2.0**-300, 2.0**300
 # a step's norm is taken as sqrt(δ·δ) while that lies in [_NORM_LO, inf)
 _NORM_LO = 2.0**-480
-# trajectories × rows × features held at once by the batch path (16 MiB of float64)
-_CHUNK_ELEMENTS = 1 << 21
 
 
 # ---------------------------------------------------------------- energy weights
@@ -194,9 +187,6 @@ def _solve_form(M, y, lam: float, solver: str) -> np.ndarray:
         return _ridge_lstsq(M, y, lam)
 
 
-# largest system (D or k) solved as one stacked LU by numpy rather than by per-system Cholesky solves
-_STACKED_SOLVE_MAX = 256
-
 _OVERFLOW = (
     "the MUSIC step overflows float64: the wanted change is far too large for the distances involved "
     "(e.g. a large delta_a for a target that x almost touches); ask a smaller change, or rescale the map"
@@ -254,19 +244,6 @@ def _trust_region(delta, eta: float) -> tuple[np.ndarray, bool]:
     if n_true > eta:
         return v * (eta / nv), True
     return delta, False
-
-
-def _trust_region_rows(delta, eta: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_trust_region` for each row of ``delta`` (B, D) (private)."""
-    with np.errstate(over="ignore", under="ignore"):
-        n = np.sqrt(np.einsum("ij,ij->i", delta, delta))
-    ok = np.isfinite(n) & (n >= _NORM_LO)
-    clip = ok & (n > eta)
-    out = delta.copy()
-    out[clip] = delta[clip] * (eta / n[clip])[:, None]
-    for b in np.flatnonzero(~ok):
-        out[b], clip[b] = _trust_region(delta[b], eta)
-    return out, clip
 
 
 def _check_weights(w, name: str, n: int):
@@ -561,28 +538,6 @@ class Trajectory:
         return np.diff(self.states, axis=0)
 
 
-@dataclass
-class TrajectoryBatch:
-    """B trajectories of T steps: states (B, T+1, D), bmus (B, T+1), targets (B, T), clipped (B, T)."""
-
-    states: np.ndarray
-    bmus: np.ndarray
-    targets: np.ndarray
-    clipped: np.ndarray
-
-    def __len__(self) -> int:
-        return self.states.shape[0]
-
-    @property
-    def steps(self) -> np.ndarray:
-        return np.diff(self.states, axis=1)
-
-    def trajectory(self, b: int) -> Trajectory:
-        """Trajectory ``b`` as a :class:`Trajectory`."""
-        b = check_int(b, "b", -len(self), len(self) - 1)
-        return Trajectory(self.states[b], self.bmus[b], self.targets[b].tolist(), self.clipped[b])
-
-
 def _bmus_exact(states, W) -> np.ndarray:
     """Nearest prototype of each row by exact squared distances (:func:`musicsom.som.best_matching_units`; private)."""
     from .som import _bmus
@@ -675,22 +630,13 @@ class Music:
         if params is not None and not isinstance(params, MusicParams):
             raise ValueError(f"params must be a MusicParams; got {type(params).__name__}")
         self.params = (params or MusicParams()).validate()
-        topologies = getattr(_som, "TOPOLOGIES", None)
-        if not isinstance(topology, str) or (topologies is not None and topology not in topologies):
-            raise ValueError(f"topology must be one of {topologies}; got {topology!r}")
+        topology = _check_topology(topology)
         if grid_shape is not None and edges is not None:
             raise ValueError("give grid_shape (a lattice) or edges (a graph) for the ring, not both")
         if grid_shape is not None:
-            try:
-                g = tuple(grid_shape)
-            except TypeError:
-                raise ValueError(f"grid_shape must be (rows, cols); got {grid_shape!r}") from None
-            if len(g) != 2:
-                raise ValueError(f"grid_shape must be (rows, cols); got {grid_shape!r}")
-            g = tuple(check_int(v, "grid_shape", 1) for v in g)
-            if g[0] * g[1] != K:
-                raise ValueError(f"grid_shape {g} holds {g[0] * g[1]} units but there are {K} prototypes")
-            grid_shape = g
+            # the lattice's check of any grid (a pair of positive integers holding K units); the even rows of a
+            # hexagonal torus are checked by lattice_ring, when a ring is needed (Music takes every grid it took)
+            grid_shape = _check_grid(grid_shape, n_units=K)
         self.edges = None if edges is None else check_edges(edges, K)
         if self.params.preserve_ring is not None and grid_shape is None and self.edges is None:
             raise ValueError("preserve_ring needs grid_shape (the lattice of the prototypes) or edges (a graph between them)")
@@ -895,7 +841,7 @@ class Music:
 
     # -- many trajectories at once
     def run_batch(self, X0, n_steps: int, mode: str, targets=None, cluster=None) -> TrajectoryBatch:
-        """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`TrajectoryBatch`.
+        """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`~musicsom.music_batch.TrajectoryBatch`.
 
         mode "informed": toward ``targets`` (one prototype index per trajectory, shape (B,), or one
         for all). mode "cluster_random": each trajectory draws its own random target in ``cluster``
@@ -923,11 +869,11 @@ class Music:
         >>> music.run_batch(X0, 10, "cluster_random", cluster=[0, 1, 2]).targets.shape
         (4, 10)
         """
-        p = self.params
         K, D = self.W.shape
         X = check_matrix(X0, "X0", ncols=D).copy()
         B = X.shape[0]
         T = check_int(n_steps, "n_steps", 0)
+        tg = None
         if mode == "informed":
             if targets is None:
                 raise ValueError("informed mode needs targets (one prototype index per trajectory)")
@@ -945,190 +891,15 @@ class Music:
             cluster = check_indices(cluster, "cluster", K)
         else:
             raise ValueError(f"run_batch supports mode 'informed' or 'cluster_random'; got {mode!r} (use run() for 'cluster' and 'free')")
-        states = np.empty((B, T + 1, D))
-        states[:, 0] = X
-        tgt = np.empty((B, T), dtype=np.int64)
-        clipped = np.zeros((B, T), dtype=bool)
-        bmus = np.empty((B, T + 1), dtype=np.int64)
-        for t in range(T):
-            tt = tg if mode == "informed" else cluster[self.rng.integers(0, cluster.size, size=B)]
-            rel = np.full(B, -p.kappa)
-            if p.sigma_target > 0:
-                rel = rel + p.sigma_target * self.rng.standard_normal(B) * np.abs(rel)
-            d, bm = self._batch_directions(X, tt, rel)
-            bmus[:, t] = bm
-            if p.sigma_step > 0:
-                d = d + p.sigma_step * self.rng.standard_normal(d.shape)
-            d, clipped[:, t] = _trust_region_rows(d, p.eta)
-            X = X + d
-            states[:, t + 1] = X
-            tgt[:, t] = tt
-        bmus[:, T] = _bmus_exact(X, self.W)
-        return TrajectoryBatch(states, bmus, tgt, clipped)
+        from .music_batch import _run  # imported here: music_batch builds on this module
 
-    def _batch_rows(self, X, tt):
-        """Row sets of one batch step (private).
+        return _run(self, X, T, mode, tg, cluster)
 
-        Returns ``(idx, tcol, members, n_P, bmus)``: ``idx`` (B, k) prototype rows of each trajectory, or
-        None for all K; ``tcol`` (B,) the column of each trajectory's target; ``members`` (B, k) the real
-        (not padding) rows, or None; ``n_P`` (B,) preserved counts; ``bmus`` (B,) or None (not needed).
-        """
-        B = X.shape[0]
-        if self.params.preserve_ring is None:
-            return None, tt, None, np.full(B, self.K - 1), None
-        bm = _bmus_exact(X, self.W)
-        # the cached ring is sorted and unique: dropping the target keeps it so (what setdiff1d gives, 20x faster)
-        sets = [(lambda base, t: base[base != t])(self._ring_base(int(c)), t) for c, t in zip(bm, tt)]
-        n_P = np.array([s.size for s in sets], dtype=np.int64)
-        k = int(n_P.max()) + 1
-        idx = np.repeat(tt[:, None], k, axis=1)  # the target after the preserved rows; padding repeats it, with weight 0
-        members = np.zeros((B, k), dtype=bool)
-        for b, s in enumerate(sets):
-            idx[b, : s.size] = s
-            members[b, : s.size + 1] = True
-        return idx, n_P, members, n_P, bm
 
-    def _batch_directions(self, X, tt, rel) -> tuple[np.ndarray, np.ndarray]:
-        """MUSIC directions (before noise and trust region) of every row of ``X`` toward ``tt``, and the BMUs of ``X`` (private)."""
-        p = self.params
-        K, D = self.W.shape
-        B = X.shape[0]
-        idx, tcol_all, members_all, n_P_all, bmus = self._batch_rows(X, tt)
-        if bmus is None:
-            bmus = np.empty(B, dtype=np.int64)
-            record = True
-        else:
-            record = False
-        k = K if idx is None else idx.shape[1]
-        out = np.empty((B, D))
-        step = max(1, _CHUNK_ELEMENTS // max(k * D, 1))
-        for s in range(0, B, step):
-            sl = slice(s, s + step)
-            Xc = X[sl]
-            n = Xc.shape[0]
-            ar = np.arange(n)
-            R = Xc[:, None, :] - (self.W[None, :, :] if idx is None else self.W[idx[sl]])
-            with np.errstate(over="ignore", under="ignore"):
-                S = np.einsum("nkd,nkd->nk", R, R)
-            if np.all(S >= _SQ_LO_ROWS) and np.all(S < np.inf):
-                e = None
-                d = np.sqrt(S)
-            else:
-                S, e = _stable_sq_norms(R)
-                d = np.ldexp(np.sqrt(S), e.astype(np.int32))
-            if record:  # all K rows: the BMUs come with the distances
-                bmus[sl] = S.argmin(1) if e is None else _bmus_exact(Xc, self.W)
-            tcol = tcol_all[sl]
-            e_t = np.zeros(n, dtype=np.int64) if e is None else e[ar, tcol]
-            delta = _wanted(d[ar, tcol], S[ar, tcol], e_t, p.normalise_rows, rel=rel[sl])
-            c_P, c_T = _energy_coefficients(p.alpha, n_P_all[sl], 1, p.per_row_mean)
-            wts = np.broadcast_to(np.asarray(c_P, dtype=np.float64).reshape(-1, 1), (n, k)).copy()
-            if members_all is not None:
-                wts[~members_all[sl]] = 0.0
-            wts[ar, tcol] = c_T
-            sw = np.sqrt(wts)
-            # M = Ĵ · √w row by row, in place of R (a zero row where x sits on the prototype)
-            if p.normalise_rows:
-                pos = d > 0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    f = np.where(pos, sw / np.where(pos, d, 1.0), 0.0)
-            else:
-                f = 2.0 * sw
-            R *= f[..., None]
-            M = R
-            with np.errstate(over="ignore", invalid="ignore"):
-                y_t = np.sqrt(c_T) * delta
-            if p.jitter > 0:
-                E = self.rng.standard_normal(M.shape)
-                if members_all is not None:
-                    E *= members_all[sl][..., None]
-                E /= np.sqrt((E * E).sum(axis=(1, 2)))[:, None, None]
-                M += p.jitter * E
-                mM = None
-            elif p.normalise_rows:
-                # unit rows: max |M_b| lies in [u / √D, u] with u the largest √w over rows off the point
-                u = (sw * (d > 0)).max(1)
-                mM = np.where((u >= _SAFE_LO * np.sqrt(D)) & (u <= _SAFE_HI), 1.0, np.where(u > 0, np.nan, 0.0))
-            else:
-                mM = None
-            out[sl] = self._batch_solve(M, y_t, tcol, mM)
-        return out, bmus
+def __getattr__(name):
+    # TrajectoryBatch lives with the batch engine, which imports this module: resolved on first use (PEP 562)
+    if name == "TrajectoryBatch":
+        from .music_batch import TrajectoryBatch
 
-    def _batch_solve(self, M, y_t, tcol, mM=None) -> np.ndarray:
-        """Stacked :func:`_solve` of (n, k, D) systems whose ``y`` is ``y_t`` at column ``tcol`` and 0 elsewhere (private).
-
-        One stacked Cholesky (numpy), then one stacked LU solve for systems of size <= 256 or triangular
-        solves on the factors (scipy) for larger ones; per-trajectory fallbacks
-        where Cholesky fails (least squares, as the single solver) or the scale leaves the safe range
-        (the scaled single solver). ``mM``: 1 where max |M_b| is known to be in the safe range, 0 where
-        M_b is 0, NaN where unknown; None = compute it.
-        """
-        p = self.params
-        n, k, D = M.shape
-        solver = p.solver if p.solver != "auto" else ("dual" if k < D else "primal")
-        if not np.all(np.isfinite(y_t)):
-            raise ValueError(_OVERFLOW)
-        out = np.zeros((n, D))
-        my = np.abs(y_t)
-        if mM is None or np.any(np.isnan(mM)):
-            mM_true = np.abs(M).max(axis=(1, 2))
-            m_ok = (mM_true >= _SAFE_LO) & (mM_true <= _SAFE_HI)
-            m_live = mM_true > 0
-        else:
-            m_ok = mM == 1.0
-            m_live = mM > 0
-        live = (my > 0) & m_live
-        fast = live & m_ok & (my >= _SAFE_LO) & (my <= _SAFE_HI)
-        for b in np.flatnonzero(live & ~fast):
-            y = np.zeros(k)
-            y[tcol[b]] = y_t[b]
-            out[b] = _solve(M[b], y, p.lam, solver)
-        if not fast.any():
-            return out
-        if fast.all():
-            Mf, yf, tf = M, y_t, tcol
-        else:
-            Mf, yf, tf = M[fast], y_t[fast], tcol[fast]
-        nf = Mf.shape[0]
-        arf = np.arange(nf)
-        Mt = Mf.transpose(0, 2, 1)
-        if solver == "primal":
-            G = Mt @ Mf  # Mᵀ M per trajectory (numpy uses syrk for a matrix times its own transpose)
-            rhs = Mf[arf, tf] * yf[:, None]  # Mᵀ y: y has one non-zero entry
-        else:
-            G = Mf @ Mt
-            rhs = np.zeros((nf, k))
-            rhs[arf, tf] = yf
-        m = G.shape[-1]
-        G[:, np.arange(m), np.arange(m)] += p.lam
-        try:
-            L = np.linalg.cholesky(G)
-            ok = np.ones(nf, dtype=bool)
-        except np.linalg.LinAlgError:
-            L = np.zeros_like(G)
-            ok = np.zeros(nf, dtype=bool)
-            for i in range(nf):
-                try:
-                    L[i] = np.linalg.cholesky(G[i])
-                    ok[i] = True
-                except np.linalg.LinAlgError:
-                    pass
-        z = np.zeros_like(rhs)
-        if ok.any():
-            if m <= _STACKED_SOLVE_MAX:
-                # small systems: one stacked LU solve in numpy's C loop (scipy's batched cho_solve loops in Python,
-                # which dominates at these sizes); the Cholesky above still decides which systems need the fallback
-                Gk = G if ok.all() else G[ok]
-                z[ok] = np.linalg.solve(Gk, rhs[ok][..., None])[..., 0]
-            else:
-                Lk = L if ok.all() else L[ok]
-                z[ok] = cho_solve((Lk, True), rhs[ok][..., None], check_finite=False)[..., 0]
-        sol = z if solver == "primal" else (Mt @ z[..., None])[..., 0]
-        for i in np.flatnonzero(~ok):
-            y = np.zeros(k)
-            y[tf[i]] = yf[i]
-            sol[i] = _ridge_lstsq(Mf[i], y, p.lam)
-        if not np.all(np.isfinite(sol)):
-            raise ValueError(_OVERFLOW)
-        out[fast] = sol
-        return out
+        return TrajectoryBatch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
