@@ -3,7 +3,7 @@
 Activations are *squared* Euclidean distances ``a_i = ||x − w_i||²`` of an input to the prototypes
 ``w_i`` of a map (a SOM, k-means centres, a neural gas). Once the prototypes affinely span the input
 space they can be inverted exactly, and MUSIC changes chosen distances while preserving the others
-(docs/METHOD.md). The library core needs only numpy and scipy:
+(docs/METHOD.md):
 
 >>> import numpy as np
 >>> from musicsom import SOM, ActivationInverter, Music, MusicParams
@@ -17,17 +17,32 @@ True
 >>> path.states.shape
 (51, 4)
 
-Modules: :mod:`musicsom.som` (batch SOM, lattices incl. hexagonal, BMUs, errors), :mod:`musicsom.inversion`
-(anchored systems, :class:`Inverter`, :class:`ActivationInverter`), :mod:`musicsom.music` (the MUSIC
-step, trajectories, batches), :mod:`musicsom.metrics` (trajectory metrics), :mod:`musicsom.stats`
-(paired tests; needs the ``pipeline`` extra for its table helpers), :mod:`musicsom.encoding`,
-:mod:`musicsom.image_metrics`; the paper's experiments in :mod:`musicsom.experiments` and the pipeline
-stages in :mod:`musicsom.pipeline` (``musicsom list`` on the command line).
+The library needs only numpy and scipy (``pip install musicsom``). Its modules:
+
+- :mod:`musicsom.som`: the batch :class:`SOM` estimator, BMUs, quantization and topographic errors,
+  the U-matrix;
+- :mod:`musicsom.lattice`: map lattices (rectangular, hexagonal, toroidal), positions and rings, and
+  :mod:`musicsom.distances`: exact squared distances between inputs and prototypes (their public
+  functions are importable from :mod:`musicsom.som` too);
+- :mod:`musicsom.inversion`: anchored systems, :class:`Inverter`, :class:`ActivationInverter`;
+- :mod:`musicsom.music`: the MUSIC step and trajectories; :mod:`musicsom.music_batch`: many
+  trajectories at once (:meth:`Music.run_batch`);
+- :mod:`musicsom.metrics` (trajectory metrics), :mod:`musicsom.stats` (paired tests; its table helper
+  ``paired_comparison`` needs pandas), :mod:`musicsom.encoding` (PCA whitening),
+  :mod:`musicsom.image_metrics`.
+
+These are the modules that ``__all__``, ``help(musicsom)``, ``from musicsom import *`` and
+``pdoc musicsom`` reach. The paper's reproduction is not part of them and needs the ``pipeline``
+extra (``pip install "musicsom[pipeline]"``: scikit-learn, pandas, torch, Snakemake, ...): the
+experiments and their torch models are in :mod:`musicsom.experiments`, the Snakemake stages and
+their data sets in :mod:`musicsom.pipeline`. ``musicsom list`` (or ``python -m musicsom list``)
+names the stages, ``musicsom run STAGE --help`` documents one.
 """
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+# the one place the version is written: pyproject.toml reads it from here ([tool.setuptools.dynamic])
+__version__ = "0.3.0"
 
 # the public API, imported on first use (PEP 562): `import musicsom` alone loads nothing else, so a
 # pipeline stage's import graph holds only the modules it uses
@@ -54,9 +69,10 @@ _EXPORTS = {
     "energy_coefficients": "music",
     "trajectory_summary": "metrics",
 }
-# the library's modules too, so that documentation tools (pdoc) and `from musicsom import *` reach them (the
-# experiments and the pipeline are documented by their own docstrings and `musicsom list`)
-_MODULES = ["som", "inversion", "music", "metrics", "stats", "encoding", "image_metrics", "data", "models"]
+# the library's public modules too (numpy and scipy only), so that help(), pdoc and `from musicsom import *`
+# reach them without importing the experiments or the pipeline, which need the `pipeline` extra
+_MODULES = ["som", "lattice", "distances", "inversion", "music", "music_batch", "metrics", "stats", "encoding",
+            "image_metrics"]
 __all__ = sorted(_EXPORTS) + _MODULES + ["__version__"]
 
 
