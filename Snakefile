@@ -6,7 +6,8 @@ import os
 
 from snakemake.utils import min_version
 
-from musicsom.pipeline._config import check_yaml_files
+from musicsom.pipeline import run_lock
+from musicsom.pipeline.config_check import check_yaml_files
 
 min_version("9.0")
 
@@ -41,6 +42,14 @@ include: "workflow/rules/report.smk"
 
 localrules:
     all,
+
+
+# one run at a time in this folder: Snakemake's own lock can let two runs started in the same instant
+# both pass; this flock cannot (musicsom.pipeline.run_lock). onstart runs in the main process of a run
+# that executes jobs, before the first job: not for -n, --unlock, --lint, --report, nor in the jobs.
+onstart:
+    if workflow.is_main_process and workflow.execution_settings.lock:
+        run_lock.acquire()
 
 
 rule all:

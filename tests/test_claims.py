@@ -132,9 +132,9 @@ def test_claim7_kappa_check_reads_the_path_deviation():
                    first_step_cos_to_default=lambda v, s: 1.0, share_clipped=lambda v, s: 0.2)
     assert claim7.checks({"kappa": same}, 0, BOOT)[0].verdict == "held"
     assert claim7.checks({"kappa": differ}, 0, BOOT)[0].verdict == "failed"
-    lam = sweep("lambda", [1e-3, 1e-1, 10], continuity=lambda v, s: 0.5 + 0.1 * np.log10(v) + 0.001 * s,
+    lam = sweep("lam", [1e-3, 1e-1, 10], continuity=lambda v, s: 0.5 + 0.1 * np.log10(v) + 0.001 * s,
                 convergence_ratio=lambda v, s: 0.9 if v == 10 else 0.1)
-    v = {c.name: c.verdict for c in claim7.checks({"lambda": lam}, 0, BOOT)}
+    v = {c.name: c.verdict for c in claim7.checks({"lam": lam}, 0, BOOT)}
     assert v == {"continuity rises with lambda": "held", "stalls at the largest lambda": "held"}
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import ROOT, copy_smoke_config, job_stats, snakemake
 
-from musicsom.pipeline import _resources
+from musicsom.pipeline import resource_table
 
 RESOURCES = yaml.safe_load((ROOT / "workflow" / "resources.yaml").read_text())
 JOB = re.compile(r"^\s*(local)?rule (\w+):$")
@@ -58,7 +58,7 @@ def dry_run_jobs(output: str) -> list[tuple[str, bool, dict]]:
 
 
 def test_resources_table_is_well_formed():
-    assert _resources.check_table(RESOURCES) == []
+    assert resource_table.check_table(RESOURCES) == []
 
 
 def test_resources_scale_with_the_config_and_the_attempt():
@@ -69,29 +69,29 @@ def test_resources_scale_with_the_config_and_the_attempt():
         "reference_sizes": {"n": 10.0},
         "rules": {"r": {"threads": 2, "mem_mb": 1000, "seconds": 600, "size": "n"}, "flat": {"threads": 1, "mem_mb": 300, "seconds": 30}},
     }
-    assert _resources.rule_resources(table, "r", {"n": 10.0}) == {"threads": 2, "mem_mb": 1500, "runtime": 20}
+    assert resource_table.rule_resources(table, "r", {"n": 10.0}) == {"threads": 2, "mem_mb": 1500, "runtime": 20}
     # twice the size: the part above the base doubles (200 + 2 * 800 = 1800 MB, * 1.5)
-    assert _resources.rule_resources(table, "r", {"n": 20.0}) == {"threads": 2, "mem_mb": 2700, "runtime": 40}
+    assert resource_table.rule_resources(table, "r", {"n": 20.0}) == {"threads": 2, "mem_mb": 2700, "runtime": 40}
     # a tiny run keeps the base, and the minimum holds
-    assert _resources.rule_resources(table, "r", {"n": 0.0}) == {"threads": 2, "mem_mb": 300, "runtime": 1}
+    assert resource_table.rule_resources(table, "r", {"n": 0.0}) == {"threads": 2, "mem_mb": 300, "runtime": 1}
     # a retry asks for more
-    assert _resources.rule_resources(table, "r", {"n": 10.0}, attempt=2) == {"threads": 2, "mem_mb": 3000, "runtime": 40}
-    assert _resources.rule_resources(table, "flat", {"n": 99.0}) == {"threads": 1, "mem_mb": 500, "runtime": 1}
+    assert resource_table.rule_resources(table, "r", {"n": 10.0}, attempt=2) == {"threads": 2, "mem_mb": 3000, "runtime": 40}
+    assert resource_table.rule_resources(table, "flat", {"n": 99.0}) == {"threads": 1, "mem_mb": 500, "runtime": 1}
     with pytest.raises(KeyError, match="no entry in workflow/resources.yaml"):
-        _resources.rule_resources(table, "missing")
+        resource_table.rule_resources(table, "missing")
     bad = dict(table, rules={"r": {"threads": 0, "mem_mb": 1, "seconds": 1, "size": "nope", "typo": 1}})
-    problems = " ".join(_resources.check_table(bad))
+    problems = " ".join(resource_table.check_table(bad))
     assert "threads must be a positive number" in problems and "'nope'" in problems and "typo" in problems
 
 
 def test_job_sizes_read_every_config():
     for cfg in ("config.yaml", "tests/smoke/config.yaml"):
-        sizes = _resources.job_sizes(filled_config(ROOT / cfg))
+        sizes = resource_table.job_sizes(filled_config(ROOT / cfg))
         assert set(sizes) == set(RESOURCES["reference_sizes"]) and all(v > 0 for v in sizes.values())
     # the paper setup's full-dimensional MNIST (mnist.dim: full) counts 784 dimensions
     base = filled_config(ROOT / "config.yaml")
     full = dict(base, mnist=dict(base["mnist"], dim="full"))
-    assert _resources.job_sizes(full)["mnist_som"] == _resources.job_sizes(base)["mnist_som"] * 784 / 50
+    assert resource_table.job_sizes(full)["mnist_som"] == resource_table.job_sizes(base)["mnist_som"] * 784 / 50
 
 
 def test_slurm_dry_run_of_the_full_config_gives_every_job_its_resources(tmp_path):
@@ -103,16 +103,16 @@ def test_slurm_dry_run_of_the_full_config_gives_every_job_its_resources(tmp_path
     stats = job_stats(out)
     assert len(jobs) == sum(stats.values()) > 200, out[-3000:]
     local_rules = localrules()
-    sizes = _resources.job_sizes(filled_config(tmp_path / "config.yaml"))
+    sizes = resource_table.job_sizes(filled_config(tmp_path / "config.yaml"))
     seen = set()
     for rule, _, res in jobs:  # a dry run does not mark local jobs: localrules() says which
         if rule in LOCAL_BOOKKEEPING | {"all"}:
             assert rule in local_rules, rule
             continue
-        # the table pages (report_html_<table>, defined in a loop) share one entry
+        # the table pages (report_html_<table>, one plain rule each) share one entry
         key = "report_html_table" if rule.startswith("report_html_") else rule
         assert key in RESOURCES["rules"], f"rule {rule} has no entry in workflow/resources.yaml"
-        want = _resources.rule_resources(RESOURCES, key, sizes)
+        want = resource_table.rule_resources(RESOURCES, key, sizes)
         assert res.get("mem_mb") == str(want["mem_mb"]), (rule, res)
         assert res.get("runtime") == str(want["runtime"]), (rule, res)
         assert res.get("cpus_per_task") == str(want["threads"]), (rule, res)
@@ -145,11 +145,11 @@ def test_cluster_generic_runs_job_scripts_with_their_resources(tmp_path, mirror)
     expected = {r for r in RESOURCES["rules"] if r.startswith("gmm_")} - {"gmm_fig06", "gmm_table1", "gmm_claims"}
     assert expected <= submitted, submitted
     assert "GROUP" in submitted, submitted  # gmm_fig06, gmm_table1 and gmm_claims as one group job
-    sizes = _resources.job_sizes(filled_config(workdir / "config.yaml"))
+    sizes = resource_table.job_sizes(filled_config(workdir / "config.yaml"))
     for rule, _jobid, threads, mem_mb, runtime, script, log in rows:
         assert Path(script).read_text().startswith("#!"), script
         if rule in RESOURCES["rules"]:
-            want = _resources.rule_resources(RESOURCES, rule, sizes)
+            want = resource_table.rule_resources(RESOURCES, rule, sizes)
             assert (int(threads), int(mem_mb), int(runtime)) == (want["threads"], want["mem_mb"], want["runtime"]), rule
         assert Path(log).exists(), log
     # each job wrote its rule log and benchmark where the rule says
@@ -205,7 +205,7 @@ def test_conda_file_parses_and_agrees_with_pyproject_and_constraints():
 
 def test_device_auto_is_the_cpu_without_cuda_and_cuda_names_the_fix(monkeypatch):
     torch = pytest.importorskip("torch")
-    from musicsom.models import resolve_device
+    from musicsom.experiments.models import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("cpu") == torch.device("cpu")
@@ -223,7 +223,7 @@ def test_training_on_device_cpu_gives_the_same_bits_as_before():
     pytest.importorskip("torch")
     import numpy as np
 
-    from musicsom.models import (
+    from musicsom.experiments.models import (
         resolve_device,
         seed_everything,
         train_classifier,
@@ -250,12 +250,12 @@ def test_training_on_device_cpu_gives_the_same_bits_as_before():
 
 
 def test_device_setting_is_in_the_schema_with_cpu_as_default():
-    from musicsom.pipeline import _config
+    from musicsom.pipeline import config_check
 
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     node = schema["properties"]["device"]
     assert node["default"] == "cpu" and set(node["enum"]) == {"cpu", "cuda", "auto"}
     cfg = yaml.safe_load((ROOT / "tests" / "smoke" / "config.yaml").read_text())
-    assert _config.schema_errors(cfg, schema) == []
-    errors = " ".join(_config.schema_errors(dict(cfg, device="gpu"), schema))
+    assert config_check.schema_errors(cfg, schema) == []
+    errors = " ".join(config_check.schema_errors(dict(cfg, device="gpu"), schema))
     assert "device" in errors and "cpu" in errors, errors

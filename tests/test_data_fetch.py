@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musicsom.data import fetch as F
-from musicsom.data.mnist import load_digits, read_idx
+from musicsom.pipeline.datasets import fetch as F
+from musicsom.pipeline.datasets.mnist import load_digits, read_idx
 
 from conftest import ROOT, data_mirror
 
@@ -220,7 +220,8 @@ def test_cli_error_is_one_paragraph_and_writes_nothing(tmp_path):
     env = dict(os.environ, MUSICSOM_DATA_MIRROR=str(tmp_path / "absent"))
     out = tmp_path / "res"
     proc = subprocess.run(
-        [sys.executable, "-m", "musicsom.pipeline.data.fetch_digits", "--raw-dir", str(out / "raw"), "--out", str(out / "d.npz")],
+        [sys.executable, "-m", "musicsom.pipeline.data.fetch_digits", "--digits", "mnist", "--mirror", "",
+         "--raw-dir", str(out / "raw"), "--out", str(out / "d.npz")],
         env=env, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 1
@@ -238,3 +239,58 @@ def test_workflow_rejects_a_missing_mirror(tmp_path):
     )
     assert proc.returncode != 0
     assert "data.mirror" in proc.stdout + proc.stderr and "does not exist" in proc.stdout + proc.stderr
+
+
+def test_invocation_dir_and_a_relative_mirror(tmp_path, monkeypatch):
+    """A relative mirror is relative to the folder the command was typed in ($PWD where it fits --directory)."""
+    from musicsom.pipeline import config_check as C
+
+    here = tmp_path / "here"
+    run = here / "runs" / "x"
+    run.mkdir(parents=True)
+    monkeypatch.chdir(run)  # where Snakemake has gone (--directory runs/x) before it reads the Snakefile
+    assert C.invocation_dir(Path("runs/x"), {"PWD": str(here)}) == here
+    assert C.invocation_dir(Path(run), {"PWD": str(here)}) == here  # an absolute --directory: $PWD as the shell set it
+    assert C.invocation_dir(None, {"PWD": str(here)}) == run  # no --directory: the current folder
+    assert C.invocation_dir(Path("runs/x"), {"PWD": str(tmp_path)}) == run  # a $PWD that does not fit: the current folder
+    assert C.invocation_dir(Path("runs/x"), {}) == run
+    env = {C.MIRROR_ENV: "../shared/data"}
+    assert C.mirror_path({"data": {"mirror": None}}, env, here) == (f"${C.MIRROR_ENV}", tmp_path / "shared" / "data")
+    assert C.mirror_path({"data": {"mirror": "m"}}, env, here) == ("data.mirror", here / "m")  # config wins
+    assert C.mirror_path({"data": {"mirror": None}}, {}, here) is None
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    assert C.mirror_errors({"data": {"mirror": None}}, env, here) == []
+    assert "does not exist" in C.mirror_errors({"data": {"mirror": None}}, env, run)[0]
+
+
+def test_a_relative_mirror_is_relative_to_where_the_command_is_typed(tmp_path):
+    """The README's `MUSICSOM_DATA_MIRROR=../shared/data snakemake --directory runs/paper_setup`, typed in the
+    repository: the mirror is looked for beside it, not inside the run folder, and the fetch jobs get it as an
+    absolute path; data.mirror is relative the same way. Typed from a folder where the path names nothing, refused."""
+    repo, mirror = tmp_path / "repo", tmp_path / "shared" / "data"
+    mirror.mkdir(parents=True)
+    runs = {}
+    for name, data in (("env", "data: {}"), ("config", "data: {mirror: ../shared/data}")):
+        runs[name] = repo / "runs" / name
+        runs[name].mkdir(parents=True)
+        smoke = (ROOT / "tests" / "smoke" / "config.yaml").read_text()
+        assert smoke.count("data: {}") == 1
+        (runs[name] / "config.yaml").write_text(smoke.replace("data: {}", data))
+
+    def dry_run(cwd: Path, run: Path, mirror_env: str) -> subprocess.CompletedProcess:
+        # PWD: what the shell sets in the folder the command is typed in (subprocess does not)
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                   PWD=str(cwd), MUSICSOM_DATA_MIRROR=mirror_env)
+        cmd = [str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"), "--directory",
+               os.path.relpath(run, cwd), "--cores", "1", "-n", "-p", "data_all"]
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+    proc = dry_run(repo, runs["env"], "../shared/data")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"--mirror {mirror} " in proc.stdout, proc.stdout[-3000:]
+    proc = dry_run(repo, runs["config"], "/nonexistent/env-mirror")  # data.mirror wins over the variable
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"--mirror {mirror} " in proc.stdout, proc.stdout[-3000:]
+    proc = dry_run(runs["env"], runs["env"], "../shared/data")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"$MUSICSOM_DATA_MIRROR = {repo / 'runs' / 'shared' / 'data'} does not exist" in out, out[-3000:]

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from musicsom.data import fetch as F
-from musicsom.data import labels as L
-from musicsom.data import lfw
+from musicsom.pipeline.datasets import fetch as F
+from musicsom.pipeline.datasets import labels as L
+from musicsom.pipeline.datasets import lfw
 
 IDS = ["Ann_Lee_0001", "Ann_Lee_0002", "Bob_Ray_0001"]
 
@@ -187,7 +187,7 @@ def test_prepare_lfw_cli_on_a_bad_archive_writes_nothing(tmp_path, images):
     out = tmp_path / "res"
     out.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "musicsom.pipeline.data.prepare_lfw", "--archive", str(bad), "--crop", "20", "--size", "8",
+        [sys.executable, "-m", "musicsom.pipeline.data.prepare_lfw", "--archive", str(bad), "--lfw", '{"crop": 20, "size": 8}',
          "--out", str(out / "faces.npz"), "--labels-out", str(out / "labels.csv")],
         capture_output=True, text=True, timeout=60,
     )

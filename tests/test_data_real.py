@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musicsom.data import GROUPS, LFW_IMAGES_DIGEST, fetch_digits, fetch_group, label_table, load_faces
-from musicsom.data.labels import read_dfi_attribute, read_gender
-from musicsom.data.lfw import image_set_digest
+from musicsom.pipeline.datasets import GROUPS, LFW_IMAGES_DIGEST, fetch_digits, fetch_group, label_table, load_faces
+from musicsom.pipeline.datasets.labels import read_dfi_attribute, read_gender
+from musicsom.pipeline.datasets.lfw import image_set_digest
 
 MNIST_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

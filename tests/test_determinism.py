@@ -6,7 +6,7 @@ is killed (SIGKILL to the whole process tree, as a crash or a lost machine would
 is training, unlocked and rerun to completion. Its tables must then equal, byte for byte, those of
 the uninterrupted session run (``smoke_run`` of conftest.py): that shows the resume is clean and
 that two runs give the same bytes. Every CSV, PNG and PDF it made is compared (figures are written
-with fixed metadata by ``musicsom.pipeline._io.save_figure``); only timing and environment records
+with fixed metadata by ``musicsom.pipeline.files.save_figure``); only timing and environment records
 are left out (benchmarks/, logs/, and the report's record of stage times and environment).
 """
 

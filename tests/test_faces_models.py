@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from musicsom.experiments import face_id  # noqa: E402
-from musicsom.models.face_autoencoder import (  # noqa: E402
+from musicsom.experiments.models.face_autoencoder import (  # noqa: E402
     FaceAutoencoder,
     decode_codes,
     encode_images,

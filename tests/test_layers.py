@@ -1,17 +1,22 @@
-"""The three layers of the package and the rule ↔ stage chain.
+"""The three layers of the package, decided by what each needs, and the rule <-> stage chain.
 
-- library (``musicsom.som``, ``inversion``, ``music``, ``metrics``, ``stats``, ``encoding``,
-  ``image_metrics``, ``_validation``, ``data``, ``models``) imports only the library;
-- experiments (``musicsom.experiments``) import the library and experiments, never the pipeline;
-- pipeline stages (``musicsom.pipeline.<experiment>.<stage>``) import anything below them, and never
-  another stage: shared helpers live in modules whose name starts with ``_``.
+- library (every top-level module of ``musicsom`` but ``experiments`` and ``pipeline``: ``som``,
+  ``lattice``, ``distances``, ``inversion``, ``music``, ``metrics``, ...) imports only the library, and of
+  the world only the standard library, numpy and scipy at module level (``pip install musicsom`` holds
+  nothing else); a few optional packages may be imported inside a function, named in ``OPTIONAL``;
+- experiments (``musicsom.experiments``, the paper's logic and its torch models, ``experiments.models``)
+  import the library and experiments, never the pipeline;
+- pipeline (``musicsom.pipeline``: the stages, the dataset registry and readers ``pipeline.datasets``, the
+  file helpers) imports anything below it; a stage (a module with a ``__main__`` guard) never imports
+  another stage: what stages share lives in modules without one.
 
-The imports come from the source (``musicsom.pipeline._code``), lazy imports inside functions
+The imports come from the source (``musicsom.pipeline.import_graph``), lazy imports inside functions
 included. A planted sideways import in a copy of the package must be caught.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -22,29 +27,33 @@ import pytest
 
 from conftest import ROOT
 
-LIBRARY = ("som", "inversion", "music", "metrics", "stats", "encoding", "image_metrics", "_validation", "data", "models")
+# third-party packages a library module may import inside a function (never at module level), and why
+OPTIONAL = {
+    "threadpoolctl": "som: keeps BLAS on one thread inside fit when installed",
+    "sklearn": "som/inversion: __sklearn_tags__, called by scikit-learn only",
+    "pandas": "stats: the table helpers, which take a DataFrame",
+}
+CORE = {"numpy", "scipy", "musicsom"}
 
 CHECKER = r'''
 import sys
-from musicsom.pipeline._code import all_modules, direct_imports, module_file
-
-LIBRARY = {LIBRARY}
+from musicsom.pipeline.import_graph import all_modules, direct_imports, has_main_guard, module_file
 
 def layer(name):
     parts = name.split(".")
     if len(parts) == 1:
         return "package"
-    if parts[1] in LIBRARY:
-        return "library"
+    if parts[1] == "__main__":  # `python -m musicsom`: the command line, which is the pipeline's
+        return "pipeline"
     if parts[1] == "experiments":
         return "experiments"
     if parts[1] == "pipeline":
         return "pipeline"
-    return "unknown:" + parts[1]
+    return "library"
 
 def is_stage(name):
     parts = name.split(".")
-    return len(parts) > 2 and parts[1] == "pipeline" and not parts[-1].startswith("_") and module_file(name).name != "__init__.py"
+    return len(parts) > 2 and parts[1] == "pipeline" and module_file(name).name != "__init__.py" and has_main_guard(name)
 
 ALLOWED = {{"package": {{"package"}}, "library": {{"package", "library"}},
            "experiments": {{"package", "library", "experiments"}},
@@ -52,17 +61,14 @@ ALLOWED = {{"package": {{"package"}}, "library": {{"package", "library"}},
 problems = []
 for m in all_modules():
     lay = layer(m)
-    if lay.startswith("unknown"):
-        problems.append(f"{{m}}: not in a layer (library, experiments or pipeline)")
-        continue
     for dep in sorted(direct_imports(m)):
         if layer(dep) not in ALLOWED[lay]:
             problems.append(f"{{m}} ({{lay}}) imports {{dep}} ({{layer(dep)}}): a lower layer may not import a higher one")
         if is_stage(m) and is_stage(dep):
-            problems.append(f"{{m}} imports the stage {{dep}}: move what they share into a helper module (_common)")
+            problems.append(f"{{m}} imports the stage {{dep}}: move what they share into a module without a __main__ guard")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
-'''.format(LIBRARY=set(LIBRARY))
+'''.format()
 
 
 def run_checker(src: Path) -> subprocess.CompletedProcess:
@@ -80,7 +86,7 @@ def test_no_layer_or_sideways_import():
     "where, planted, expected",
     [
         ("pipeline/gmm/fig05.py", "from musicsom.pipeline.gmm import fig06  # noqa\n", "imports the stage musicsom.pipeline.gmm.fig06"),
-        ("experiments/gmm.py", "from musicsom.pipeline import _io  # noqa\n", "a lower layer may not import a higher one"),
+        ("experiments/gmm.py", "from musicsom.pipeline import files  # noqa\n", "a lower layer may not import a higher one"),
         ("som.py", "    from musicsom.experiments import common  # noqa\n", "musicsom.som (library) imports musicsom.experiments.common"),
     ],
 )
@@ -135,13 +141,61 @@ def test_every_rule_runs_the_stage_its_code_input_names():
 
 
 def test_every_stage_is_run_by_a_rule():
-    from musicsom.pipeline._code import all_modules, has_main_guard, module_file
+    from musicsom.pipeline.import_graph import all_modules, has_main_guard, module_file
 
     used = set()
     for body in rule_blocks().values():
         used.update(re.findall(r'stage_code\("([\w.]+)"\)', body))
         used.update(re.findall(r"python -m musicsom\.pipeline\.([\w.]+)", body))
     stages = {m.removeprefix("musicsom.pipeline.") for m in all_modules()
-              if m.startswith("musicsom.pipeline.") and not m.split(".")[-1].startswith("_")
-              and module_file(m).name != "__init__.py" and has_main_guard(m)}
+              if m.startswith("musicsom.pipeline.") and module_file(m).name != "__init__.py" and has_main_guard(m)
+              and m != "musicsom.pipeline.cli"}
     assert stages - used == set(), f"stage modules no rule runs: {sorted(stages - used)}"
+
+
+def _third_party_imports(path: Path) -> tuple[set[str], set[str]]:
+    """(top-level packages imported at module level, those imported inside a function or class) of one file."""
+    tree = ast.parse(path.read_text())
+    top, lazy = set(), set()
+
+    def names(node):
+        if isinstance(node, ast.Import):
+            return {a.name.split(".")[0] for a in node.names}
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            return {node.module.split(".")[0]}
+        return set()
+
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue  # annotations only
+        for sub in ast.walk(node):
+            found = names(sub)
+            (top if sub is node or isinstance(node, (ast.Import, ast.ImportFrom, ast.If, ast.Try)) else lazy).update(found)
+    return top - set(sys.stdlib_module_names), lazy - set(sys.stdlib_module_names)
+
+
+def test_the_library_needs_only_numpy_and_scipy():
+    """What `pip install musicsom` installs is what the library imports: numpy and scipy, and optional
+    packages only inside the functions that use them (the layer of a module follows from this)."""
+    library = [p for p in sorted((ROOT / "src" / "musicsom").glob("*.py"))]
+    assert {p.stem for p in library} >= {"som", "inversion", "music", "metrics"}
+    problems = []
+    for path in library:
+        top, lazy = _third_party_imports(path)
+        if top - CORE:
+            problems.append(f"{path.name} imports {sorted(top - CORE)} at module level")
+        if lazy - CORE - set(OPTIONAL):
+            problems.append(f"{path.name} imports {sorted(lazy - CORE - set(OPTIONAL))} (not in OPTIONAL)")
+    assert not problems, problems
+    # and the packages that need more live above the library: the datasets (pooch, PIL, pandas) in the
+    # pipeline, the torch models in the experiments
+    assert not (ROOT / "src" / "musicsom" / "data").exists() and not (ROOT / "src" / "musicsom" / "models").exists()
+    for path in (ROOT / "src" / "musicsom" / "experiments" / "models").glob("*.py"):
+        assert "musicsom.pipeline" not in path.read_text()
+
+
+def test_a_planted_third_party_import_in_the_library_is_caught(tmp_path):
+    target = tmp_path / "metrics.py"
+    target.write_text((ROOT / "src" / "musicsom" / "metrics.py").read_text() + "\nimport pandas\n")
+    top, _ = _third_party_imports(target)
+    assert "pandas" in top

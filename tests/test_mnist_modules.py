@@ -11,7 +11,7 @@ from statsmodels.stats.multitest import multipletests
 from musicsom import image_metrics as im
 from musicsom.experiments import mnist as mn
 from musicsom.experiments.common import linear_path
-from musicsom.pipeline._io import json_safe
+from musicsom.pipeline.files import json_safe
 from musicsom.encoding import PCAWhitening, flatten_images
 from musicsom.music import MusicParams
 from musicsom.stats import holm, paired_comparison, wilcoxon_paired
@@ -134,7 +134,7 @@ def test_paired_comparison_counts_groups_and_adjusts():
 # ---------------------------------------------------------------- models
 def test_vae_forward_shapes_and_seeded_training():
     torch = pytest.importorskip("torch")
-    from musicsom.models import VAE, train_vae, vae_decode, vae_encode
+    from musicsom.experiments.models import VAE, train_vae, vae_decode, vae_encode
 
     m = VAE(n_inputs=16, hidden=8, latent=3)
     logits, mu, logvar = m(torch.rand(5, 16))
@@ -153,7 +153,7 @@ def test_vae_forward_shapes_and_seeded_training():
 
 def test_classifier_learns_a_separable_toy_problem():
     pytest.importorskip("torch")
-    from musicsom.models import predict_proba, train_classifier
+    from musicsom.experiments.models import predict_proba, train_classifier
 
     rng = np.random.default_rng(6)
     y = rng.integers(0, 3, 300)

@@ -9,7 +9,8 @@ link is never written through).
   planned for that reason, every other planned job only because an upstream output will change.
 - A finished run folder moved to another directory depth has nothing to do.
 - ``--configfile`` reaches the report through the recorded effective config (``--config`` too, for the
-  values Snakemake's command line can type: it reads nested values as strings).
+  values Snakemake's command line can type: it reads nested values as strings), and the dry run says so
+  in a short line (the config's digest, not the config).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def rule_stages() -> dict[str, str]:
 
 
 def test_editing_a_core_module_reruns_exactly_the_stages_that_import_it(smoke_run, tmp_path):
-    from musicsom.pipeline._code import import_graph
+    from musicsom.pipeline.import_graph import import_graph
 
     workdir, _ = smoke_run
     repo = tmp_path / "repo"
@@ -116,6 +117,9 @@ def test_configfile_and_config_overrides_reach_the_report(smoke_run, tmp_path):
     expected = {"run_config", "faces_claims", "robustness_faces", "robustness_collect", "report_markdown", "report_html",
                 "report_html_evidence", "report_html_claims", "report_html_table6_inversion_vs_dim", "all"}
     assert rules in (expected, expected | {"report_all"}), out[-3000:]
+    # the recorded config changed: its rule names the change by the config's digest, not by 8 kB of JSON
+    reasons = [j["reason"] for j in planned(out) if j["rule"] == "run_config"]
+    assert len(reasons) == 1 and reasons[0].startswith("Params have changed") and len(reasons[0]) < 300, reasons
     snakemake(run, "report_all", "--configfile", str(other))
     recorded = json.loads((run / "results" / "report" / "config.json").read_text())
     assert recorded["faces"]["monotone_min"] == 0.5

@@ -7,7 +7,7 @@ import pytest
 import sys
 from pathlib import Path
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import record_reproduction  # noqa: E402  (a repository tool, not part of the package)
@@ -102,7 +102,7 @@ def test_refusal_writes_nothing(tmp_path, breakage):
     else:
         (run / "results" / "REPORT.md").unlink()
     before = (repo / "README.md").read_text()
-    with pytest.raises(_io.InputError):
+    with pytest.raises(files.InputError):
         record_reproduction.main(["--run", str(run), "--repo", str(repo)])
     assert not (repo / "docs").exists()
     assert (repo / "README.md").read_text() == before

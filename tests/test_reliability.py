@@ -70,15 +70,15 @@ def first_latent_key(section: str) -> str | None:
 CASES = [
     ("unknown_top_key", edit("gmmm", {}), None, ["gmmm: unknown key", "Allowed keys", "gmm", "seeds"]),
     ("unknown_nested_key", edit("gmm.som.epochz", 5), None, ["gmm.som.epochz: unknown key", "epochs", "rows"]),
-    ("wrong_type", edit("gmm.dim", "ten"), None, ["gmm.dim = 'ten'", "not of type 'integer'", "Allowed: integer"]),
+    ("wrong_type", edit("gmm.mixture.dim", "ten"), None, ["gmm.mixture.dim = 'ten'", "not of type 'integer'", "Allowed: integer"]),
     ("negative_steps", edit("gmm.trajectories.n_steps", -5), None, ["gmm.trajectories.n_steps = -5", ">= 1"]),
-    ("alpha_above_one", edit("gmm.trajectories.alpha", 1.5), None, ["gmm.trajectories.alpha = 1.5", ">= 0", "<= 1"]),
-    ("alpha_below_zero", edit("gmm.trajectories.alpha", -0.1), None, ["gmm.trajectories.alpha = -0.1", ">= 0", "<= 1"]),
-    ("lambda_zero", edit("gmm.trajectories.lam", 0), None, ["gmm.trajectories.lam = 0", "> 0"]),
-    ("lambda_negative", edit("gmm.trajectories.lam", -0.01), None, ["gmm.trajectories.lam = -0.01", "> 0"]),
-    ("kappa_above_one", edit("gmm.trajectories.kappa", 2.0), None, ["gmm.trajectories.kappa = 2.0", "<= 1"]),
+    ("alpha_above_one", edit("gmm.music.alpha", 1.5), None, ["gmm.music.alpha = 1.5", ">= 0", "<= 1"]),
+    ("alpha_below_zero", edit("gmm.music.alpha", -0.1), None, ["gmm.music.alpha = -0.1", ">= 0", "<= 1"]),
+    ("lambda_zero", edit("gmm.music.lam", 0), None, ["gmm.music.lam = 0", "> 0"]),
+    ("lambda_negative", edit("gmm.music.lam", -0.01), None, ["gmm.music.lam = -0.01", "> 0"]),
+    ("kappa_above_one", edit("gmm.music.kappa", 2.0), None, ["gmm.music.kappa = 2.0", "<= 1"]),
     ("som_too_small", lambda c: edit("gmm.som", {"rows": 2, "cols": 2})(c), None,
-     ["gmm.som", "K = 4", "gmm.dim + 1 = 5", "cannot be inverted"]),
+     ["gmm.som", "K = 4", "gmm.mixture.dim + 1 = 5", "cannot be inverted"]),
     ("noise_m_below_rank", edit("gmm.inversion.noise_m_values", [3, 10]), None,
      ["gmm.inversion.noise_m_values", "[3]", "D + 1"]),
     ("unknown_topology", edit("gmm.som.topology", "triangular"), None,
@@ -101,9 +101,13 @@ CASES = [
     ("component_beyond_mixture", edit("gmm.trajectories.component", 3), None,
      ["gmm.trajectories.component = 3", "3-component mixture", "0..2"]),
     ("more_starts_than_points", edit("gmm.trajectories.n_starts", 400), None,
-     ["gmm.trajectories.n_starts = 400", "300 test points", "gmm.n_test"]),
+     ["gmm.trajectories.n_starts = 400", "300 test points", "gmm.mixture.n_test"]),
     ("random_init_too_few_images", edit("mnist.n_train", 50), None,
      ["mnist.som.init = random", "only 50 training samples", "64 units"]),
+    # "every other prototype" is null, never 0; a ring needs a lattice, which the k-means control has not
+    ("ring_zero", edit("mnist.music.preserve_ring", 0), None, ["mnist.music.preserve_ring = 0", ">= 1"]),
+    ("ring_with_kmeans", edit("mnist.music.preserve_ring", 1), None,
+     ["mnist.music.preserve_ring = 1", "k-means", "preserve_ring to null"]),
     # the YAML text itself (written as is, not through a dict)
     ("duplicate_key", "text:seeds: [7]\n", None, ["duplicate key 'seeds'", "first at line", "remove one"]),
     ("invalid_yaml", "text:gmm: {dim: [4\n", None, ["config.yaml, line", "column", "Fix the YAML"]),
@@ -516,13 +520,13 @@ def test_a_stage_stopped_by_sigterm_leaves_neither_output_nor_temporary_file(tmp
     script = tmp_path / "stage.py"
     script.write_text(
         "import time\n"
-        "from musicsom.pipeline import _io\n"
+        "from musicsom.pipeline import files\n"
         "def main(argv):\n"
-        f"    with _io.atomic_path({str(out)!r}) as tmp:\n"
+        f"    with files.atomic_path({str(out)!r}) as tmp:\n"
         "        tmp.write_bytes(b'partial')\n"
         "        print('writing', flush=True)\n"
         "        time.sleep(60)\n"
-        "_io.run_main(main)\n"
+        "files.run_main(main)\n"
     )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "writing"
@@ -536,9 +540,21 @@ def test_a_stage_stopped_by_sigterm_leaves_neither_output_nor_temporary_file(tmp
 
 def test_rewriting_an_output_removes_the_temporary_files_of_a_killed_writer(tmp_path):
     """After a SIGKILL the temporary file stays; the rerun that writes the same output removes it."""
-    from musicsom.pipeline import _io
+    import signal
+    import subprocess
+    import sys
 
-    (tmp_path / ".fig.png.abc123.png").write_bytes(b"partial")  # left by a killed job
+    from musicsom.pipeline import files
+
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom musicsom.pipeline import files\n"
+         f"with files.atomic_path({str(tmp_path / 'fig.png')!r}) as tmp:\n"
+         "    tmp.write_bytes(b'partial')\n    print('writing', flush=True)\n    time.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "writing"
+    writer.send_signal(signal.SIGKILL)  # a killed job: its temporary file stays (it names the writer's PID)
+    writer.wait(timeout=30)
+    assert len(list(tmp_path.glob(".fig.png.*"))) == 1
     (tmp_path / ".other.png.abc123.png").write_bytes(b"someone else's")
-    _io.save_json(tmp_path / "fig.png", {"a": 1})  # any atomic write of fig.png
+    files.save_json(tmp_path / "fig.png", {"a": 1})  # any atomic write of fig.png
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.png.abc123.png", "fig.png"]

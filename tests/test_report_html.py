@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from conftest import snakemake
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.pipeline.report import html as page_html
 
 INSTALL = "apt-get install -y chromium"
@@ -103,8 +103,8 @@ def test_a_page_embeds_what_it_links(tmp_path):
     (tmp_path / "figures").mkdir()
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    _io.save_figure(fig, tmp_path / "figures" / "fig01_line.png")
-    _io.save_table(tmp_path / "tables" / "t.csv", pd.DataFrame({"a": [1.5, 2.25], "b": ["x|y", "<z>"]}), title="Table T")
+    files.save_figure(fig, tmp_path / "figures" / "fig01_line.png")
+    files.save_table(tmp_path / "tables" / "t.csv", pd.DataFrame({"a": [1.5, 2.25], "b": ["x|y", "<z>"]}), title="Table T")
     (tmp_path / "evidence.csv").write_text("claim,value\n1,0.5\n")
     md = tmp_path / "REPORT.md"
     md.write_text("# Report\n\n## Verdicts\n\n| # | verdict |\n|---|---|\n| 1 | **held** |\n\n"
@@ -116,7 +116,7 @@ def test_a_page_embeds_what_it_links(tmp_path):
     assert "data:image/png;base64," in text and 'href="figures/' not in text
     assert re.search(r"<h3[^>]*>Table T</h3>", text) and 'download="t.csv"' in text and 'download="evidence.csv"' in text
     md.write_text("[gone](figures/missing.png)\n")
-    with pytest.raises(_io.InputError, match="missing.png"):
+    with pytest.raises(files.InputError, match="missing.png"):
         page_html.render(md, None, None)
 
 

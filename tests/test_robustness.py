@@ -3,6 +3,7 @@ point's verdicts follow from its numbers with the report's own rules."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -10,40 +11,51 @@ import pytest
 
 from musicsom.experiments import robustness as rb
 from musicsom.experiments.claims import across_seeds, combine, decide
-from musicsom.pipeline._claims import TIDY
+from musicsom.music import MusicParams
+from musicsom.pipeline.check_records import TIDY
 
-MUSIC = {"alpha": 0.5, "lam": 0.01, "kappa": 0.1, "eta": 0.2, "per_row_mean": True, "preserve_ring": None}
+MUSIC = MusicParams(alpha=0.5, lam=0.01, kappa=0.1, eta=0.2, per_row_mean=True, preserve_ring=None)
 PAPER = {"mnist_dim": "full", "mnist_alpha": 0.999, "faces_alpha": 0.9998}
 
 
 def test_gmm_grid_crosses_in_full_and_flags_the_default():
-    grid = {"energy": {"plain": [0.5, 0.9], "per_row_mean": [0.5]}, "preserve": [0, 1], "eta": [0.05, 0.2],
+    grid = {"energy": {"plain": [0.5, 0.9], "per_row_mean": [0.5]}, "preserve": [None, 1], "eta": [0.05, 0.2],
             "cluster": ["cluster_random", "cluster"]}
-    pts = rb.gmm_grid(grid, {**MUSIC, "alpha": 0.9, "per_row_mean": False})
+    pts = rb.gmm_grid(grid, dataclasses.replace(MUSIC, alpha=0.9, per_row_mean=False))
     assert len(pts) == 3 * 2 * 2 + 1  # the cross, and the all-targets cluster mode at the default
     default = [p for p in pts if p.is_default]
-    assert len(default) == 1 and default[0].values == {"energy": "plain", "alpha": 0.9, "preserve": 0, "eta": 0.2,
+    assert len(default) == 1 and default[0].values == {"energy": "plain", "alpha": 0.9, "preserve": "all", "eta": 0.2,
                                                        "cluster": "cluster_random"}
+    assert default[0].music_params(MUSIC).preserve_ring is None  # "all": every other prototype
+    ring = next(p for p in pts if p.values["preserve"] == 1)
+    assert ring.music_params(MUSIC).preserve_ring == 1 and ring.name.count("preserve=1") == 1
     assert len({p.name for p in pts}) == len(pts)
 
 
 def test_mnist_grids_put_the_paper_setup_at_full_dimension_only():
-    grid = {"energy": {"plain": [0.999], "per_row_mean": [0.5, 0.9]}, "preserve": [0, 1, 2], "eta": [0.05], "dims": [400, "full"],
-            "sweep_eta": [0.05]}
+    grid = {"energy": {"plain": [0.999], "per_row_mean": [0.5, 0.9]}, "preserve": [None, 1, 2], "eta": [0.05],
+            "dims": [400, "full"], "sweep_eta": [0.05]}
     pts = rb.mnist_grid(grid, MUSIC, PAPER)
     assert sum(p.is_default for p in pts) == 1 and not any(p.is_paper for p in pts)
-    assert {p.values["preserve"] for p in pts} == {0, 1, 2}
+    assert {p.values["preserve"] for p in pts} == {"all", 1, 2}
     dims = rb.dim_grid(grid, MUSIC, PAPER, 50)
     assert dims[0].is_default and dims[0].values["dim"] == 50
     paper = [p for p in dims if p.is_paper]
-    assert len(paper) == 1 and paper[0].values == {"dim": "full", "energy": "plain", "alpha": 0.999, "preserve": 0, "eta": 0.2}
+    assert len(paper) == 1 and paper[0].values == {"dim": "full", "energy": "plain", "alpha": 0.999, "preserve": "all", "eta": 0.2}
+    assert paper[0].music_params(MUSIC) == dataclasses.replace(MUSIC, per_row_mean=False, alpha=0.999)
     assert rb.setting_of(paper[0].name, dims) == paper[0]
+    sweeps = rb.sweep_grid(grid, MUSIC, PAPER)  # claim 7: each trust radius in both energy forms
+    assert sweeps[0].is_default and {(p.values["energy"], p.values["eta"]) for p in sweeps[1:]} == {
+        ("per_row_mean", 0.05), ("plain", 0.05)}
+    kmeans = rb.kmeans_grid(grid, MUSIC, PAPER)  # claim 9: k-means has no lattice, so no preservation axis
+    assert kmeans[0].is_default and all("preserve" not in p.values for p in kmeans)
+    assert all(p.music_params(MUSIC).preserve_ring is None for p in kmeans)
 
 
 def test_faces_grid_slices_through_the_default():
-    grid = {"energy": {"plain": [0.9998], "per_row_mean": [0.9, 0.99]}, "preserve": [0, 1], "free_eta": [0.5, 2.0],
+    grid = {"energy": {"plain": [0.9998], "per_row_mean": [0.9, 0.99]}, "preserve": [None, 1], "free_eta": [0.5, 2.0],
             "free_steps": [100, 400]}
-    pts = rb.faces_grid(grid, {**MUSIC, "alpha": 0.9, "eta": 0.5}, PAPER, {"n_steps": 100})
+    pts = rb.faces_grid(grid, dataclasses.replace(MUSIC, alpha=0.9, eta=0.5), PAPER, {"n_steps": 100})
     default = [p for p in pts if p.is_default]
     assert len(default) == 1 and default[0].values["free_steps"] == 100
     assert any(p.is_paper for p in pts)

@@ -115,7 +115,7 @@ def test_full_config_builds_its_dag(tmp_path):
     assert jobs.get("robustness_mnist") == jobs.get("robustness_gmm") == len(seeds)
     assert jobs.get("robustness_faces") == cfg["faces"]["n_seeds"]
     dims = [d for d in cfg["robustness"]["mnist"]["dims"] if str(d) != str(cfg["mnist"]["dim"])]
-    n_dim_seeds = min(cfg["robustness"]["mnist"]["dim_seeds"], len(seeds))
+    n_dim_seeds = min(cfg["robustness"]["dim_seeds"], len(seeds))
     assert jobs.get("robustness_mnist_som") == jobs.get("robustness_mnist_dim") == len(dims) * n_dim_seeds
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 # file name -> what the README gallery says it shows
 GALLERY = {
@@ -56,7 +56,7 @@ def verdict_table(report: str) -> str:
     """The '## Verdicts' table of a REPORT.md, as it stands there."""
     m = re.search(r"^## Verdicts\n(.*?)(?=^## )", report, flags=re.S | re.M)
     if not m:
-        raise _io.InputError("REPORT.md has no '## Verdicts' section: was it written by the report rule?")
+        raise files.InputError("REPORT.md has no '## Verdicts' section: was it written by the report rule?")
     return "\n".join(line for line in m.group(1).strip().splitlines() if line.startswith("|"))
 
 
@@ -120,7 +120,7 @@ def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str) ->
         f"resolved config (`results/report/config.json`) sha256 `{hashlib.sha256(config_file.read_bytes()).hexdigest()[:16]}`. "
         "Links below (`results/...`) refer to that run's folder; regenerate everything with the README's first command.\n\n"
     )
-    with _io.atomic_path(out, suffix=".md") as tmp:
+    with files.atomic_path(out, suffix=".md") as tmp:
         tmp.write_text(header + body)
     return body
 
@@ -130,7 +130,7 @@ def check_run(run: Path) -> None:
                         (run / "results" / "report" / "verdicts.csv", "finish a full run first"),
                         (run / "results" / "report" / "config.json", "pass the folder Snakemake ran in")):
         if not needed.exists():
-            raise _io.InputError(f"{needed} does not exist: {fix} (snakemake --cores 2 in {run})")
+            raise files.InputError(f"{needed} does not exist: {fix} (snakemake --cores 2 in {run})")
     verdict_table((run / "results" / "REPORT.md").read_text())  # refuses a REPORT.md without its verdicts
 
 
@@ -171,7 +171,7 @@ def compare(run_verdicts: pd.DataFrame, recorded: pd.DataFrame) -> tuple[list[tu
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--run", help="the folder Snakemake ran config.yaml in (holds results/)")
     mode.add_argument("--compare", metavar="RUN", help="a run folder to hold against the recorded verdicts")
@@ -197,10 +197,10 @@ def main(argv=None):
     for r in filter(None, (run, paper_run)):
         check_run(r)
     if not readme.exists():
-        raise _io.InputError(f"{readme} does not exist: --repo must name the repository checkout")
+        raise files.InputError(f"{readme} does not exist: --repo must name the repository checkout")
     text = readme.read_text()
     if BEGIN not in text or END not in text:
-        raise _io.InputError(f"{readme} lacks the {BEGIN} ... {END} markers of its Results section: add them back")
+        raise files.InputError(f"{readme} lacks the {BEGIN} ... {END} markers of its Results section: add them back")
 
     if a.commit:
         commit, dirty = a.commit, ""
@@ -230,7 +230,7 @@ def main(argv=None):
             copied.append(name)
     stamp = f"commit `{commit[:10]}`, {now:%Y-%m-%d}"
     start, stop = text.index(BEGIN), text.index(END) + len(END)
-    with _io.atomic_path(readme, suffix=".md") as tmp:
+    with files.atomic_path(readme, suffix=".md") as tmp:
         tmp.write_text(text[:start] + readme_results(table, stamp, copied, paper is not None) + text[stop:])
     print(f"wrote docs/REPRODUCTION.md{' and docs/REPRODUCTION_PAPER_SETUP.md' if paper else ''}, the verdict CSVs, "
           f"{len(copied)} gallery figures and the README's Results section")
@@ -240,7 +240,7 @@ def run_compare(run: Path, against: Path) -> int:
     path = run / "results" / "report" / "verdicts.csv"
     for needed in (path, against):
         if not needed.exists():
-            raise _io.InputError(f"{needed} does not exist: finish the run (its report_markdown rule writes it), "
+            raise files.InputError(f"{needed} does not exist: finish the run (its report_markdown rule writes it), "
                                  "or pass --against the recorded docs/reproduction/verdicts.csv")
     recorded = pd.read_csv(against, dtype={"seed": str})
     bad, moved = compare(pd.read_csv(path, dtype={"seed": str}), recorded)
@@ -263,4 +263,4 @@ def run_compare(run: Path, against: Path) -> int:
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from musicsom.pipeline import _resources
+from musicsom.pipeline import resource_table
 
 RULE = re.compile(r"^(?:local)?rule (\w+):$")
 BENCH = re.compile(r"^\s+benchmark: (\S+)$")
@@ -96,7 +96,7 @@ def update_table(path: Path, measured: pd.DataFrame, label: str, sizes: dict) ->
             changed += 1
         lines.append(line)
     table = yaml.safe_load("\n".join(lines))
-    problems = _resources.check_table(table)
+    problems = resource_table.check_table(table)
     if problems:
         raise SystemExit("the updated table is invalid: " + "; ".join(problems))
     path.write_text("\n".join(lines) + "\n")
@@ -114,14 +114,14 @@ def main(argv=None) -> int:
     if a.update is not None:
         if a.run is None:
             p.error("--update needs --run")
-        sizes = _resources.job_sizes(load_config(a.config or a.run / "config.yaml"))
+        sizes = resource_table.job_sizes(load_config(a.config or a.run / "config.yaml"))
         return update_table(ROOT / "workflow" / "resources.yaml", run_measurements(a.run), a.update, sizes)
     config_path = a.config or (a.run / "config.yaml" if a.run and (a.run / "config.yaml").exists() else ROOT / "config.yaml")
     table = yaml.safe_load((ROOT / "workflow" / "resources.yaml").read_text())
-    problems = _resources.check_table(table)
+    problems = resource_table.check_table(table)
     if problems:
         raise SystemExit("workflow/resources.yaml: " + "; ".join(problems))
-    sizes = _resources.job_sizes(load_config(config_path))
+    sizes = resource_table.job_sizes(load_config(config_path))
     measured = run_measurements(a.run) if a.run else None
     head = ["rule", "threads", "peak at reference (MB)", "declared mem_mb", "time at reference (s)", "declared runtime (min)", "source"]
     if measured is not None:
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     print("|" + "---|" * len(head))
     over = 0
     for name, entry in table["rules"].items():
-        r = _resources.rule_resources(table, name, sizes)
+        r = resource_table.rule_resources(table, name, sizes)
         row = [f"`{name}`", str(r["threads"]), f"{entry['mem_mb']:g}", str(r["mem_mb"]), f"{entry['seconds']:g}", str(r["runtime"]),
                str(entry.get("source", "")).split(" (")[0]]
         if measured is not None:

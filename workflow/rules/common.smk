@@ -1,33 +1,46 @@
-# Helpers shared by every rule file (the config check before any job, wildcard constraints, the
-# code input of each stage as its import graph recorded under results/code/, config lookups).
+# Shared by every rules file. The config check before any job, the shell every command runs in, each rule's
+# threads and resources, the seeds, the code input of each stage, and section(), the one way a rule passes its
+# config to its stage. Nothing here builds a command line: each rule spells its own.
 import json
 import os
+import shlex
 import sys
 
 from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from musicsom.pipeline import _config, _resources
+from musicsom.pipeline import config_check, resource_table
 
-# shell: rules run the first `python` on PATH; make it the interpreter running Snakemake.
-os.environ.update(
-    PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
-    # one BLAS thread per job: small matrix products run several times slower on threaded
-    # OpenBLAS here, see docs/benchmarks.md; Snakemake already runs jobs in parallel
-    OPENBLAS_NUM_THREADS="1",
-    OMP_NUM_THREADS="1",
-    MKL_NUM_THREADS="1",
-)
-# with --sdm conda the rules run in Snakemake's copy of envs/musicsom.yaml, which does not hold the
-# project: they import it from this checkout (untested here: no conda on the test machine)
-from snakemake.settings.types import DeploymentMethod
 
-if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-    os.environ.update(
-        PYTHONPATH=os.pathsep.join(
-            [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]
-        )
-    )
+def shell_prefix():
+    """What every shell command starts with (Snakemake's shell.prefix; this process's environment is left alone).
+
+    - `python` is the interpreter running Snakemake: rules need not activate anything. With --sdm conda the
+      environment's python runs instead, and it finds the project in this checkout's src (untested here: no
+      conda on the test machine);
+    - one BLAS thread per job: small matrix products run several times slower on threaded OpenBLAS here
+      (docs/benchmarks.md), and Snakemake already runs jobs in parallel;
+    - bash's strict mode, which is Snakemake's own default prefix.
+    """
+    exports = {
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        src = shlex.quote(os.path.join(workflow.basedir, "src"))
+        exports["PYTHONPATH"] = f'{src}${{PYTHONPATH:+:"$PYTHONPATH"}}'
+    else:
+        exports["PATH"] = f'{shlex.quote(os.path.dirname(sys.executable))}:"$PATH"'
+    bash = os.path.basename(shell.get_executable() or "") == "bash"
+    commands = (["set -euo pipefail"] if bash else []) + [
+        f"export {k}={v}" for k, v in exports.items()
+    ]
+    return "; ".join(commands) + "; "
+
+
+shell.prefix(shell_prefix())
 
 CONFIG_SCHEMA = os.path.join(
     workflow.basedir, "workflow", "schemas", "config.schema.yaml"
@@ -37,24 +50,36 @@ CONFIG_SCHEMA = os.path.join(
 def check_config(cfg, config_files, schema_path):
     """Refuse a bad configuration before any job runs: every problem at once, each naming its key and fix.
 
-    The YAML files are parsed strictly first (syntax with file/line/column, duplicate keys); then
-    Snakemake's validate fills the schema defaults; then values and cross-key limits are checked.
+    The YAML files are parsed strictly first (syntax with file/line/column, duplicate keys); the values of
+    --config get the schema's types (config_check.type_command_line_values); then Snakemake's validate
+    fills the schema defaults; then values and cross-key limits are checked.
     """
     import yaml
 
-    _config.check_yaml_files(config_files)
+    config_check.check_yaml_files(config_files)
     with open(schema_path) as f:
         schema = yaml.safe_load(f)
-    problems = _config.non_finite_keys(cfg) + _config.schema_errors(cfg, schema)
+    # `--config 'seeds=[0, 1]'` reaches us as ["0", "1"] (Snakemake reads lists and mappings of the command
+    # line as strings): give such values the schema's types first (numbers, booleans, null)
+    config_check.type_command_line_values(cfg, workflow.config_settings.config, schema)
+    problems = config_check.non_finite_keys(cfg) + config_check.schema_errors(
+        cfg, schema
+    )
     if not problems:
         try:
             validate(cfg, schema_path)  # fills the defaults
         except WorkflowError as exc:
             problems.append(str(exc).splitlines()[0])
     if not problems:
-        problems = _config.cross_key_errors(cfg) + _config.mirror_errors(cfg)
+        problems = config_check.cross_key_errors(cfg)
+        # the mirror, relative to where the command was typed, is read by the data rules (localrules) in the
+        # process that plans the run; a job process (--executor slurm, a subprocess) neither reads it nor
+        # knows that folder
+        if not (workflow.remote_exec or workflow.subprocess_exec):
+            origin = config_check.invocation_dir(workflow.overwrite_workdir)
+            problems += config_check.mirror_errors(cfg, origin=origin)
     if problems:
-        raise _config.ConfigError(
+        raise config_check.ConfigError(
             "the configuration is invalid (keys and allowed values: workflow/schemas/config.schema.yaml):\n"
             + "\n".join(f"  - {p}" for p in problems)
         )
@@ -69,7 +94,7 @@ def _load_resources(path):
 
     with open(path) as f:
         table = yaml.safe_load(f)
-    problems = _resources.check_table(table)
+    problems = resource_table.check_table(table)
     if problems:
         raise WorkflowError(
             f"{path} is invalid:\n" + "\n".join(f"  - {p}" for p in problems)
@@ -80,12 +105,12 @@ def _load_resources(path):
 RESOURCES = _load_resources(
     os.path.join(workflow.basedir, "workflow", "resources.yaml")
 )
-JOB_SIZES = _resources.job_sizes(config)
+JOB_SIZES = resource_table.job_sizes(config)
 
 
 def rule_threads(name):
     """The threads of the named rule in workflow/resources.yaml (the stage is passed the same number)."""
-    return _resources.rule_resources(RESOURCES, name)["threads"]
+    return resource_table.rule_resources(RESOURCES, name)["threads"]
 
 
 def job_resources(name):
@@ -94,7 +119,7 @@ def job_resources(name):
     """
 
     def get(key):
-        return lambda wildcards, attempt: _resources.rule_resources(
+        return lambda wildcards, attempt: resource_table.rule_resources(
             RESOURCES, name, JOB_SIZES, attempt
         )[key]
 
@@ -140,194 +165,23 @@ def code_manifest_digest(wildcards):
     """
     import hashlib
 
-    from musicsom.pipeline._code import code_manifest
+    from musicsom.pipeline.import_graph import code_manifest
 
     text = code_manifest(f"musicsom.pipeline.{wildcards.stage}")
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def run_config_text():
-    """The effective configuration (defaults filled, overrides applied) as canonical JSON for the report."""
-    return json.dumps(config, sort_keys=True, indent=1)
+def section(*keys):
+    """The config section at ``keys`` (e.g. section("mnist", "music")), whole, as the JSON its stage takes.
 
-
-def cfg(path):
-    """A config value by '/'-separated path, for use in params: (so edits rerun the rule)."""
+    Passed as a rule parameter, so editing any of its values reruns exactly the rules that read it; the
+    schema has filled every default, and the stage validates the section into its value object
+    (musicsom.pipeline.sections).
+    """
     node = config
-    for key in path.split("/"):
+    for key in keys:
         node = node[key]
-    return node
-
-
-def som_sigma_start(value):
-    """The --sigma-start option of train_som, or nothing when the config leaves it to the default (null)."""
-    return "" if value is None else f"--sigma-start {value}"
-
-
-# --- data helpers
-# the registry's files of each dataset
-from musicsom.data.fetch import GROUPS as DATA_GROUPS
-
-
-def data_mirror_path(value):
-    """data.mirror as an absolute path (relative to the working directory), or None (checked by check_config)."""
-    if value is None or value == "":
-        return None
-    return os.path.abspath(os.path.expanduser(str(value)))
-
-
-def data_raw(*names):
-    """Paths of registry files (musicsom.data.REGISTRY names) under results/data/raw."""
-    return [f"results/data/raw/{n}" for n in names]
-
-
-def lfw_label_args(enabled):
-    """prepare_lfw's label options (paths under results/data/raw), or nothing when data.lfw_labels is false."""
-    if not enabled:
-        return ""
-    female, male, dfi, filelist = data_raw(*DATA_GROUPS["lfw_labels"])
-    return f"--female {female} --male {male} --dfi {dfi} --dfi-filelist {filelist}"
-
-
-# --- mnist helpers
-MNIST_PAIRS = [(int(a), int(b)) for a, b in config["mnist"]["pairs"]]
-
-
-def mnist_slice_args(m):
-    """The --n-train / --n-test options of the MNIST stages (config mnist.n_train, mnist.n_test)."""
-    return f"--n-train {m['n_train']} --n-test {m['n_test']}"
-
-
-def mnist_music_args(m):
-    """The MUSIC options of the MNIST trajectory stages (config mnist.music)."""
-    return (
-        f"--alpha {m['alpha']} --lam {m['lam']} --kappa {m['kappa']} --eta {m['eta']}"
-        f" --per-row-mean {str(bool(m['per_row_mean'])).lower()} --preserve-ring {m['preserve_ring']}"
-        f" --min-purity {m['target_min_purity']}"
-    )
-
-
-def mnist_pairs_arg(pairs):
-    """The --pairs option of the trajectory stages: SOURCE:TARGET for each digit pair."""
-    return " ".join(f"{a}:{b}" for a, b in pairs)
-
-
-def mnist_pair_csvs(seeds):
-    """The Table 2 trajectory CSVs (all pairs and starts of one seed each) of the given seeds."""
-    return [f"results/mnist/seed{s}/pairs.csv" for s in seeds]
-
-
-# --- k-means control helpers
-def kmeans_k(config):
-    """K of the k-means control: the MNIST SOM's rows × cols (ring preservation is refused by check_config)."""
-    return int(config["mnist"]["som"]["rows"]) * int(config["mnist"]["som"]["cols"])
-
-
-def kmeans_pair_csvs(seeds):
-    """The k-means arm's Table 2 trajectory CSVs of the given seeds."""
-    return [f"results/kmeans/seed{s}/pairs.csv" for s in seeds]
-
-
-def sweep_lcurve_flag(wildcards):
-    """The lambda sweep also records the L-curve axes of Fig 20 (--lcurve)."""
-    return "--lcurve" if wildcards.param == "lambda" else ""
-
-
-def verdict_args(cfg_verdicts):
-    """The bootstrap options of the claims stages (config verdicts)."""
-    v = cfg_verdicts
-    return f"--resamples {v['resamples']} --boot-seed {v['seed']} --level {v['level']}"
-
-
-# --- robustness helpers
-ROBUST = config["robustness"]
-ROBUST_ON = bool(ROBUST["enabled"])
-# the D slice of MNIST: the dimensions besides the default one, as they appear in paths ("dim400", "dimfull")
-ROBUST_DIMS = [
-    str(d) for d in ROBUST["mnist"]["dims"] if str(d) != str(config["mnist"]["dim"])
-]
-# the D slice runs on the first robustness.mnist.dim_seeds seeds: every D trains its own SOM per seed, the
-# study's largest cost (a 30x30 SOM at D = full is ~130 CPU s)
-DIM_SEEDS = SEEDS[: int(ROBUST["mnist"]["dim_seeds"])]
-# the MNIST grid the blocks read: dim_seeds only decides which D-slice jobs exist, so it stays out of their
-# --grid (editing it reruns the D-slice jobs it adds or drops and the collect step, not every MNIST block)
-MNIST_GRID = {k: v for k, v in ROBUST["mnist"].items() if k != "dim_seeds"}
-
-
-def music_defaults(section, plain_form=False):
-    """The MUSIC values of a config section (alpha, lam, kappa, eta, per_row_mean, preserve_ring) as a dict."""
-    m = dict(section)
-    return {
-        "alpha": float(m["alpha"]),
-        "lam": float(m["lam"]),
-        "kappa": float(m.get("kappa", 0.1)),
-        "eta": float(m["eta"]),
-        "per_row_mean": bool(m.get("per_row_mean", plain_form)),
-        "preserve_ring": int(m.get("preserve_ring", 0) or 0) or None,
-    }
-
-
-def robustness_grid(experiment):
-    """The --grid option of a robustness block (JSON): its grid section, the default MUSIC values, the paper's setup."""
-    paper = ROBUST["paper"]
-    if experiment == "gmm":
-        t = config["gmm"]["trajectories"]
-        g = {
-            "grid": ROBUST["gmm"],
-            "music": {**music_defaults(t), "per_row_mean": False},
-            "trajectories": {k: t[k] for k in ("n_starts", "n_steps", "component")},
-        }
-    elif experiment in ("mnist", "kmeans", "mnist_dim"):
-        g = {
-            "grid": MNIST_GRID,
-            "music": music_defaults(config["mnist"]["music"]),
-            "paper": paper,
-            "default_dim": config["mnist"]["dim"],
-        }
-    elif experiment == "sweeps":
-        s = config["mnist"]["sweep"]
-        g = {
-            "grid": MNIST_GRID,
-            "music": music_defaults(config["mnist"]["music"]),
-            "paper": paper,
-            "sweeps": {
-                "alpha": {
-                    "plain": ROBUST["mnist"]["energy"]["plain"],
-                    "per_row_mean": s["alpha"],
-                },
-                "lambda": s["lambda"],
-                "kappa": s["kappa"],
-            },
-        }
-    elif experiment == "faces":
-        f = config["faces"]
-        g = {
-            "grid": ROBUST["faces"],
-            "music": music_defaults(f["music"]),
-            "paper": paper,
-            "free": f["free"],
-            "informed_steps": f["informed"]["n_steps"],
-            "monotone_min": f["monotone_min"],
-        }
-    else:
-        raise ValueError(f"no robustness grid for {experiment!r}")
-    return json.dumps(g, sort_keys=True)
-
-
-def dim_of(wildcards):
-    """The --dim of an encoding of the D slice (an integer or full)."""
-    return wildcards.dim
-
-
-def robustness_outputs():
-    """Every output of the robustness study (empty when robustness.enabled is false)."""
-    if not ROBUST_ON:
-        return []
-    return [
-        "results/robustness/checks.csv",
-        "results/robustness/summary.json",
-        "results/tables/table6_inversion_vs_dim.csv",
-    ]
+    return json.dumps(node, sort_keys=True)
 
 
 # --- report helpers

@@ -1,7 +1,8 @@
 # Faces on LFW deep-funneled (paper §5.4 and S7): Figs 11-15 and Table 3.
 # Once, with the first seed: autoencoder (image -> 512-d code) -> PCA whitening.
 # Per seed: SOM -> inversion check, labelled clusters, start faces -> free evolution, informed MUSIC,
-# linear interpolation -> decoded frames measured by dlib -> per-start metrics -> checks.json (claim 8).
+# linear interpolation to the target cluster (faces.target_cluster) -> decoded frames measured by dlib
+# -> per-start metrics -> checks.json (claim 8).
 # Figures use the first seed; Table 3 gathers every seed. Face images stay under results/.
 
 FACES = "results/faces"
@@ -47,22 +48,14 @@ rule faces_autoencoder:
     resources:
         **job_resources("faces_autoencoder"),
     params:
-        n_faces=cfg("faces/n_faces"),
-        holdout=cfg("faces/autoencoder/holdout"),
-        code_dim=cfg("faces/autoencoder/code_dim"),
-        channels=" ".join(str(c) for c in cfg("faces/autoencoder/channels")),
-        epochs=cfg("faces/autoencoder/epochs"),
-        batch_size=cfg("faces/autoencoder/batch_size"),
-        lr=cfg("faces/autoencoder/lr"),
-        flip="" if cfg("faces/autoencoder/flip") else "--no-flip",
+        n_faces=config["faces"]["n_faces"],
+        autoencoder=section("faces", "autoencoder"),
         seed=SEEDS[0],
-        device=cfg("device"),
+        device=config["device"],
     shell:
         "python -m musicsom.pipeline.faces.autoencoder --faces {input.faces} --n-faces {params.n_faces}"
-        " --holdout {params.holdout} --code-dim {params.code_dim} --channels {params.channels}"
-        " --epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} {params.flip}"
-        " --seed {params.seed} --threads {threads} --device {params.device} --checkpoint {output.checkpoint}"
-        " --codes {output.codes} --summary {output.summary} > {log} 2>&1"
+        " --autoencoder {params.autoencoder:q} --seed {params.seed} --threads {threads} --device {params.device}"
+        " --checkpoint {output.checkpoint} --codes {output.codes} --summary {output.summary} > {log} 2>&1"
 
 
 rule faces_latent:
@@ -82,9 +75,9 @@ rule faces_latent:
     resources:
         **job_resources("faces_latent"),
     params:
-        components=cfg("faces/pca_components"),
+        pca_components=config["faces"]["pca_components"],
     shell:
-        "python -m musicsom.pipeline.faces.latent --codes {input.codes} --components {params.components}"
+        "python -m musicsom.pipeline.faces.latent --codes {input.codes} --pca-components {params.pca_components}"
         " --out {output.latent} --summary {output.summary} > {log} 2>&1"
 
 
@@ -104,17 +97,9 @@ rule faces_som:
     resources:
         **job_resources("faces_som"),
     params:
-        rows=cfg("faces/som/rows"),
-        cols=cfg("faces/som/cols"),
-        topology=cfg("faces/som/topology"),
-        epochs=cfg("faces/som/epochs"),
-        sigma_start=som_sigma_start(cfg("faces/som/sigma_start")),
-        sigma_end=cfg("faces/som/sigma_end"),
-        init=cfg("faces/som/init"),
+        som=section("faces", "som"),
     shell:
-        "python -m musicsom.pipeline.train_som --data {input.data} --key x_train --rows {params.rows}"
-        " --cols {params.cols} --topology {params.topology} --epochs {params.epochs}"
-        " {params.sigma_start} --sigma-end {params.sigma_end} --init {params.init}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --key x_train --som {params.som:q}"
         " --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -158,14 +143,10 @@ rule faces_clusters:
     resources:
         **job_resources("faces_clusters"),
     params:
-        threshold=cfg("faces/clusters/threshold"),
-        max_size=cfg("faces/clusters/max_size"),
-        min_hits=cfg("faces/clusters/min_hits"),
-        n_random=cfg("faces/clusters/n_random"),
+        clusters=section("faces", "clusters"),
     shell:
         "python -m musicsom.pipeline.faces.clusters --latent {input.latent} --som {input.som}"
-        " --labels {input.labels} --threshold {params.threshold} --max-size {params.max_size}"
-        " --min-hits {params.min_hits} --n-random {params.n_random} --seed {wildcards.seed}"
+        " --labels {input.labels} --clusters {params.clusters:q} --seed {wildcards.seed}"
         " --out {output.clusters} --shares {output.shares} > {log} 2>&1"
 
 
@@ -187,14 +168,11 @@ rule faces_starts:
     resources:
         **job_resources("faces_starts"),
     params:
-        n_starts=cfg("faces/starts/n_starts"),
-        outside="--outside-clusters" if cfg("faces/starts/outside_clusters") else "",
-        id_size=cfg("faces/identity/size"),
-        upsample=cfg("faces/identity/detector_upsample"),
+        starts=section("faces", "starts"),
+        identity=section("faces", "identity"),
     shell:
         "python -m musicsom.pipeline.faces.starts --latent {input.latent} --checkpoint {input.checkpoint}"
-        " --labels {input.labels} --n-starts {params.n_starts} {params.outside}"
-        " --id-size {params.id_size} --detector-upsample {params.upsample}"
+        " --labels {input.labels} --starts {params.starts:q} --identity {params.identity:q}"
         " --seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
@@ -216,19 +194,11 @@ rule faces_free:
     resources:
         **job_resources("faces_free"),
     params:
-        n_steps=cfg("faces/free/n_steps"),
-        change=cfg("faces/free/change"),
-        n_preserve=cfg("faces/free/n_preserve"),
-        alpha=cfg("faces/music/alpha"),
-        lam=cfg("faces/music/lam"),
-        eta=cfg("faces/music/eta"),
-        per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
+        free=section("faces", "free"),
+        music=section("faces", "music"),
     shell:
         "python -m musicsom.pipeline.faces.free --latent {input.latent} --som {input.som} --starts {input.starts}"
-        " --n-steps {params.n_steps} --change {params.change} --n-preserve {params.n_preserve}"
-        " --alpha {params.alpha} --lam {params.lam} --eta {params.eta}"
-        " --per-row-mean {params.per_row_mean} --seed {wildcards.seed}"
-        " --out {output} > {log} 2>&1"
+        " --free {params.free:q} --music {params.music:q} --seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
 rule faces_informed:
@@ -250,17 +220,12 @@ rule faces_informed:
     resources:
         **job_resources("faces_informed"),
     params:
-        n_steps=cfg("faces/informed/n_steps"),
-        alpha=cfg("faces/music/alpha"),
-        lam=cfg("faces/music/lam"),
-        kappa=cfg("faces/music/kappa"),
-        eta=cfg("faces/music/eta"),
-        per_row_mean=str(cfg("faces/music/per_row_mean")).lower(),
+        informed=section("faces", "informed"),
+        music=section("faces", "music"),
     shell:
         "python -m musicsom.pipeline.faces.informed --latent {input.latent} --som {input.som}"
-        " --clusters {input.clusters} --starts {input.starts} --n-steps {params.n_steps}"
-        " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
-        " --per-row-mean {params.per_row_mean} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+        " --clusters {input.clusters} --starts {input.starts} --informed {params.informed:q}"
+        " --music {params.music:q} --seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
 rule faces_linear:
@@ -282,11 +247,12 @@ rule faces_linear:
     resources:
         **job_resources("faces_linear"),
     params:
-        n_steps=cfg("faces/informed/n_steps"),
+        target_cluster=config["faces"]["target_cluster"],
+        informed=section("faces", "informed"),
     shell:
         "python -m musicsom.pipeline.faces.linear --latent {input.latent} --som {input.som}"
-        " --clusters {input.clusters} --starts {input.starts} --cluster female"
-        " --n-steps {params.n_steps} --out {output} > {log} 2>&1"
+        " --clusters {input.clusters} --starts {input.starts} --target-cluster {params.target_cluster}"
+        " --informed {params.informed:q} --out {output} > {log} 2>&1"
 
 
 rule faces_frames:
@@ -311,15 +277,13 @@ rule faces_frames:
     resources:
         **job_resources("faces_frames"),
     params:
-        every=cfg("faces/identity/every"),
-        id_size=cfg("faces/identity/size"),
-        upsample=cfg("faces/identity/detector_upsample"),
+        target_cluster=config["faces"]["target_cluster"],
+        identity=section("faces", "identity"),
     shell:
         "python -m musicsom.pipeline.faces.frames --latent {input.latent} --checkpoint {input.checkpoint}"
         " --som {input.som} --clusters {input.clusters} --free {input.free}"
-        " --informed {input.informed} --linear {input.linear} --identity-cluster female"
-        " --identity-every {params.every} --id-size {params.id_size}"
-        " --detector-upsample {params.upsample} --out {output} > {log} 2>&1"
+        " --informed {input.informed} --linear {input.linear} --target-cluster {params.target_cluster}"
+        " --identity {params.identity:q} --out {output} > {log} 2>&1"
 
 
 rule faces_summary:
@@ -373,12 +337,11 @@ rule faces_fig11:
     resources:
         **job_resources("faces_fig11"),
     params:
-        n_starts=cfg("faces/figures/n_starts"),
-        n_frames=cfg("faces/figures/n_frames"),
+        figures=section("faces", "figures"),
     shell:
         "python -m musicsom.pipeline.faces.fig11 --latent {input.latent} --checkpoint {input.checkpoint}"
-        " --free {input.free} --frames {input.frames} --n-starts {params.n_starts}"
-        " --n-frames {params.n_frames} --figure {output.figure} > {log} 2>&1"
+        " --free {input.free} --frames {input.frames} --figures {params.figures:q}"
+        " --figure {output.figure} > {log} 2>&1"
 
 
 rule faces_fig12_13:
@@ -418,13 +381,11 @@ rule faces_fig12_13:
     resources:
         **job_resources("faces_fig12_13"),
     params:
-        n_starts=cfg("faces/figures/n_starts"),
-        n_frames=cfg("faces/figures/n_frames"),
+        figures=section("faces", "figures"),
     shell:
         "python -m musicsom.pipeline.faces.fig12_13 --latent {input.latent} --checkpoint {input.checkpoint}"
         " --informed {input.informed} --frames {input.frames} --clusters {input.clusters}"
-        " --n-starts {params.n_starts} --n-frames {params.n_frames}"
-        " --fig12 {output.fig12} --fig13 {output.fig13} > {log} 2>&1"
+        " --figures {params.figures:q} --fig12 {output.fig12} --fig13 {output.fig13} > {log} 2>&1"
 
 
 rule faces_fig14_15:
@@ -464,13 +425,11 @@ rule faces_fig14_15:
     resources:
         **job_resources("faces_fig14_15"),
     params:
-        n_starts=cfg("faces/figures/n_starts"),
-        n_frames=cfg("faces/figures/n_frames"),
+        figures=section("faces", "figures"),
     shell:
         "python -m musicsom.pipeline.faces.fig14_15 --latent {input.latent} --checkpoint {input.checkpoint}"
         " --informed {input.informed} --linear {input.linear} --frames {input.frames}"
-        " --n-starts {params.n_starts} --n-frames {params.n_frames}"
-        " --fig14 {output.fig14} --fig15 {output.fig15} > {log} 2>&1"
+        " --figures {params.figures:q} --fig14 {output.fig14} --fig15 {output.fig15} > {log} 2>&1"
 
 
 rule faces_table3:
@@ -491,9 +450,11 @@ rule faces_table3:
     threads: rule_threads("faces_table3")
     resources:
         **job_resources("faces_table3"),
+    params:
+        target_cluster=config["faces"]["target_cluster"],
     shell:
         "python -m musicsom.pipeline.faces.table3 --per-start {input.per_start}"
-        " --out {output.table} > {log} 2>&1"
+        " --target-cluster {params.target_cluster} --out {output.table} > {log} 2>&1"
 
 
 rule faces_claims:
@@ -514,8 +475,51 @@ rule faces_claims:
     resources:
         **job_resources("faces_claims"),
     params:
-        monotone_min=cfg("faces/monotone_min"),
-        verdicts=verdict_args(cfg("verdicts")),
+        monotone_min=config["faces"]["monotone_min"],
+        target_cluster=config["faces"]["target_cluster"],
+        verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.faces.claims --per-start {input.per_start}"
-        " --monotone-min {params.monotone_min} {params.verdicts} --out {output} > {log} 2>&1"
+        " --monotone-min {params.monotone_min} --target-cluster {params.target_cluster}"
+        " --verdicts {params.verdicts:q} --out {output} > {log} 2>&1"
+
+
+# the robustness study's block of the faces (workflow/rules/robustness.smk gathers every block)
+rule robustness_faces:
+    input:
+        latent=f"{FACES}/latent.npz",
+        checkpoint=f"{FACES}/autoencoder.pt",
+        som=f"{FSEED}/som.npz",
+        clusters=f"{FSEED}/clusters.json",
+        starts=f"{FSEED}/starts.json",
+        frames=f"{FSEED}/frames.csv",
+        code=stage_code("faces.robustness"),
+    output:
+        checks="results/robustness/faces/seed{seed}/checks.csv",
+        per_start="results/robustness/faces/seed{seed}/per_start.csv",
+    log:
+        "results/logs/robustness/faces_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/faces_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_faces")
+    resources:
+        **job_resources("robustness_faces"),
+    params:
+        study=section("robustness", "faces"),
+        paper=section("robustness", "paper"),
+        music=section("faces", "music"),
+        free=section("faces", "free"),
+        informed=section("faces", "informed"),
+        identity=section("faces", "identity"),
+        monotone_min=config["faces"]["monotone_min"],
+        target_cluster=config["faces"]["target_cluster"],
+        verdicts=section("verdicts"),
+    shell:
+        "python -m musicsom.pipeline.faces.robustness --latent {input.latent} --checkpoint {input.checkpoint}"
+        " --som {input.som} --clusters {input.clusters} --starts {input.starts} --frames {input.frames}"
+        " --study {params.study:q} --paper {params.paper:q} --music {params.music:q} --free {params.free:q}"
+        " --informed {params.informed:q} --identity {params.identity:q} --monotone-min {params.monotone_min}"
+        " --target-cluster {params.target_cluster} --seed {wildcards.seed} --verdicts {params.verdicts:q}"
+        " --checks {output.checks} --per-start {output.per_start} > {log} 2>&1"

@@ -36,17 +36,9 @@ rule gmm_synthesise:
     resources:
         **job_resources("gmm_synthesise"),
     params:
-        dim=cfg("gmm/dim"),
-        n_train=cfg("gmm/n_train"),
-        n_test=cfg("gmm/n_test"),
-        components=cfg("gmm/components"),
-        radius=cfg("gmm/radius"),
-        spread=cfg("gmm/spread"),
-        noise=cfg("gmm/noise"),
+        mixture=section("gmm", "mixture"),
     shell:
-        "python -m musicsom.pipeline.gmm.synthesise --dim {params.dim} --n-train {params.n_train}"
-        " --n-test {params.n_test} --components {params.components} --radius {params.radius}"
-        " --spread {params.spread} --noise {params.noise} --seed {wildcards.seed}"
+        "python -m musicsom.pipeline.gmm.synthesise --mixture {params.mixture:q} --seed {wildcards.seed}"
         " --out {output} > {log} 2>&1"
 
 
@@ -66,9 +58,9 @@ rule gmm_standardise:
     resources:
         **job_resources("gmm_standardise"),
     params:
-        mode=cfg("gmm/standardise"),
+        standardise=config["gmm"]["standardise"],
     shell:
-        "python -m musicsom.pipeline.gmm.standardise --raw {input.raw} --mode {params.mode}"
+        "python -m musicsom.pipeline.gmm.standardise --raw {input.raw} --standardise {params.standardise}"
         " --out {output} > {log} 2>&1"
 
 
@@ -88,17 +80,9 @@ rule gmm_som:
     resources:
         **job_resources("gmm_som"),
     params:
-        rows=cfg("gmm/som/rows"),
-        cols=cfg("gmm/som/cols"),
-        topology=cfg("gmm/som/topology"),
-        epochs=cfg("gmm/som/epochs"),
-        sigma_start=som_sigma_start(cfg("gmm/som/sigma_start")),
-        sigma_end=cfg("gmm/som/sigma_end"),
-        init=cfg("gmm/som/init"),
+        som=section("gmm", "som"),
     shell:
-        "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
-        " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
-        " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
         " --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -128,11 +112,9 @@ rule gmm_fig05:
     resources:
         **job_resources("gmm_fig05"),
     params:
-        n_points=cfg("gmm/inversion/n_points"),
-        m_max_factor=cfg("gmm/inversion/m_max_factor"),
+        inversion=section("gmm", "inversion"),
     shell:
-        "python -m musicsom.pipeline.gmm.fig05 --data {input.data} --som {input.som}"
-        " --n-points {params.n_points} --m-max-factor {params.m_max_factor}"
+        "python -m musicsom.pipeline.gmm.fig05 --data {input.data} --som {input.som} --inversion {params.inversion:q}"
         " --figure {output.figure} --summary {output.summary} --errors {output.errors} > {log} 2>&1"
 
 
@@ -161,13 +143,10 @@ rule gmm_fig01:
     resources:
         **job_resources("gmm_fig01"),
     params:
-        n_points=cfg("gmm/inversion/noise_points"),
-        levels=cfg("gmm/inversion/noise_levels"),
-        m_values=cfg("gmm/inversion/noise_m_values"),
+        inversion=section("gmm", "inversion"),
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.pipeline.gmm.fig01 --data {input.data} --som {input.som}"
-        " --n-points {params.n_points} --noise-levels {params.levels} --m-values {params.m_values}"
+        "python -m musicsom.pipeline.gmm.fig01 --data {input.data} --som {input.som} --inversion {params.inversion:q}"
         " --seed {params.seed} --figure {output.figure} --summary {output.summary} > {log} 2>&1"
 
 
@@ -203,11 +182,11 @@ rule gmm_fig02_03:
     resources:
         **job_resources("gmm_fig02_03"),
     params:
-        delta_d=cfg("gmm/geometry/delta_d"),
+        geometry=section("gmm", "geometry"),
         seed=SEEDS[0],
     shell:
         "python -m musicsom.pipeline.gmm.fig02_03 --data {input.data} --som {input.som} --seed {params.seed}"
-        " --delta-d {params.delta_d} --fig02 {output.fig02} --fig03 {output.fig03} > {log} 2>&1"
+        " --geometry {params.geometry:q} --fig02 {output.fig02} --fig03 {output.fig03} > {log} 2>&1"
 
 
 rule gmm_trajectories:
@@ -228,18 +207,11 @@ rule gmm_trajectories:
     resources:
         **job_resources("gmm_trajectories"),
     params:
-        n_starts=cfg("gmm/trajectories/n_starts"),
-        n_steps=cfg("gmm/trajectories/n_steps"),
-        component=cfg("gmm/trajectories/component"),
-        alpha=cfg("gmm/trajectories/alpha"),
-        lam=cfg("gmm/trajectories/lam"),
-        kappa=cfg("gmm/trajectories/kappa"),
-        eta=cfg("gmm/trajectories/eta"),
+        trajectories=section("gmm", "trajectories"),
+        music=section("gmm", "music"),
     shell:
         "python -m musicsom.pipeline.gmm.trajectories --data {input.data} --som {input.som}"
-        " --n-starts {params.n_starts} --n-steps {params.n_steps} --component {params.component}"
-        " --alpha {params.alpha} --lam {params.lam} --kappa {params.kappa} --eta {params.eta}"
-        " --seed {wildcards.seed} --out {output.trajectories} --metrics {output.metrics} > {log} 2>&1"
+        " --trajectories {params.trajectories:q} --music {params.music:q} --seed {wildcards.seed} --out {output.trajectories} --metrics {output.metrics} > {log} 2>&1"
 
 
 rule gmm_fig06:
@@ -316,7 +288,37 @@ rule gmm_claims:
         **job_resources("gmm_claims"),
     params:
         seed=SEEDS[0],
-        verdicts=verdict_args(cfg("verdicts")),
+        verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.gmm.claims --inversion-errors {input.inversion_errors} --noise {input.noise}"
-        " --seed {params.seed} --per-trajectory {input.per_trajectory} {params.verdicts} --out {output} > {log} 2>&1"
+        " --seed {params.seed} --per-trajectory {input.per_trajectory} --verdicts {params.verdicts:q}"
+        " --out {output} > {log} 2>&1"
+
+
+# the robustness study's block of the mixture (workflow/rules/robustness.smk gathers every block)
+rule robustness_gmm:
+    input:
+        data=f"{GMM}/data.npz",
+        som=f"{GMM}/som.npz",
+        code=stage_code("gmm.robustness"),
+    output:
+        checks="results/robustness/gmm/seed{seed}/checks.csv",
+        trajectories="results/robustness/gmm/seed{seed}/trajectories.csv",
+    log:
+        "results/logs/robustness/gmm_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/gmm_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_gmm")
+    resources:
+        **job_resources("robustness_gmm"),
+    params:
+        study=section("robustness", "gmm"),
+        trajectories=section("gmm", "trajectories"),
+        music=section("gmm", "music"),
+        verdicts=section("verdicts"),
+    shell:
+        "python -m musicsom.pipeline.gmm.robustness --data {input.data} --som {input.som} --study {params.study:q}"
+        " --trajectories {params.trajectories:q} --music {params.music:q} --seed {wildcards.seed}"
+        " --verdicts {params.verdicts:q} --checks {output.checks} --metrics {output.trajectories} > {log} 2>&1"

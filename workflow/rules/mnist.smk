@@ -3,13 +3,19 @@
 # on a shared 2-core machine, two torch threads contend badly; the VAE overlaps the per-seed jobs instead).
 # Per seed: toroidal SOM -> majority labels, inversion check, the 0 -> 1 transition, one job per digit
 # pair (MUSIC, linear, VAE), one job per swept hyperparameter, checks.json (claims 1, 4-7).
-# Figures use the first seed; Tables 2 and 4 gather every seed.
+# Figures use the first seed; Tables 2 and 4 gather every seed. At the end: the study's MNIST blocks.
+# The plain values every trajectory stage takes: mnist.n_train / n_test (the images used), mnist.target_min_purity
+# (the target prototype) and mnist.knn_k (the manifold distance); sections pass whole (section(...)).
 
 MNIST = "results/mnist"
 MSEED = "results/mnist/seed{seed}"
 MSEED0 = f"results/mnist/seed{SEEDS[0]}"
-MNIST_CFG = config["mnist"]
-MNIST_TRANSITION = f"--source {MNIST_CFG['transition']['source']} --target {MNIST_CFG['transition']['target']}"
+# the robustness study's D slice: the MNIST chain at each dimension D of robustness.mnist.dims
+MNIST_DIM = "results/robustness/mnist_dim/dim{dim}"
+
+
+wildcard_constraints:
+    dim=r"\d+|full",
 
 
 localrules:
@@ -24,9 +30,9 @@ rule mnist_all:
         "results/figures/fig10_mnist_confidence.png",
         "results/figures/fig16_vae_comparison.png",
         "results/figures/fig17_sweep_alpha.png",
-        "results/figures/fig18_sweep_lambda.png",
+        "results/figures/fig18_sweep_lam.png",
         "results/figures/fig19_sweep_kappa.png",
-        "results/figures/fig20_lcurve_lambda.png",
+        "results/figures/fig20_lcurve_lam.png",
         "results/tables/table2_mnist_pairs.csv",
         "results/tables/table2_mnist_trajectories.csv",
         "results/tables/table4_vae.csv",
@@ -56,11 +62,13 @@ rule mnist_encode:
     resources:
         **job_resources("mnist_encode"),
     params:
-        dim=cfg("mnist/dim"),
-        slice=mnist_slice_args(MNIST_CFG),
+        dim=config["mnist"]["dim"],
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
     shell:
-        "python -m musicsom.pipeline.mnist.encode --data {input.data} --dim {params.dim} {params.slice}"
-        " --encoding {output.encoding} --latent {output.latent} --summary {output.summary} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.encode --data {input.data} --dim {params.dim} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {output.encoding} --latent {output.latent} --summary {output.summary}"
+        " > {log} 2>&1"
 
 
 # The classifier and the VAE train once with the first seed (documented deviation from per-seed runs).
@@ -81,17 +89,12 @@ rule mnist_classifier:
     resources:
         **job_resources("mnist_classifier"),
     params:
-        hidden=cfg("mnist/classifier/hidden"),
-        dropout=cfg("mnist/classifier/dropout"),
-        epochs=cfg("mnist/classifier/epochs"),
-        batch_size=cfg("mnist/classifier/batch_size"),
-        lr=cfg("mnist/classifier/lr"),
+        classifier=section("mnist", "classifier"),
         seed=SEEDS[0],
-        device=cfg("device"),
+        device=config["device"],
     shell:
-        "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --hidden {params.hidden}"
-        " --dropout {params.dropout} --epochs {params.epochs} --batch-size {params.batch_size}"
-        " --lr {params.lr} --seed {params.seed} --threads {threads} --device {params.device}"
+        "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --classifier {params.classifier:q}"
+        " --seed {params.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
@@ -113,19 +116,14 @@ rule mnist_vae:
     resources:
         **job_resources("mnist_vae"),
     params:
-        n_train=cfg("mnist/n_train"),
-        latent_dim=cfg("mnist/vae/latent_dim"),
-        hidden=cfg("mnist/vae/hidden"),
-        epochs=cfg("mnist/vae/epochs"),
-        batch_size=cfg("mnist/vae/batch_size"),
-        lr=cfg("mnist/vae/lr"),
+        n_train=config["mnist"]["n_train"],
+        vae=section("mnist", "vae"),
         seed=SEEDS[0],
-        device=cfg("device"),
+        device=config["device"],
     shell:
-        "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train}"
-        " --latent-dim {params.latent_dim} --hidden {params.hidden} --epochs {params.epochs}"
-        " --batch-size {params.batch_size} --lr {params.lr} --seed {params.seed} --threads {threads}"
-        " --device {params.device} --model {output.model} --summary {output.summary} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train} --vae {params.vae:q}"
+        " --seed {params.seed} --threads {threads} --device {params.device}"
+        " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
 rule mnist_som:
@@ -144,17 +142,9 @@ rule mnist_som:
     resources:
         **job_resources("mnist_som"),
     params:
-        rows=cfg("mnist/som/rows"),
-        cols=cfg("mnist/som/cols"),
-        topology=cfg("mnist/som/topology"),
-        epochs=cfg("mnist/som/epochs"),
-        sigma_start=som_sigma_start(cfg("mnist/som/sigma_start")),
-        sigma_end=cfg("mnist/som/sigma_end"),
-        init=cfg("mnist/som/init"),
+        som=section("mnist", "som"),
     shell:
-        "python -m musicsom.pipeline.train_som --data {input.data} --rows {params.rows} --cols {params.cols}"
-        " --topology {params.topology} --epochs {params.epochs} {params.sigma_start}"
-        " --sigma-end {params.sigma_end} --init {params.init} --seed {wildcards.seed}"
+        "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
         " --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -257,25 +247,25 @@ rule mnist_transition:
     resources:
         **job_resources("mnist_transition"),
     params:
-        slice=mnist_slice_args(MNIST_CFG),
-        pair=MNIST_TRANSITION,
-        music=mnist_music_args(MNIST_CFG["music"]),
-        n_starts=cfg("mnist/table2/n_starts"),
-        n_steps=cfg("mnist/transition/n_steps"),
-        knn_k=cfg("mnist/knn_k"),
-        knn_stride=cfg("mnist/transition/knn_stride"),
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        knn_k=config["mnist"]["knn_k"],
+        transition=section("mnist", "transition"),
+        table2=section("mnist", "table2"),
+        music=section("mnist", "music"),
     shell:
-        "python -m musicsom.pipeline.mnist.transition --data {input.data} {params.slice}"
-        " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
-        " --classifier {input.classifier} --vae {input.vae} {params.pair} --n-starts {params.n_starts}"
-        " --n-steps {params.n_steps} {params.music} --knn-k {params.knn_k} --knn-stride {params.knn_stride}"
-        " --seed {wildcards.seed} --threads {threads} --out {output.trajectory}"
-        " --summary {output.summary} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.transition --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
+        " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
+        " --threads {threads} --transition {params.transition:q} --table2 {params.table2:q}"
+        " --music {params.music:q} --out {output.trajectory} --summary {output.summary} > {log} 2>&1"
 
 
 rule mnist_fig08:
     input:
-        transition=f"{MSEED0}/transition.npz",
+        trajectory=f"{MSEED0}/transition.npz",
         code=stage_code("mnist.fig08"),
     output:
         figure=report(
@@ -298,15 +288,15 @@ rule mnist_fig08:
     resources:
         **job_resources("mnist_fig08"),
     params:
-        n_frames=cfg("mnist/transition/strip_frames"),
+        transition=section("mnist", "transition"),
     shell:
-        "python -m musicsom.pipeline.mnist.fig08 --transition {input.transition} --n-frames {params.n_frames}"
-        " --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig08 --trajectory {input.trajectory}"
+        " --transition {params.transition:q} --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_fig09:
     input:
-        transition=f"{MSEED0}/transition.npz",
+        trajectory=f"{MSEED0}/transition.npz",
         code=stage_code("mnist.fig09"),
     output:
         figure=report(
@@ -329,12 +319,12 @@ rule mnist_fig09:
     resources:
         **job_resources("mnist_fig09"),
     shell:
-        "python -m musicsom.pipeline.mnist.fig09 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig09 --trajectory {input.trajectory} --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_fig10:
     input:
-        transition=f"{MSEED0}/transition.npz",
+        trajectory=f"{MSEED0}/transition.npz",
         code=stage_code("mnist.fig10"),
     output:
         figure=report(
@@ -357,7 +347,7 @@ rule mnist_fig10:
     resources:
         **job_resources("mnist_fig10"),
     shell:
-        "python -m musicsom.pipeline.mnist.fig10 --transition {input.transition} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig10 --trajectory {input.trajectory} --figure {output.figure} > {log} 2>&1"
 
 
 # Table 2: one job per seed runs every digit pair and start (MUSIC, linear and VAE from the same starts).
@@ -383,24 +373,25 @@ rule mnist_trajectories:
     resources:
         **job_resources("mnist_trajectories"),
     params:
-        slice=mnist_slice_args(MNIST_CFG),
-        pairs=mnist_pairs_arg(MNIST_PAIRS),
-        music=mnist_music_args(MNIST_CFG["music"]),
-        n_starts=cfg("mnist/table2/n_starts"),
-        n_steps=cfg("mnist/table2/n_steps"),
-        knn_k=cfg("mnist/knn_k"),
-        knn_stride=cfg("mnist/table2/knn_stride"),
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        knn_k=config["mnist"]["knn_k"],
+        pairs=section("mnist", "pairs"),
+        table2=section("mnist", "table2"),
+        music=section("mnist", "music"),
     shell:
-        "python -m musicsom.pipeline.mnist.trajectories --data {input.data} {params.slice}"
-        " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
-        " --classifier {input.classifier} --vae {input.vae} --pairs {params.pairs}"
-        " --n-starts {params.n_starts} --n-steps {params.n_steps} {params.music} --knn-k {params.knn_k}"
-        " --knn-stride {params.knn_stride} --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.trajectories --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
+        " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
+        " --threads {threads} --pairs {params.pairs:q} --table2 {params.table2:q} --music {params.music:q}"
+        " --out {output} > {log} 2>&1"
 
 
 rule mnist_table2:
     input:
-        pairs=mnist_pair_csvs(SEEDS),
+        pairs=expand(f"{MSEED}/pairs.csv", seed=SEEDS),
         code=stage_code("mnist.table2"),
     output:
         table="results/tables/table2_mnist_pairs.csv",
@@ -424,9 +415,9 @@ rule mnist_table2:
 
 rule mnist_fig16_table4:
     input:
-        transition=f"{MSEED0}/transition.npz",
+        trajectory=f"{MSEED0}/transition.npz",
         summaries=expand(f"{MSEED}/transition.json", seed=SEEDS),
-        pairs=mnist_pair_csvs(SEEDS),
+        pairs=expand(f"{MSEED}/pairs.csv", seed=SEEDS),
         reference=f"{MNIST}/reference.json",
         code=stage_code("mnist.fig16_table4"),
     output:
@@ -452,12 +443,11 @@ rule mnist_fig16_table4:
     resources:
         **job_resources("mnist_fig16_table4"),
     params:
-        n_frames=cfg("mnist/transition/strip_frames"),
+        transition=section("mnist", "transition"),
     shell:
-        "python -m musicsom.pipeline.mnist.fig16_table4 --transition {input.transition} --summaries {input.summaries}"
-        " --pairs {input.pairs} --reference {input.reference} --n-frames {params.n_frames}"
-        " --figure {output.figure}"
-        " --table {output.table} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig16_table4 --trajectory {input.trajectory} --summaries {input.summaries}"
+        " --pairs {input.pairs} --reference {input.reference} --transition {params.transition:q}"
+        " --figure {output.figure} --table {output.table} > {log} 2>&1"
 
 
 # Reference values of the image metrics: real test images, their PCA and VAE reconstructions, prototypes.
@@ -480,17 +470,20 @@ rule mnist_reference:
     resources:
         **job_resources("mnist_reference"),
     params:
-        slice=mnist_slice_args(MNIST_CFG),
-        n_images=cfg("mnist/reference_images"),
-        knn_k=cfg("mnist/knn_k"),
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        reference_images=config["mnist"]["reference_images"],
+        knn_k=config["mnist"]["knn_k"],
         seed=SEEDS[0],
     shell:
-        "python -m musicsom.pipeline.mnist.reference --data {input.data} {params.slice} --encoding {input.encoding}"
-        " --vae {input.vae} --som {input.som} --n-images {params.n_images} --knn-k {params.knn_k}"
-        " --seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.reference --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --vae {input.vae} --som {input.som}"
+        " --reference-images {params.reference_images} --knn-k {params.knn_k} --seed {params.seed}"
+        " --threads {threads} --out {output} > {log} 2>&1"
 
 
-# One job per seed and swept hyperparameter (alpha, lambda, kappa), the others at mnist.music.
+# One job per seed and swept hyperparameter (alpha, lam, kappa: mnist.sweep), the others at mnist.music;
+# the lam sweep also records the L-curve axes of Fig 20.
 rule mnist_sweep:
     input:
         data="results/data/digits.npz",
@@ -507,26 +500,26 @@ rule mnist_sweep:
     benchmark:
         "results/benchmarks/mnist/sweep_seed{seed}_{param}.tsv"
     wildcard_constraints:
-        param="alpha|lambda|kappa",
+        param="alpha|lam|kappa",
     conda:
         ENV
     threads: rule_threads("mnist_sweep")
     resources:
         **job_resources("mnist_sweep"),
     params:
-        slice=mnist_slice_args(MNIST_CFG),
-        pair=MNIST_TRANSITION,
-        music=mnist_music_args(MNIST_CFG["music"]),
-        values=lookup(dpath="mnist/sweep/{param}", within=config),
-        n_starts=cfg("mnist/sweep/n_starts"),
-        n_steps=cfg("mnist/sweep/n_steps"),
-        lcurve=sweep_lcurve_flag,
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        transition=section("mnist", "transition"),
+        sweep=section("mnist", "sweep"),
+        music=section("mnist", "music"),
     shell:
-        "python -m musicsom.pipeline.mnist.sweep --data {input.data} {params.slice}"
-        " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
-        " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
-        " --n-steps {params.n_steps} {params.music} --seed {wildcards.seed} --threads {threads}"
-        " --param {wildcards.param} --values {params.values} {params.lcurve} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.sweep --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier}"
+        " --target-min-purity {params.target_min_purity} --seed {wildcards.seed} --threads {threads}"
+        " --transition {params.transition:q} --sweep {params.sweep:q} --music {params.music:q}"
+        " --param {wildcards.param} --out {output} > {log} 2>&1"
 
 
 rule mnist_fig17_19:
@@ -548,7 +541,7 @@ rule mnist_fig17_19:
         "results/benchmarks/mnist/fig{num}_sweep_{param}.tsv"
     wildcard_constraints:
         num="17|18|19",
-        param="alpha|lambda|kappa",
+        param="alpha|lam|kappa",
     group:
         "figures"
     conda:
@@ -568,17 +561,17 @@ rule mnist_fig20:
         som=f"{MSEED0}/som.npz",
         labels=f"{MSEED0}/labels.npz",
         classifier=f"{MNIST}/classifier.pt",
-        sweep=f"{MSEED0}/sweep_lambda.csv",
+        lam_sweep=f"{MSEED0}/sweep_lam.csv",
         code=stage_code("mnist.fig20"),
     output:
         figure=report(
-            "results/figures/fig20_lcurve_lambda.png",
+            "results/figures/fig20_lcurve_lam.png",
             caption="../report/fig20.rst",
             category=REPORT_MNIST,
             subcategory="Sweeps",
         ),
-        pdf="results/figures/fig20_lcurve_lambda.pdf",
-        data="results/figures/fig20_lcurve_lambda.csv",
+        pdf="results/figures/fig20_lcurve_lam.pdf",
+        data="results/figures/fig20_lcurve_lam.csv",
     log:
         "results/logs/mnist/fig20.log",
     benchmark:
@@ -591,30 +584,31 @@ rule mnist_fig20:
     resources:
         **job_resources("mnist_fig20"),
     params:
-        slice=mnist_slice_args(MNIST_CFG),
-        pair=MNIST_TRANSITION,
-        music=mnist_music_args(MNIST_CFG["music"]),
-        n_starts=cfg("mnist/sweep/n_starts"),
-        lambdas=cfg("mnist/sweep/lcurve_lambdas"),
-        n_lambdas=cfg("mnist/sweep/lcurve_points"),
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
         seed=SEEDS[0],
+        transition=section("mnist", "transition"),
+        sweep=section("mnist", "sweep"),
+        music=section("mnist", "music"),
     shell:
-        "python -m musicsom.pipeline.mnist.fig20 --data {input.data} {params.slice}"
-        " --encoding {input.encoding} --latent {input.latent} --som {input.som} --labels {input.labels}"
-        " --classifier {input.classifier} {params.pair} --n-starts {params.n_starts}"
-        " {params.music} --seed {params.seed} --sweep {input.sweep}"
-        " --lambdas {params.lambdas} --n-lambdas {params.n_lambdas} --figure {output.figure} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.fig20 --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier}"
+        " --target-min-purity {params.target_min_purity} --seed {params.seed} --threads {threads}"
+        " --transition {params.transition:q} --sweep {params.sweep:q} --music {params.music:q}"
+        " --lam-sweep {input.lam_sweep} --figure {output.figure} > {log} 2>&1"
 
 
 rule mnist_claims:
     input:
         inversion=f"{MSEED}/inversion.json",
         inversion_errors=f"{MSEED}/inversion_errors.npz",
-        transition=f"{MSEED}/transition.json",
+        transition_summary=f"{MSEED}/transition.json",
         pairs=f"{MSEED}/pairs.csv",
         sweeps=expand(
             f"{MSEED}/sweep_{{param}}.csv",
-            param=["alpha", "lambda", "kappa"],
+            param=["alpha", "lam", "kappa"],
             allow_missing=True,
         ),
         code=stage_code("mnist.claims"),
@@ -632,9 +626,239 @@ rule mnist_claims:
     resources:
         **job_resources("mnist_claims"),
     params:
-        n_steps=cfg("mnist/table2/n_steps"),
-        verdicts=verdict_args(cfg("verdicts")),
+        table2=section("mnist", "table2"),
+        verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.mnist.claims --seed {wildcards.seed} --inversion {input.inversion}"
-        " --inversion-errors {input.inversion_errors} --transition {input.transition} --pairs {input.pairs}"
-        " --sweeps {input.sweeps} --n-steps {params.n_steps} {params.verdicts} --out {output} > {log} 2>&1"
+        " --inversion-errors {input.inversion_errors} --transition-summary {input.transition_summary} --pairs {input.pairs}"
+        " --sweeps {input.sweeps} --table2 {params.table2:q} --verdicts {params.verdicts:q}"
+        " --out {output} > {log} 2>&1"
+
+
+# --- the robustness study's MNIST blocks (workflow/rules/robustness.smk gathers every block): each takes the grid
+# robustness.mnist whole (--study), the paper's setup (--paper) and the default stage's own sections
+rule robustness_mnist:
+    input:
+        data="results/data/digits.npz",
+        encoding=f"{MNIST}/encoding.npz",
+        latent=f"{MNIST}/latent.npz",
+        som=f"{MSEED}/som.npz",
+        labels=f"{MSEED}/labels.npz",
+        classifier=f"{MNIST}/classifier.pt",
+        vae=f"{MNIST}/vae.pt",
+        code=stage_code("mnist.robustness"),
+    output:
+        checks="results/robustness/mnist/seed{seed}/checks.csv",
+        trajectories="results/robustness/mnist/seed{seed}/trajectories.csv",
+    log:
+        "results/logs/robustness/mnist_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist")
+    resources:
+        **job_resources("robustness_mnist"),
+    params:
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        knn_k=config["mnist"]["knn_k"],
+        pairs=section("mnist", "pairs"),
+        table2=section("mnist", "table2"),
+        music=section("mnist", "music"),
+        study=section("robustness", "mnist"),
+        paper=section("robustness", "paper"),
+        verdicts=section("verdicts"),
+    shell:
+        "python -m musicsom.pipeline.mnist.robustness --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
+        " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
+        " --threads {threads} --pairs {params.pairs:q} --table2 {params.table2:q} --music {params.music:q}"
+        " --study {params.study:q} --paper {params.paper:q} --verdicts {params.verdicts:q}"
+        " --checks {output.checks} --trajectories {output.trajectories} > {log} 2>&1"
+
+
+rule robustness_sweeps:
+    input:
+        data="results/data/digits.npz",
+        encoding=f"{MNIST}/encoding.npz",
+        latent=f"{MNIST}/latent.npz",
+        som=f"{MSEED}/som.npz",
+        labels=f"{MSEED}/labels.npz",
+        classifier=f"{MNIST}/classifier.pt",
+        code=stage_code("mnist.robustness_sweeps"),
+    output:
+        checks="results/robustness/sweeps/seed{seed}/checks.csv",
+        metrics="results/robustness/sweeps/seed{seed}/sweeps.csv",
+    log:
+        "results/logs/robustness/sweeps_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/sweeps_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_sweeps")
+    resources:
+        **job_resources("robustness_sweeps"),
+    params:
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        transition=section("mnist", "transition"),
+        sweep=section("mnist", "sweep"),
+        music=section("mnist", "music"),
+        study=section("robustness", "mnist"),
+        paper=section("robustness", "paper"),
+        verdicts=section("verdicts"),
+    shell:
+        "python -m musicsom.pipeline.mnist.robustness_sweeps --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier}"
+        " --target-min-purity {params.target_min_purity} --seed {wildcards.seed} --threads {threads}"
+        " --transition {params.transition:q} --sweep {params.sweep:q} --music {params.music:q}"
+        " --study {params.study:q} --paper {params.paper:q} --verdicts {params.verdicts:q}"
+        " --checks {output.checks} --metrics {output.metrics} > {log} 2>&1"
+
+
+# The D slice: the MNIST chain (encoding, classifier, SOM, labels) at each D of robustness.mnist.dims (the D
+# is the wildcard), then one block per D and seed. The chain's rules run the default stages with the
+# default sections; only the D, the paths and the resources differ.
+rule robustness_mnist_encode:
+    input:
+        data="results/data/digits.npz",
+        code=stage_code("mnist.encode"),
+    output:
+        encoding=f"{MNIST_DIM}/encoding.npz",
+        latent=f"{MNIST_DIM}/latent.npz",
+        summary=f"{MNIST_DIM}/encoding.json",
+    log:
+        "results/logs/robustness/mnist_dim{dim}_encode.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_dim{dim}_encode.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist_encode")
+    resources:
+        **job_resources("robustness_mnist_encode"),
+    params:
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+    shell:
+        "python -m musicsom.pipeline.mnist.encode --data {input.data} --dim {wildcards.dim} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {output.encoding} --latent {output.latent} --summary {output.summary}"
+        " > {log} 2>&1"
+
+
+rule robustness_mnist_classifier:
+    input:
+        latent=f"{MNIST_DIM}/latent.npz",
+        code=stage_code("mnist.classifier"),
+    output:
+        model=f"{MNIST_DIM}/classifier.pt",
+        summary=f"{MNIST_DIM}/classifier.json",
+    log:
+        "results/logs/robustness/mnist_dim{dim}_classifier.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_dim{dim}_classifier.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist_classifier")
+    resources:
+        **job_resources("robustness_mnist_classifier"),
+    params:
+        classifier=section("mnist", "classifier"),
+        seed=SEEDS[0],
+        device=config["device"],
+    shell:
+        "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --classifier {params.classifier:q}"
+        " --seed {params.seed} --threads {threads} --device {params.device}"
+        " --model {output.model} --summary {output.summary} > {log} 2>&1"
+
+
+rule robustness_mnist_som:
+    input:
+        data=f"{MNIST_DIM}/latent.npz",
+        code=stage_code("train_som"),
+    output:
+        f"{MNIST_DIM}/seed{{seed}}/som.npz",
+    log:
+        "results/logs/robustness/mnist_dim{dim}_som_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_dim{dim}_som_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist_som")
+    resources:
+        **job_resources("robustness_mnist_som"),
+    params:
+        som=section("mnist", "som"),
+    shell:
+        "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
+        " --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule robustness_mnist_labels:
+    input:
+        latent=f"{MNIST_DIM}/latent.npz",
+        som=f"{MNIST_DIM}/seed{{seed}}/som.npz",
+        code=stage_code("mnist.labels"),
+    output:
+        labels=f"{MNIST_DIM}/seed{{seed}}/labels.npz",
+        summary=f"{MNIST_DIM}/seed{{seed}}/labels.json",
+    log:
+        "results/logs/robustness/mnist_dim{dim}_labels_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_dim{dim}_labels_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist_labels")
+    resources:
+        **job_resources("robustness_mnist_labels"),
+    shell:
+        "python -m musicsom.pipeline.mnist.labels --latent {input.latent} --som {input.som}"
+        " --out {output.labels} --summary {output.summary} > {log} 2>&1"
+
+
+rule robustness_mnist_dim:
+    input:
+        data="results/data/digits.npz",
+        encoding=f"{MNIST_DIM}/encoding.npz",
+        latent=f"{MNIST_DIM}/latent.npz",
+        som=f"{MNIST_DIM}/seed{{seed}}/som.npz",
+        labels=f"{MNIST_DIM}/seed{{seed}}/labels.npz",
+        classifier=f"{MNIST_DIM}/classifier.pt",
+        vae=f"{MNIST}/vae.pt",
+        code=stage_code("mnist.robustness_dim"),
+    output:
+        checks=f"{MNIST_DIM}/seed{{seed}}/checks.csv",
+        inversion=f"{MNIST_DIM}/seed{{seed}}/inversion.json",
+    log:
+        "results/logs/robustness/mnist_dim{dim}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/robustness/mnist_dim{dim}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("robustness_mnist_dim")
+    resources:
+        **job_resources("robustness_mnist_dim"),
+    params:
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        target_min_purity=config["mnist"]["target_min_purity"],
+        knn_k=config["mnist"]["knn_k"],
+        dim=config["mnist"]["dim"],
+        pairs=section("mnist", "pairs"),
+        table2=section("mnist", "table2"),
+        music=section("mnist", "music"),
+        study=section("robustness", "mnist"),
+        paper=section("robustness", "paper"),
+        verdicts=section("verdicts"),
+    shell:
+        "python -m musicsom.pipeline.mnist.robustness_dim --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
+        " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
+        " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
+        " --threads {threads} --dim-label {wildcards.dim} --dim {params.dim} --pairs {params.pairs:q}"
+        " --table2 {params.table2:q} --music {params.music:q} --study {params.study:q} --paper {params.paper:q}"
+        " --verdicts {params.verdicts:q} --checks {output.checks} --inversion {output.inversion} > {log} 2>&1"

@@ -1,5 +1,6 @@
 # What a run records about itself so that reruns follow real changes: each stage's code manifest
 # (the hashes of its import graph) and the effective configuration the report describes.
+from musicsom.pipeline import record
 
 
 localrules:
@@ -21,15 +22,15 @@ rule code_manifest:
         "python -m musicsom.pipeline.record --code-of {wildcards.stage} --out {output} > {log} 2>&1"
 
 
-# The validated config with the schema defaults and any --config/--configfile overrides applied.
+# The validated config with the schema defaults and any --config/--configfile overrides applied. Written in
+# this process, where the config is (on a command line its 8 kB would fill every dry run); the parameter is its
+# sha256, so that editing any value rewrites the file and a dry run names the change in one short line.
 rule run_config:
     output:
         "results/report/config.json",
     log:
         "results/logs/report/config.log",
-    conda:
-        ENV
     params:
-        text=run_config_text(),
-    shell:
-        "python -m musicsom.pipeline.record --text {params.text:q} --out {output} > {log} 2>&1"
+        digest=record.config_digest(config),
+    run:
+        record.write_config(output[0], config, log[0])

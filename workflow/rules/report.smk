@@ -2,40 +2,8 @@
 # verdict (docs/METHOD.md#7-claims), read from the checks files of the claims rules; and the pages of
 # `snakemake --report report.html`: the verdicts (REPORT.md) and every table rendered to HTML, which the
 # report's viewer shows inline (it offers Markdown and CSV only as downloads).
-import shlex
-
-# the tables of report.html: the path under results/ of each CSV, its category, its caption and the page's
-# title, or None where the table's stage writes a Markdown rendering beside the CSV (its title comes with it).
-# Left out: robustness/checks.csv (every check at every grid point and seed; too large to read on a page,
-# summarised by robustness/claims.csv and Figs 22-28), as the report's front page (workflow.rst) says.
-REPORT_TABLES = {
-    "tables/table1_gmm_metrics": (REPORT_GMM, "table1.rst", None),
-    "tables/table2_mnist_pairs": (REPORT_MNIST, "table2.rst", None),
-    "tables/table2_mnist_trajectories": (
-        REPORT_MNIST,
-        "table2_trajectories.rst",
-        "Table 2: every trajectory (seed, digit pair, start image, method)",
-    ),
-    "tables/table4_vae": (REPORT_MNIST, "table4.rst", None),
-    "tables/table3_faces": (REPORT_FACES, "table3.rst", None),
-    "tables/table5_kmeans_vs_som": (REPORT_KMEANS, "table5.rst", None),
-    "report/evidence": (
-        REPORT_VERDICTS,
-        "evidence.rst",
-        "Evidence: every number the verdicts quote, with its source file",
-    ),
-}
-if ROBUST_ON:
-    REPORT_TABLES["tables/table6_inversion_vs_dim"] = (
-        REPORT_ROBUST,
-        "table6.rst",
-        None,
-    )
-    REPORT_TABLES["robustness/claims"] = (
-        REPORT_ROBUST,
-        "robustness_claims.rst",
-        "Robustness study: the verdict of every claim at every grid point",
-    )
+# Left out of the table pages: robustness/checks.csv (every check at every grid point and seed; too large to
+# read on a page, summarised by robustness/claims.csv and Figs 22-28), as the report's front page says.
 
 
 localrules:
@@ -46,7 +14,21 @@ rule report_all:
     input:
         "results/REPORT.md",
         "results/REPORT.html",
-        [f"results/{t}.html" for t in REPORT_TABLES],
+        "results/report/evidence.html",
+        "results/tables/table1_gmm_metrics.html",
+        "results/tables/table2_mnist_pairs.html",
+        "results/tables/table2_mnist_trajectories.html",
+        "results/tables/table4_vae.html",
+        "results/tables/table3_faces.html",
+        "results/tables/table5_kmeans_vs_som.html",
+        (
+            [
+                "results/tables/table6_inversion_vs_dim.html",
+                "results/robustness/claims.html",
+            ]
+            if config["robustness"]["enabled"]
+            else []
+        ),
 
 
 rule report_markdown:
@@ -58,7 +40,11 @@ rule report_markdown:
             *expand("results/faces/seed{seed}/checks.json", seed=FACE_SEEDS),
             "results/kmeans/checks.json",
         ],
-        robustness=robustness_outputs(),
+        robustness=(
+            ["results/robustness/summary.json"]
+            if config["robustness"]["enabled"]
+            else []
+        ),
         # every figure and table first, so that the stage times below are complete
         done=[
             rules.gmm_all.input,
@@ -81,11 +67,10 @@ rule report_markdown:
     threads: rule_threads("report_markdown")
     resources:
         **job_resources("report_markdown"),
-    params:
-        robustness="--robustness results/robustness/summary.json" if ROBUST_ON else "",
     shell:
-        "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks} {params.robustness}"
-        " --benchmarks results/benchmarks --evidence {output.evidence} --verdicts {output.verdicts} --out {output.report} > {log} 2>&1"
+        "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks}"
+        " --robustness {input.robustness} --benchmarks results/benchmarks --evidence {output.evidence}"
+        " --verdicts {output.verdicts} --out {output.report} > {log} 2>&1"
 
 
 # The verdicts as the report's first page: REPORT.md with the figures and tables it links embedded.
@@ -93,7 +78,9 @@ rule report_html:
     input:
         markdown="results/REPORT.md",
         evidence="results/report/evidence.csv",
-        linked=rules.robustness_collect.output if ROBUST_ON else [],
+        linked=(
+            rules.robustness_collect.output if config["robustness"]["enabled"] else []
+        ),
         code=stage_code("report.html"),
     output:
         report(
@@ -114,38 +101,232 @@ rule report_html:
         "python -m musicsom.pipeline.report.html --markdown {input.markdown} --out {output} > {log} 2>&1"
 
 
-# One page per table (REPORT_TABLES): the table's Markdown rendering, or the CSV itself, with the CSV as a download.
-for table, (category, caption, title) in REPORT_TABLES.items():
+# One page per table: the table's Markdown rendering (written beside the CSV by the table's stage), or the CSV
+# itself under a title, with the CSV as a download. The pages share one entry of workflow/resources.yaml.
+# The evidence sits beside the verdict page, which it follows (sorted by name).
+rule report_html_evidence:
+    input:
+        csv="results/report/evidence.csv",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/report/evidence.html",
+            caption="../report/evidence.rst",
+            category=REPORT_VERDICTS,
+        ),
+    log:
+        "results/logs/report/html_evidence.log",
+    benchmark:
+        "results/benchmarks/report/html_evidence.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    params:
+        title="Evidence: every number the verdicts quote, with its source file",
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --title {params.title:q} --out {output} > {log} 2>&1"
 
-    rule:
-        name:
-            f"report_html_{os.path.basename(table)}"
-        input:
-            csv=f"results/{table}.csv",
-            markdown=[f"results/{table}.md"] if title is None else [],
-            code=stage_code("report.html"),
-        output:
-            report(
-                f"results/{table}.html",
-                caption=f"../report/{caption}",
-                category=category,
-                # the evidence sits beside the verdict page, which it follows (sorted by name)
-                subcategory=None if category == REPORT_VERDICTS else "Tables",
-            ),
-        log:
-            f"results/logs/report/html_{os.path.basename(table)}.log",
-        benchmark:
-            f"results/benchmarks/report/html_{os.path.basename(table)}.tsv"
-        conda:
-            ENV
-        threads: rule_threads("report_html_table")
-        resources:
-            **job_resources("report_html_table"),
-        params:
-            page=(
-                f"--markdown results/{table}.md"
-                if title is None
-                else f"--title {shlex.quote(title)}"
-            ),
-        shell:
-            "python -m musicsom.pipeline.report.html --csv {input.csv} {params.page} --out {output} > {log} 2>&1"
+
+rule report_html_table1_gmm_metrics:
+    input:
+        csv="results/tables/table1_gmm_metrics.csv",
+        markdown="results/tables/table1_gmm_metrics.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table1_gmm_metrics.html",
+            caption="../report/table1.rst",
+            category=REPORT_GMM,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table1_gmm_metrics.log",
+    benchmark:
+        "results/benchmarks/report/html_table1_gmm_metrics.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_table2_mnist_pairs:
+    input:
+        csv="results/tables/table2_mnist_pairs.csv",
+        markdown="results/tables/table2_mnist_pairs.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table2_mnist_pairs.html",
+            caption="../report/table2.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table2_mnist_pairs.log",
+    benchmark:
+        "results/benchmarks/report/html_table2_mnist_pairs.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_table2_mnist_trajectories:
+    input:
+        csv="results/tables/table2_mnist_trajectories.csv",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table2_mnist_trajectories.html",
+            caption="../report/table2_trajectories.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table2_mnist_trajectories.log",
+    benchmark:
+        "results/benchmarks/report/html_table2_mnist_trajectories.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    params:
+        title="Table 2: every trajectory (seed, digit pair, start image, method)",
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --title {params.title:q} --out {output} > {log} 2>&1"
+
+
+rule report_html_table4_vae:
+    input:
+        csv="results/tables/table4_vae.csv",
+        markdown="results/tables/table4_vae.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table4_vae.html",
+            caption="../report/table4.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table4_vae.log",
+    benchmark:
+        "results/benchmarks/report/html_table4_vae.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_table3_faces:
+    input:
+        csv="results/tables/table3_faces.csv",
+        markdown="results/tables/table3_faces.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table3_faces.html",
+            caption="../report/table3.rst",
+            category=REPORT_FACES,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table3_faces.log",
+    benchmark:
+        "results/benchmarks/report/html_table3_faces.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_table5_kmeans_vs_som:
+    input:
+        csv="results/tables/table5_kmeans_vs_som.csv",
+        markdown="results/tables/table5_kmeans_vs_som.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table5_kmeans_vs_som.html",
+            caption="../report/table5.rst",
+            category=REPORT_KMEANS,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table5_kmeans_vs_som.log",
+    benchmark:
+        "results/benchmarks/report/html_table5_kmeans_vs_som.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+# The robustness study's tables (report_all asks for them when robustness.enabled is true).
+rule report_html_table6_inversion_vs_dim:
+    input:
+        csv="results/tables/table6_inversion_vs_dim.csv",
+        markdown="results/tables/table6_inversion_vs_dim.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table6_inversion_vs_dim.html",
+            caption="../report/table6.rst",
+            category=REPORT_ROBUST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table6_inversion_vs_dim.log",
+    benchmark:
+        "results/benchmarks/report/html_table6_inversion_vs_dim.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_claims:
+    input:
+        csv="results/robustness/claims.csv",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/robustness/claims.html",
+            caption="../report/robustness_claims.rst",
+            category=REPORT_ROBUST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_claims.log",
+    benchmark:
+        "results/benchmarks/report/html_claims.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    params:
+        title="Robustness study: the verdict of every claim at every grid point",
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --title {params.title:q} --out {output} > {log} 2>&1"

@@ -5,6 +5,7 @@
 - :mod:`~musicsom.experiments.mnist`: starts, targets, MUSIC vs linear vs VAE paths and their metrics;
 - :mod:`~musicsom.experiments.faces`: person splits, labelled clusters, free evolution, face metrics;
 - :mod:`~musicsom.experiments.face_id`: dlib face detection and descriptors (identity drift);
+- :mod:`~musicsom.experiments.models`: the torch instruments (MNIST classifier and VAE, faces autoencoder);
 - :mod:`~musicsom.experiments.claims`: one module per claim of the paper, each turning measured numbers
   into checks and a verdict (``claims.claim1`` … ``claims.claim9``).
 

@@ -40,7 +40,7 @@ __all__ = [
     "monotone_share",
     "per_start_metrics",
     "comparison_table",
-    "COMPARISONS",
+    "comparisons",
 ]
 
 
@@ -273,20 +273,26 @@ def per_start_metrics(frames: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison_table(per_start: pd.DataFrame) -> pd.DataFrame:
-    """The two paired comparisons of Table 3 as one frame: (comparison, method, seed, start, metrics)."""
-    free = per_start[per_start["experiment"] == "free"].assign(comparison="free evolution")
-    female = per_start[(per_start["cluster"] == "female") & per_start["experiment"].isin(["informed", "linear"])]
-    female = female.assign(comparison="toward the female cluster")
-    return pd.concat([free, female], ignore_index=True)
+def comparisons(target_cluster: str) -> dict:
+    """The two paired comparisons of Table 3: name -> (method A, method B, metrics).
+
+    Free evolution (MUSIC vs radial), and the paths toward ``target_cluster`` (informed MUSIC vs linear
+    interpolation to the cluster's mean; the config's ``faces.target_cluster``).
+    """
+    return {
+        "free evolution": ("music", "radial", ["detection_rate", "final_nearest_prototype", "mean_nearest_prototype"]),
+        f"toward the {target_cluster} cluster": ("music", "linear", [
+            "final_cluster_distance", "mean_identity_drift", "final_identity_drift", "drift_at_half_distance", "detection_rate",
+            "final_nearest_prototype"]),
+    }
 
 
-COMPARISONS = {
-    "free evolution": ("music", "radial", ["detection_rate", "final_nearest_prototype", "mean_nearest_prototype"]),
-    "toward the female cluster": ("music", "linear", [
-        "final_cluster_distance", "mean_identity_drift", "final_identity_drift", "drift_at_half_distance", "detection_rate",
-        "final_nearest_prototype"]),
-}
+def comparison_table(per_start: pd.DataFrame, target_cluster: str) -> pd.DataFrame:
+    """The rows of :func:`comparisons` as one frame: (comparison, method, seed, start, metrics)."""
+    free_name, toward_name = comparisons(target_cluster)
+    free = per_start[per_start["experiment"] == "free"].assign(comparison=free_name)
+    toward = per_start[(per_start["cluster"] == target_cluster) & per_start["experiment"].isin(["informed", "linear"])]
+    return pd.concat([free, toward.assign(comparison=toward_name)], ignore_index=True)
 
 
 # ---------------------------------------------------------------- the face runs of one seed (default stages and the study)

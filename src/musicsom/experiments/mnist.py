@@ -40,6 +40,7 @@ __all__ = [
     "latent_results",
     "trajectory_rows",
     "sweep_rows",
+    "SWEPT",
     "METHODS",
     "PAIR_METRICS",
     "load_encoder",
@@ -56,6 +57,8 @@ __all__ = [
 ]
 
 METHODS = ("music", "linear", "vae")
+#: the MUSIC settings the sweeps vary one at a time (Figs 17-20, claim 7), by their MusicParams names
+SWEPT = ("alpha", "lam", "kappa")
 #: the per-trajectory metrics of Table 2, with the direction that counts as better
 PAIR_METRICS = {
     "mean_confidence": "higher",
@@ -395,7 +398,7 @@ def trajectory_rows(ctx: Context, jobs, targets, relaxed, n_steps: int, params: 
 
 
 def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParams, n_steps: int, seed: int) -> list[dict]:
-    """One row per (value, start) of a one-parameter sweep (``param`` in alpha, lambda, kappa), others at ``base``.
+    """One row per (value, start) of a one-parameter sweep (``param``: the MusicParams field alpha, lam or kappa), others at ``base``.
 
     Each row has the path metrics, the share of steps the trust region clipped, the cosine of the first
     step with the first step at ``base``, and ``path_deviation``: the largest distance of the path from the
@@ -403,15 +406,14 @@ def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParam
     """
     import dataclasses
 
-    field_of = {"alpha": "alpha", "lambda": "lam", "kappa": "kappa"}
-    if param not in field_of:
-        raise ValueError(f"param must be one of {sorted(field_of)}; got {param!r}")
+    if param not in SWEPT:
+        raise ValueError(f"param must be one of {list(SWEPT)}; got {param!r}")
     ref = music_batch(ctx, jobs, targets, base, n_steps, seed)
     scale = np.linalg.norm(ctx.z_test[[j.test_index for j in jobs]] - ctx.W[targets], axis=1)
     d_ref = ref.states[:, 1] - ref.states[:, 0]
     rows = []
     for v in values:
-        params = dataclasses.replace(base, **{field_of[param]: float(v)}).validate()
+        params = dataclasses.replace(base, **{param: float(v)}).validate()
         batch = music_batch(ctx, jobs, targets, params, n_steps, seed)
         res = latent_results(ctx, list(batch.states), ctx.W[targets], list(batch.bmus))
         dev = np.max(np.linalg.norm(batch.states - ref.states, axis=2), axis=1) / scale
@@ -420,7 +422,7 @@ def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParam
             cos = (d1 * d_ref).sum(1) / (np.linalg.norm(d1, axis=1) * np.linalg.norm(d_ref, axis=1))
         for b, (j, r) in enumerate(zip(jobs, res)):
             row, _ = path_metrics(r, j.source, j.target, None)
-            rows.append({"param": param, "value": float(v), "is_default": bool(np.isclose(v, getattr(base, field_of[param]))),
+            rows.append({"param": param, "value": float(v), "is_default": bool(np.isclose(v, getattr(base, param))),
                          "start": j.start, "test_index": j.test_index, "target_prototype": int(targets[b]),
                          "share_clipped": float(batch.clipped[b].mean()), "first_step_cos_to_default": float(cos[b]),
                          "path_deviation": float(dev[b]), **{k: row[k] for k in (

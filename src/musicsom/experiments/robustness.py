@@ -1,5 +1,8 @@
 """The robustness study: grids of the settings the paper does not state, and where a claim holds. Pure; no I/O.
 
+The grid functions take the experiment's default :class:`~musicsom.music.MusicParams` (``music``); the
+preservation axis holds ``"all"`` (``preserve_ring: null``, every other prototype) or a ring size.
+
 A :class:`Setting` is one grid point: the values of its axes (energy form, α, preservation set, trust
 radius, dimension, ...) and whether it is the default configuration or the paper's stated setup. The
 grid functions build each experiment's points from the ``robustness`` section of the config; the claim
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 from musicsom.experiments.claims import across_seeds, combine
 
-__all__ = ["Setting", "energy_points", "gmm_grid", "mnist_grid", "sweep_grid", "kmeans_grid", "faces_grid", "free_grid",
+__all__ = ["Setting", "ALL", "preserve_axis", "energy_points", "gmm_grid", "mnist_grid", "sweep_grid", "kmeans_grid", "faces_grid", "free_grid",
            "dim_grid", "claim_verdicts", "summarise", "ENERGY_FORMS"]
 
 ENERGY_FORMS = ("plain", "per_row_mean")
@@ -40,17 +43,26 @@ class Setting:
     def name(self) -> str:
         return " ".join(f"{k}={_fmt(v)}" for k, v in self.axes)
 
-    def music(self, base: dict) -> dict:
-        """MUSIC keyword values of this point over ``base`` (alpha, lam, kappa, eta, per_row_mean, preserve_ring)."""
-        v, out = self.values, dict(base)
+    def music_params(self, base):
+        """The :class:`~musicsom.music.MusicParams` of this point: ``base`` with this point's axes applied."""
+        v, kw = self.values, {}
         if "energy" in v:
-            out["per_row_mean"] = v["energy"] == "per_row_mean"
+            kw["per_row_mean"] = v["energy"] == "per_row_mean"
         for k in ("alpha", "eta"):
             if k in v:
-                out[k] = float(v[k])
+                kw[k] = float(v[k])
         if "preserve" in v:
-            out["preserve_ring"] = int(v["preserve"]) or None
-        return out
+            kw["preserve_ring"] = None if v["preserve"] == ALL else int(v["preserve"])
+        return dataclasses.replace(base, **kw).validate()
+
+
+#: the preservation axis' value for "every other prototype" (``preserve_ring: null`` in the config)
+ALL = "all"
+
+
+def preserve_axis(preserve_ring) -> str | int:
+    """The preservation axis' value of a ``preserve_ring`` (None, the config's null: every other prototype)."""
+    return ALL if preserve_ring is None else int(preserve_ring)
 
 
 def _fmt(v) -> str:
@@ -89,43 +101,44 @@ def _dedup(settings) -> list[Setting]:
     return out
 
 
-def _energy_of(music: dict) -> tuple[str, float]:
-    return ("per_row_mean" if music.get("per_row_mean") else "plain", float(music["alpha"]))
+def _energy_of(music) -> tuple[str, float]:
+    """(energy form, α) of a :class:`~musicsom.music.MusicParams`."""
+    return ("per_row_mean" if music.per_row_mean else "plain", float(music.alpha))
 
 
-def gmm_grid(grid: dict, music: dict) -> list[Setting]:
+def gmm_grid(grid: dict, music) -> list[Setting]:
     """Claim 3: energy × α × preservation × η crossed in full, and a slice over the cluster mode at the default."""
     form, alpha = _energy_of(music)
-    default = {"energy": form, "alpha": alpha, "preserve": int(music.get("preserve_ring") or 0), "eta": float(music["eta"]),
+    default = {"energy": form, "alpha": alpha, "preserve": preserve_axis(music.preserve_ring), "eta": float(music.eta),
                "cluster": "cluster_random"}
     paper = dict(default)  # the mixture's default already uses the paper's plain energy
-    pts = [make({"energy": e, "alpha": a, "preserve": int(p), "eta": float(t), "cluster": "cluster_random"}, default, paper)
+    pts = [make({"energy": e, "alpha": a, "preserve": preserve_axis(p), "eta": float(t), "cluster": "cluster_random"}, default, paper)
            for (e, a), p, t in itertools.product(energy_points(grid["energy"]), grid["preserve"], grid["eta"])]
     pts += [make({**default, "cluster": c}, default, paper) for c in grid.get("cluster", [])]
     pts.insert(0, make(default, default, paper))
     return _dedup(pts)
 
 
-def mnist_grid(grid: dict, music: dict, paper: dict) -> list[Setting]:
+def mnist_grid(grid: dict, music, paper: dict) -> list[Setting]:
     """Claims 4-6 at the default dimension: energy × α × preservation crossed in full, an η slice, and the paper's
     plain energy (at the default D this is not the paper's setup, which whitens to every component: see :func:`dim_grid`)."""
     form, alpha = _energy_of(music)
-    default = {"energy": form, "alpha": alpha, "preserve": int(music.get("preserve_ring") or 0), "eta": float(music["eta"])}
+    default = {"energy": form, "alpha": alpha, "preserve": preserve_axis(music.preserve_ring), "eta": float(music.eta)}
     pap = {**default, "energy": "plain", "alpha": float(paper["mnist_alpha"])}
     pts = [make(default, default)]
-    pts += [make({**default, "energy": e, "alpha": a, "preserve": int(p)}, default)
+    pts += [make({**default, "energy": e, "alpha": a, "preserve": preserve_axis(p)}, default)
             for (e, a), p in itertools.product(energy_points(grid["energy"]), grid["preserve"])]
     pts += [make({**default, "eta": float(t)}, default) for t in grid.get("eta", [])]
     pts += [make(pap, default)]
     return _dedup(pts)
 
 
-def dim_grid(grid: dict, music: dict, paper: dict, default_dim) -> list[Setting]:
+def dim_grid(grid: dict, music, paper: dict, default_dim) -> list[Setting]:
     """Claims 1, 4-6 over the dimension: the default MUSIC settings and the paper's (plain energy) at each D.
 
     The first point is the default (the default D and settings: the default stages' own checks)."""
     form, alpha = _energy_of(music)
-    base = {"energy": form, "alpha": alpha, "preserve": int(music.get("preserve_ring") or 0), "eta": float(music["eta"])}
+    base = {"energy": form, "alpha": alpha, "preserve": preserve_axis(music.preserve_ring), "eta": float(music.eta)}
     default = {"dim": default_dim, **base}
     pap = {**base, "dim": paper["mnist_dim"], "energy": "plain", "alpha": float(paper["mnist_alpha"])}
     pts = [make(default, default, pap)]
@@ -135,10 +148,10 @@ def dim_grid(grid: dict, music: dict, paper: dict, default_dim) -> list[Setting]
     return _dedup(pts)
 
 
-def sweep_grid(grid: dict, music: dict, paper: dict) -> list[Setting]:
+def sweep_grid(grid: dict, music, paper: dict) -> list[Setting]:
     """Claim 7: the sweeps at each trust radius of ``sweep_eta``, in the default energy form and the paper's."""
     form, alpha = _energy_of(music)
-    default = {"energy": form, "alpha": alpha, "eta": float(music["eta"])}
+    default = {"energy": form, "alpha": alpha, "eta": float(music.eta)}
     pap = {**default, "energy": "plain", "alpha": float(paper["mnist_alpha"])}
     pts = [make(default, default)]  # at the default D: the paper's energy form, not its setup (which needs D = full)
     for t in grid["sweep_eta"]:
@@ -147,10 +160,10 @@ def sweep_grid(grid: dict, music: dict, paper: dict) -> list[Setting]:
     return _dedup(pts)
 
 
-def kmeans_grid(grid: dict, music: dict, paper: dict) -> list[Setting]:
+def kmeans_grid(grid: dict, music, paper: dict) -> list[Setting]:
     """Claim 9: energy × α with every other prototype preserved (k-means has no lattice for rings)."""
     form, alpha = _energy_of(music)
-    default = {"energy": form, "alpha": alpha, "eta": float(music["eta"])}
+    default = {"energy": form, "alpha": alpha, "eta": float(music.eta)}
     pap = {**default, "energy": "plain", "alpha": float(paper["mnist_alpha"])}
     pts = [make(default, default)]  # at the default D, as for mnist_grid
     pts += [make({**default, "energy": e, "alpha": a}, default) for e, a in energy_points(grid["energy"])]
@@ -158,14 +171,14 @@ def kmeans_grid(grid: dict, music: dict, paper: dict) -> list[Setting]:
     return _dedup(pts)
 
 
-def faces_grid(grid: dict, music: dict, paper: dict, free: dict) -> list[Setting]:
+def faces_grid(grid: dict, music, paper: dict, free: dict) -> list[Setting]:
     """Claim 8: slices through the default: energy × α, preservation, and free evolution's step length × steps."""
     form, alpha = _energy_of(music)
-    default = {"energy": form, "alpha": alpha, "preserve": 0, "free_eta": float(music["eta"]), "free_steps": int(free["n_steps"])}
+    default = {"energy": form, "alpha": alpha, "preserve": preserve_axis(music.preserve_ring), "free_eta": float(music.eta), "free_steps": int(free["n_steps"])}
     pap = {**default, "energy": "plain", "alpha": float(paper["faces_alpha"])}
     pts = [make(default, default, pap), make(pap, default, pap)]
     pts += [make({**default, "energy": e, "alpha": a}, default, pap) for e, a in energy_points(grid["energy"])]
-    pts += [make({**default, "preserve": int(p)}, default, pap) for p in grid["preserve"]]
+    pts += [make({**default, "preserve": preserve_axis(p)}, default, pap) for p in grid["preserve"]]
     pts += [make({**default, "free_eta": float(t), "free_steps": int(n)}, default, pap)
             for t, n in itertools.product(grid["free_eta"], grid["free_steps"])]
     return _dedup(pts)

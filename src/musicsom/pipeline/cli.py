@@ -16,7 +16,7 @@ import ast
 import runpy
 import sys
 
-from musicsom.pipeline._code import all_modules, has_main_guard, module_file
+from musicsom.pipeline.import_graph import all_modules, has_main_guard, module_file
 
 PREFIX = "musicsom.pipeline."
 

@@ -29,7 +29,7 @@ def matrix(sweep, metric: str):
 
 
 def checks(sweeps: dict, seed: int, boot: Bootstrap, setting: str = "default") -> list:
-    """``sweeps``: {"alpha" | "lambda" | "kappa": that sweep's rows (value, start, metrics...)} for one seed."""
+    """``sweeps``: {"alpha" | "lam" | "kappa": that sweep's rows (value, start, metrics...)} for one seed."""
     out = []
     c = lambda *args, **kw: boot.check(NUMBER, seed, *args, setting=setting, **kw)  # noqa: E731
     if "alpha" in sweeps:
@@ -37,13 +37,13 @@ def checks(sweeps: dict, seed: int, boot: Bootstrap, setting: str = "default") -
         out.append(c("alpha changes confidence by under 1 pp", "range over alpha of the mean confidence (pp)",
                      lambda idx: 100 * np.ptp(np.nanmean(V[idx], axis=1), axis=1), V.shape[0], "<", 1.0,
                      ev("alpha grid: smallest value", vals.min()), ev("alpha grid: largest value", vals.max())))
-    if "lambda" in sweeps:
-        C, lams = matrix(sweeps["lambda"], "continuity")
+    if "lam" in sweeps:
+        C, lams = matrix(sweeps["lam"], "continuity")
         out.append(c("continuity rises with lambda", "Spearman correlation of lambda and mean continuity",
                      lambda idx: spearman_rows(lams, np.nanmean(C[idx], axis=1)), C.shape[0], ">", 0.0,
                      ev("mean continuity at the smallest lambda", np.nanmean(C[:, 0])),
                      ev("mean continuity at the largest lambda", np.nanmean(C[:, -1]))))
-        R, _ = matrix(sweeps["lambda"], "convergence_ratio")
+        R, _ = matrix(sweeps["lam"], "convergence_ratio")
         out.append(c("stalls at the largest lambda", "mean convergence ratio at the largest lambda",
                      lambda idx: np.nanmean(R[idx, -1], axis=1), R.shape[0], ">=", 0.5, ev("largest lambda", lams.max())))
     if "kappa" in sweeps:

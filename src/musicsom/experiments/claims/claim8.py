@@ -19,7 +19,7 @@ RULE = (
     "MUSIC − radial, is above 0; the mean paired distance to the nearest prototype, radial − MUSIC, is above 0; "
     "for every cluster the mean share of non-increasing cluster-distance steps of informed MUSIC is at least "
     "faces.monotone_min, and every informed run ends nearer its cluster (every run counted); the mean paired identity drift toward the "
-    "female cluster, linear − MUSIC, is above 0"
+    "target cluster (faces.target_cluster), linear − MUSIC, is above 0"
 )
 
 
@@ -30,8 +30,10 @@ def _by_start(per_start, **where):
     return t.set_index("start").sort_index()
 
 
-def checks(per_start, seed: int, monotone_min: float, boot: Bootstrap, setting: str = "default") -> list:
-    """``per_start``: one seed's per-start table (experiment, method, cluster, start, detection_rate, ...)."""
+def checks(per_start, seed: int, monotone_min: float, boot: Bootstrap, setting: str = "default",
+           target_cluster: str = "female") -> list:
+    """``per_start``: one seed's per-start table (experiment, method, cluster, start, detection_rate, ...);
+    ``target_cluster``: the cluster linear interpolation and MUSIC are compared toward (identity drift)."""
     out = []
     c = lambda *args, **kw: boot.check(NUMBER, seed, *args, setting=setting, **kw)  # noqa: E731
     mus, rad = _by_start(per_start, experiment="free", method="music"), _by_start(per_start, experiment="free", method="radial")
@@ -59,12 +61,12 @@ def checks(per_start, seed: int, monotone_min: float, boot: Bootstrap, setting: 
                      *(ev(f"mean monotone share, {k}", np.nanmean(share[:, j])) for j, k in enumerate(clusters))))
         out.append(exhaustive(NUMBER, seed, "informed runs end nearer their cluster", "informed runs that do not end nearer their cluster",
                               int(np.sum(nearer == 0)), int(nearer.size), setting=setting))
-    mu = _by_start(per_start, experiment="informed", method="music", cluster="female")
-    li = _by_start(per_start, experiment="linear", method="linear", cluster="female")
+    mu = _by_start(per_start, experiment="informed", method="music", cluster=target_cluster)
+    li = _by_start(per_start, experiment="linear", method="linear", cluster=target_cluster)
     if len(mu) and len(li):
         common = mu.index.intersection(li.index)
         a, b = mu.loc[common, "mean_identity_drift"].to_numpy(float), li.loc[common, "mean_identity_drift"].to_numpy(float)
-        out.append(c("linear drifts more in identity", "mean paired identity drift toward the female cluster, linear − MUSIC",
+        out.append(c("linear drifts more in identity", f"mean paired identity drift toward the {target_cluster} cluster, linear − MUSIC",
                      lambda idx: np.nanmean((b - a)[idx], axis=1), len(common), ">", 0.0,
                      ev("mean identity drift, MUSIC", np.nanmean(a)), ev("mean identity drift, linear", np.nanmean(b))))
     return out

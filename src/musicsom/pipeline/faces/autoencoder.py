@@ -1,12 +1,13 @@
 """Stage: train the face autoencoder (image → 512-d code → image), encode every face, record the PSNR.
 
-    python -m musicsom.pipeline.faces.autoencoder --faces results/data/lfw_faces.npz --holdout 0.1 \
-        --code-dim 512 --channels 16 32 64 128 --epochs 8 --seed 0 \
+    python -m musicsom.pipeline.faces.autoencoder --faces results/data/lfw_faces.npz --n-faces 0 \
+        --autoencoder '{"holdout": 0.1, "code_dim": 512, "channels": [16, 32, 64, 128], "epochs": 8,
+        "batch_size": 64, "lr": 0.001, "flip": true}' --seed 0 --threads 1 --device cpu \
         --checkpoint results/faces/autoencoder.pt --codes results/faces/codes.npz \
         --summary results/faces/autoencoder.json
 
 No pretrained face model can be fetched, so the autoencoder is trained here (seeded). The split is
-by person: a ``--holdout`` share of the people (no identity on both sides) is held out; the PSNR of
+by person: a ``holdout`` share of the people (no identity on both sides) is held out; the PSNR of
 their reconstructions is recorded. ``--n-faces`` > 0 keeps a seeded random subset of the images
 (the smoke run). Outputs: a checkpoint (weights, model settings, history), the codes of every kept
 face (float32) with ``image_id``, ``person`` and the ``heldout`` mask, and a JSON summary.
@@ -19,55 +20,54 @@ import time
 
 import numpy as np
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.options import add_sections, section
 from musicsom.experiments.faces import split_people
 
 log = logging.getLogger("musicsom.pipeline.faces.autoencoder")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--faces", required=True, help=".npz with images (n, S, S, 3) uint8, person, image_id")
-    p.add_argument("--n-faces", type=int, default=0, help="keep a seeded random subset of this many images (0 = all)")
-    p.add_argument("--holdout", type=float, default=0.1, help="share of the people held out")
-    p.add_argument("--code-dim", type=int, default=512)
-    p.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64, 128], help="widths of the stride-2 blocks")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--no-flip", action="store_true", help="no horizontal-flip augmentation")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default="cpu", help="where torch trains: cpu, cuda (cuda:N) or auto (CUDA if available, else CPU); config key device")
+    p.add_argument("--n-faces", type=int, required=True,
+                   help="keep a seeded random subset of this many images, 0 = all (config faces.n_faces)")
+    add_sections(p, "autoencoder")
+    p.add_argument("--seed", type=int, required=True,
+                   help="seed of the subset, the person split and the training (the first of the config's seeds)")
+    p.add_argument("--threads", type=int, required=True, help="torch threads (the rule's threads)")
+    p.add_argument("--device", required=True,
+                   help="where torch trains: cpu, cuda (cuda:N) or auto (CUDA if available, else CPU); config key device")
     p.add_argument("--checkpoint", required=True, help="output .pt")
     p.add_argument("--codes", required=True, help="output .npz")
     p.add_argument("--summary", required=True, help="output .json")
     args = p.parse_args(argv)
+    ae = section(args, "autoencoder")
 
     import torch
 
-    from musicsom.models import resolve_device, seed_everything
-    from musicsom.models.face_autoencoder import decode_codes, encode_images, psnr, train_autoencoder
+    from musicsom.experiments.models import resolve_device, seed_everything
+    from musicsom.experiments.models.face_autoencoder import decode_codes, encode_images, psnr, train_autoencoder
 
     device = resolve_device(args.device)
     log.info("training on %s", device)
     seed_everything(args.seed, threads=args.threads)
-    data = _io.load_npz(args.faces, required=("images", "person", "image_id"))
+    data = files.load_npz(args.faces, required=("images", "person", "image_id"))
     images, person, image_id = data["images"], data["person"].astype(str), data["image_id"].astype(str)
     index = np.arange(images.shape[0])
     if args.n_faces < 0:
-        raise ValueError(f"--n-faces must be >= 0; got {args.n_faces}")
+        raise ValueError(f"faces.n_faces must be >= 0; got {args.n_faces}")
     if 0 < args.n_faces < images.shape[0]:
         index = np.sort(np.random.default_rng(args.seed).choice(images.shape[0], args.n_faces, replace=False))
-    heldout = split_people(person[index], args.holdout, args.seed)
+    heldout = split_people(person[index], ae["holdout"], args.seed)
     log.info("%d faces of %d people; %d held-out faces of %d people", index.size, np.unique(person[index]).size,
              heldout.sum(), np.unique(person[index][heldout]).size)
     train, test = images[index[~heldout]], images[index[heldout]]
 
     t0 = time.perf_counter()
     model, history = train_autoencoder(
-        train, test, code_dim=args.code_dim, channels=args.channels, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, flip=not args.no_flip, seed=args.seed,
+        train, test, code_dim=ae["code_dim"], channels=ae["channels"], epochs=ae["epochs"],
+        batch_size=ae["batch_size"], lr=ae["lr"], flip=ae["flip"], seed=args.seed,
         device=device,
     )
     seconds = time.perf_counter() - t0
@@ -78,15 +78,15 @@ def main(argv=None):
     p_train = psnr(train[: rec_train.shape[0]], rec_train)
     log.info("trained in %.0f s; held-out PSNR %.2f dB (train %.2f dB)", seconds, p_test.mean(), p_train.mean())
 
-    with _io.atomic_path(args.checkpoint, suffix=".pt") as tmp:
+    with files.atomic_path(args.checkpoint, suffix=".pt") as tmp:
         torch.save({"state_dict": model.state_dict(), "config": model.config, "history": history, "seed": args.seed}, tmp)
-    _io.save_npz(args.codes, codes=codes.astype(np.float32), image_index=index, image_id=image_id[index],
+    files.save_npz(args.codes, codes=codes.astype(np.float32), image_index=index, image_id=image_id[index],
                  person=person[index], heldout=heldout)
-    _io.save_json(args.summary, {
+    files.save_json(args.summary, {
         "n_faces": int(index.size), "n_train": int((~heldout).sum()), "n_heldout": int(heldout.sum()),
         "n_people": int(np.unique(person[index]).size), "n_heldout_people": int(np.unique(person[index][heldout]).size),
-        "image_size": int(images.shape[1]), "model": model.config, "epochs": args.epochs, "batch_size": args.batch_size,
-        "lr": args.lr, "flip": not args.no_flip, "seed": args.seed, "threads": args.threads,
+        "image_size": int(images.shape[1]), "model": model.config, "epochs": ae["epochs"], "batch_size": ae["batch_size"],
+        "lr": ae["lr"], "flip": ae["flip"], "seed": args.seed, "threads": args.threads,
         "n_parameters": int(sum(q.numel() for q in model.parameters())), "train_seconds": seconds,
         "heldout_psnr_mean": float(p_test.mean()), "heldout_psnr_median": float(np.median(p_test)),
         "train_psnr_mean": float(p_train.mean()), "history": history,
@@ -96,4 +96,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

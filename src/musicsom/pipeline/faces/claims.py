@@ -1,7 +1,8 @@
 """Stage: the checks of claim 8 for one seed of the faces stage.
 
     python -m musicsom.pipeline.faces.claims --per-start results/faces/seed0/per_start.csv \
-        --monotone-min 0.9 --out results/faces/seed0/checks.json
+        --monotone-min 0.9 --target-cluster female --verdicts '{"resamples": 1000, "seed": 0, "level": 0.95}' \
+        --out results/faces/seed0/checks.json
 
 The rules live in :mod:`musicsom.experiments.claims.claim8`; intervals bootstrap over the start faces.
 The seed is read from the table's ``seed`` column.
@@ -12,25 +13,26 @@ from __future__ import annotations
 import pandas as pd
 
 from musicsom.experiments.claims import claim8
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import add_verdict_args, bootstrap_of, save_checks, with_source
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of, save_checks, with_source
+from musicsom.pipeline.faces.options import add_claim8_args
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--per-start", required=True, help="per-start metrics of one seed (faces.summary)")
-    p.add_argument("--monotone-min", type=float, required=True, help="share of non-increasing cluster-distance steps that counts as monotone")
+    add_claim8_args(p)
     add_verdict_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="the checks (JSON) to write")
     a = p.parse_args(argv)
     per = pd.read_csv(a.per_start, keep_default_na=True)
     per["cluster"] = per["cluster"].fillna("")
     seeds = per["seed"].unique()
     if len(seeds) != 1:
-        raise _io.InputError(f"{a.per_start} holds seeds {sorted(seeds)}; a per-start table must hold one seed")
-    checks = claim8.checks(per, int(seeds[0]), a.monotone_min, bootstrap_of(a))
+        raise files.InputError(f"{a.per_start} holds seeds {sorted(seeds)}; a per-start table must hold one seed")
+    checks = claim8.checks(per, int(seeds[0]), a.monotone_min, bootstrap_of(a), target_cluster=a.target_cluster)
     save_checks(a.out, "faces", with_source(checks, a.per_start))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

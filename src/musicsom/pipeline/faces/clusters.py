@@ -1,14 +1,14 @@
 """Stage: the labelled clusters of the face SOM (apparent female, apparent darker skin) and 5 random prototypes.
 
     python -m musicsom.pipeline.faces.clusters --latent results/faces/latent.npz --som results/faces/seed0/som.npz \
-        --labels results/data/lfw_labels.csv --threshold 0.5 --max-size 12 --min-hits 5 --n-random 5 \
+        --labels results/data/lfw_labels.csv --clusters '{"threshold": 0.5, "max_size": 12, "min_hits": 5, "n_random": 5}' \
         --seed 0 --out results/faces/seed0/clusters.json --shares results/faces/seed0/shares.csv
 
 For each prototype: the share of its hits (training faces whose BMU it is) whose AFIF4 gender label
 is female, and the share whose DFI ``Black`` attribute is set, among the hits whose label is known
 (unknown labels, e.g. images without a DFI row, are left out). The two labelled clusters grow from the
-highest-share prototype over the lattice while the cluster's pooled share stays at least ``--threshold``,
-up to ``--max-size`` prototypes (``musicsom.experiments.faces.grow_cluster``). The labels are apparent
+highest-share prototype over the lattice while the cluster's pooled share stays at least ``threshold``,
+up to ``max_size`` prototypes (``musicsom.experiments.faces.grow_cluster``). The labels are apparent
 attributes (hand-reviewed gender lists; an automatic classifier's race attribute), not self-identified.
 """
 
@@ -19,7 +19,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.options import add_files, add_sections, section
 from musicsom.experiments.faces import CLUSTERS, DESCRIPTIONS, grow_cluster, label_shares
 from musicsom.som import best_matching_units
 
@@ -40,27 +41,23 @@ def label_columns(image_ids, labels: pd.DataFrame) -> dict[str, tuple[np.ndarray
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--latent", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--labels", required=True, help="CSV image_id, person, gender, black")
-    p.add_argument("--threshold", type=float, default=0.5)
-    p.add_argument("--max-size", type=int, default=12)
-    p.add_argument("--min-hits", type=int, default=5, help="labelled hits a prototype needs to be in a cluster")
-    p.add_argument("--n-random", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "som", "labels")
+    add_sections(p, "clusters")
+    p.add_argument("--seed", type=int, required=True, help="seed of the random cluster's prototypes (the seed wildcard)")
     p.add_argument("--out", required=True, help="output .json")
     p.add_argument("--shares", required=True, help="output .csv: per-prototype hits and shares")
     args = p.parse_args(argv)
+    c_cfg = section(args, "clusters")
 
-    lat = _io.load_npz(args.latent, required=("x_train", "image_id_train"))
-    som = _io.load_npz(args.som, required=("prototypes", "grid_shape", "topology"))
+    lat = files.load_npz(args.latent, required=("x_train", "image_id_train"))
+    som = files.load_npz(args.som, required=("prototypes", "grid_shape", "topology"))
     W = som["prototypes"]
     K = W.shape[0]
     grid = tuple(int(v) for v in som["grid_shape"])
     topology = str(som["topology"])
-    if not 1 <= args.n_random <= K:
-        raise ValueError(f"faces.clusters.n_random must be in [1, {K}]; got {args.n_random}")
+    if not 1 <= c_cfg["n_random"] <= K:
+        raise ValueError(f"faces.clusters.n_random must be in [1, {K}]; got {c_cfg['n_random']}")
     labels = pd.read_csv(args.labels, dtype=str)
     bmu = best_matching_units(lat["x_train"], W)
     cols = label_columns(lat["image_id_train"], labels)
@@ -73,26 +70,26 @@ def main(argv=None):
         rows[f"{name}_known"] = s["known"]
         rows[f"{name}_positive"] = s["positive"]
         rows[f"{name}_share"] = s["share"]
-        c = grow_cluster(s["positive"], s["known"], grid, topology, args.threshold, args.max_size, args.min_hits)
+        c = grow_cluster(s["positive"], s["known"], grid, topology, c_cfg["threshold"], c_cfg["max_size"], c_cfg["min_hits"])
         base = float(positive.sum() / max(known.sum(), 1))
         out[name] = {**c, "base_rate": base, "n_hits": int(s["hits"][c["units"]].sum()),
                      "n_known_hits": int(s["known"][c["units"]].sum()), "description": DESCRIPTIONS[name]}
         log.info("%s cluster: %d prototypes, share %.3f (seed %d at %.3f; base rate %.3f)", name, c["size"], c["share"],
                  c["seed_unit"], c["seed_share"], base)
     rng = np.random.default_rng(args.seed)
-    units = np.sort(rng.choice(K, args.n_random, replace=False))
+    units = np.sort(rng.choice(K, c_cfg["n_random"], replace=False))
     fem_pos, fem_known = rows["female_positive"].to_numpy(), rows["female_known"].to_numpy()
     out["random"] = {"units": units, "size": int(units.size), "seed_unit": None, "share": None,
                      "female_share": float(fem_pos[units].sum() / max(fem_known[units].sum(), 1)),
                      "n_hits": int(rows["hits"].to_numpy()[units].sum()), "description": DESCRIPTIONS["random"]}
     for name in CLUSTERS:
         out[name]["units"] = [int(u) for u in out[name]["units"]]
-    out["settings"] = {"threshold": args.threshold, "max_size": args.max_size, "min_hits": args.min_hits,
-                       "n_random": args.n_random, "seed": args.seed, "grid_shape": list(grid), "topology": topology,
+    out["settings"] = {"threshold": c_cfg["threshold"], "max_size": c_cfg["max_size"], "min_hits": c_cfg["min_hits"],
+                       "n_random": c_cfg["n_random"], "seed": args.seed, "grid_shape": list(grid), "topology": topology,
                        "n_train_faces": int(bmu.size)}
-    _io.save_json(args.out, out)
-    _io.save_csv(args.shares, rows)
+    files.save_json(args.out, out)
+    files.save_csv(args.shares, rows)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

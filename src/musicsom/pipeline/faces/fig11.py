@@ -1,7 +1,7 @@
 """Stage: Fig 11, free evolution of held-out faces (MUSIC preserving the 4 nearest prototypes vs radial steps).
 
     python -m musicsom.pipeline.faces.fig11 --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
-        --free results/faces/seed0/free.npz --frames results/faces/seed0/frames.csv --n-starts 3 --n-frames 11 \
+        --free results/faces/seed0/free.npz --frames results/faces/seed0/frames.csv --figures '{"n_starts": 3, "n_frames": 11}' \
         --figure results/figures/fig11_faces_free_evolution.png
 
 Decoded strips, two rows per start face (MUSIC, radial), frames evenly spaced over the run; a red
@@ -15,30 +15,31 @@ from __future__ import annotations
 import pandas as pd
 
 from musicsom.experiments.common import METHOD_NAMES, frame_steps
-from musicsom.pipeline import _io
-from musicsom.pipeline.faces._common import strip_figure
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.decoding import strip_figure
+from musicsom.pipeline.faces.options import add_files, add_sections, section
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    for name in ("latent", "checkpoint", "free", "frames", "figure"):
-        p.add_argument(f"--{name}", required=True)
-    p.add_argument("--n-starts", type=int, default=3, help="start faces shown")
-    p.add_argument("--n-frames", type=int, default=11, help="frames per strip")
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "checkpoint", "free", "frames")  # of the first seed
+    add_sections(p, "figures")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     args = p.parse_args(argv)
+    fig_cfg = section(args, "figures")
 
-    from musicsom.pipeline.faces._common import LatentDecoder
+    from musicsom.pipeline.faces.decoding import LatentDecoder
 
-    lat = _io.load_npz(args.latent, required=("x_test",))
-    free = _io.load_npz(args.free, required=("states", "methods"))
+    lat = files.load_npz(args.latent, required=("x_test",))
+    free = files.load_npz(args.free, required=("states", "methods"))
     frames = pd.read_csv(args.frames)
     frames = frames[frames["experiment"] == "free"]
     decode = LatentDecoder(args.checkpoint, lat)
     S = free["states"]
-    steps = frame_steps(S.shape[2] - 1, args.n_frames)
+    steps = frame_steps(S.shape[2] - 1, fig_cfg["n_frames"])
     rate = frames.groupby(["method", "start"])["detected"].mean()
     rows, labels, marks, data = [], [], [], []
-    for s in range(min(args.n_starts, S.shape[0])):
+    for s in range(min(fig_cfg["n_starts"], S.shape[0])):
         for m, method in enumerate(free["methods"].astype(str)):
             rows.append(decode(S[s, m, steps]))
             f = frames[(frames["method"] == method) & (frames["start"] == s)].set_index("step").loc[steps]
@@ -52,8 +53,8 @@ def main(argv=None):
     title = "Free evolution: MUSIC (4 nearest preserved) vs radial; equal step length. Faces found: " + ", ".join(
         f"{METHOD_NAMES[k]} {100 * v:.0f}%" for k, v in overall.items())
     fig = strip_figure(rows, labels, steps, marks, title=title)
-    _io.save_figure(fig, args.figure, pd.concat(data, ignore_index=True))
+    files.save_figure(fig, args.figure, pd.concat(data, ignore_index=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

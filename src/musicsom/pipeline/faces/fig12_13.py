@@ -2,7 +2,7 @@
 
     python -m musicsom.pipeline.faces.fig12_13 --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
         --informed results/faces/seed0/informed.npz --frames results/faces/seed0/frames.csv \
-        --clusters results/faces/seed0/clusters.json --n-starts 3 --n-frames 11 \
+        --clusters results/faces/seed0/clusters.json --figures '{"n_starts": 3, "n_frames": 11}' \
         --fig12 results/figures/fig12_faces_informed_strips.png --fig13 results/figures/fig13_faces_cluster_distance.png
 
 Fig 12: decoded strips, one row per (start face, cluster); a red frame marks no detected face.
@@ -15,34 +15,36 @@ from __future__ import annotations
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.common import frame_steps
-from musicsom.pipeline.faces._common import strip_figure
+from musicsom.pipeline.faces.decoding import strip_figure
+from musicsom.pipeline.faces.options import add_files, add_sections, section
 
 TITLES = {"darker_skinned": "apparent darker skin", "female": "apparent female", "random": "5 random prototypes"}
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    for name in ("latent", "checkpoint", "informed", "frames", "clusters", "fig12", "fig13"):
-        p.add_argument(f"--{name}", required=True)
-    p.add_argument("--n-starts", type=int, default=3)
-    p.add_argument("--n-frames", type=int, default=11)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "checkpoint", "informed", "frames", "clusters")  # of the first seed
+    add_sections(p, "figures")
+    p.add_argument("--fig12", required=True, help="PNG of Fig 12 to write (PDF and CSV beside it)")
+    p.add_argument("--fig13", required=True, help="PNG of Fig 13 to write (PDF and CSV beside it)")
     args = p.parse_args(argv)
+    fig_cfg = section(args, "figures")
 
-    from musicsom.pipeline.faces._common import LatentDecoder
+    from musicsom.pipeline.faces.decoding import LatentDecoder
 
-    lat = _io.load_npz(args.latent, required=("x_test",))
-    inf = _io.load_npz(args.informed, required=("states", "clusters"))
-    clusters = _io.load_json(args.clusters)
+    lat = files.load_npz(args.latent, required=("x_test",))
+    inf = files.load_npz(args.informed, required=("states", "clusters"))
+    clusters = files.load_json(args.clusters)
     frames = pd.read_csv(args.frames)
     frames = frames[frames["experiment"] == "informed"]
     names = inf["clusters"].astype(str)
     S = inf["states"]
-    steps = frame_steps(S.shape[2] - 1, args.n_frames)
+    steps = frame_steps(S.shape[2] - 1, fig_cfg["n_frames"])
     decode = LatentDecoder(args.checkpoint, lat)
     rows, labels, marks, data = [], [], [], []
-    for s in range(min(args.n_starts, S.shape[0])):
+    for s in range(min(fig_cfg["n_starts"], S.shape[0])):
         for c, name in enumerate(names):
             rows.append(decode(S[s, c, steps]))
             f = frames[(frames["cluster"] == name) & (frames["start"] == s)].set_index("step").loc[steps]
@@ -51,9 +53,9 @@ def main(argv=None):
             data.append(pd.DataFrame({"start": s, "cluster": name, "step": steps, "detected": f["detected"].to_numpy(),
                                       "cluster_distance": f["cluster_distance"].to_numpy()}))
     fig = strip_figure(rows, labels, steps, marks, title="Informed MUSIC toward labelled clusters (one random cluster prototype per step)")
-    _io.save_figure(fig, args.fig12, pd.concat(data, ignore_index=True))
+    files.save_figure(fig, args.fig12, pd.concat(data, ignore_index=True))
 
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), squeeze=False)
     for c, name in enumerate(names):
         ax = axes[0, c]
@@ -69,8 +71,8 @@ def main(argv=None):
             ax.legend(fontsize=7)
     fig.tight_layout()
     curve = frames[["cluster", "start", "step", "cluster_distance"]].sort_values(["cluster", "start", "step"])
-    _io.save_figure(fig, args.fig13, curve.reset_index(drop=True))
+    files.save_figure(fig, args.fig13, curve.reset_index(drop=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

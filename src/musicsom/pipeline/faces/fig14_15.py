@@ -1,14 +1,15 @@
-"""Stage: Figs 14-15, linear interpolation to the female cluster's mean vs informed MUSIC toward the cluster.
+"""Stage: Figs 14-15, linear interpolation to the target cluster's mean vs informed MUSIC toward the cluster.
 
     python -m musicsom.pipeline.faces.fig14_15 --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
         --informed results/faces/seed0/informed.npz --linear results/faces/seed0/linear.npz \
-        --frames results/faces/seed0/frames.csv --n-starts 3 --n-frames 11 \
+        --frames results/faces/seed0/frames.csv --figures '{"n_starts": 3, "n_frames": 11}' \
         --fig14 results/figures/fig14_faces_linear_vs_music_strips.png --fig15 results/figures/fig15_faces_identity_drift.png
 
 Fig 14: decoded strips, two rows per start (linear, MUSIC), the identity drift under each frame and
 a red frame where dlib finds no face. Fig 15: per step, the mean distance to the cluster's prototypes
 and the identity drift (dlib descriptor distance to frame 0; dashed: the 0.6 same-person threshold),
-every start thin and the mean thick.
+every start thin and the mean thick. The target cluster (``faces.target_cluster``) is the one the linear
+paths went to (``cluster`` of the linear ``.npz``).
 """
 
 from __future__ import annotations
@@ -16,40 +17,45 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.face_id import SAME_PERSON_THRESHOLD
 from musicsom.experiments.common import METHOD_NAMES, frame_steps
-from musicsom.pipeline.faces._common import strip_figure
+from musicsom.pipeline.faces.decoding import strip_figure
+from musicsom.pipeline.faces.options import add_files, add_sections, section
 
 COLORS = {"music": "tab:blue", "linear": "tab:orange"}
+#: the target cluster as Fig 14's title names it
+TOWARD = {"female": "the apparent-female cluster", "darker_skinned": "the apparent darker-skinned cluster",
+          "random": "the random cluster"}
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    for name in ("latent", "checkpoint", "informed", "linear", "frames", "fig14", "fig15"):
-        p.add_argument(f"--{name}", required=True)
-    p.add_argument("--n-starts", type=int, default=3)
-    p.add_argument("--n-frames", type=int, default=11)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "checkpoint", "informed", "linear", "frames")  # of the first seed
+    add_sections(p, "figures")
+    p.add_argument("--fig14", required=True, help="PNG of Fig 14 to write (PDF and CSV beside it)")
+    p.add_argument("--fig15", required=True, help="PNG of Fig 15 to write (PDF and CSV beside it)")
     args = p.parse_args(argv)
+    fig_cfg = section(args, "figures")
 
-    from musicsom.pipeline.faces._common import LatentDecoder
+    from musicsom.pipeline.faces.decoding import LatentDecoder
 
-    lat = _io.load_npz(args.latent, required=("x_test",))
-    inf = _io.load_npz(args.informed, required=("states", "clusters"))
-    lin = _io.load_npz(args.linear, required=("states", "cluster"))
+    lat = files.load_npz(args.latent, required=("x_test",))
+    inf = files.load_npz(args.informed, required=("states", "clusters"))
+    lin = files.load_npz(args.linear, required=("states", "cluster"))
     cluster = str(lin["cluster"])
     c = list(inf["clusters"].astype(str)).index(cluster)
     frames = pd.read_csv(args.frames)
     frames = frames[(frames["cluster"] == cluster) & frames["experiment"].isin(["informed", "linear"])]
     decode = LatentDecoder(args.checkpoint, lat)
     T = lin["states"].shape[1] - 1
-    steps = frame_steps(T, args.n_frames)
+    steps = frame_steps(T, fig_cfg["n_frames"])
     # show frames whose drift was measured: the nearest measured step to each even spacing
     measured = np.sort(frames.loc[frames["identity_drift"].notna(), "step"].unique())
     steps = np.unique([measured[np.abs(measured - s).argmin()] for s in steps]) if measured.size else steps
     paths = {"linear": lin["states"], "music": inf["states"][:, c]}
     rows, labels, marks, notes, data = [], [], [], [], []
-    for s in range(min(args.n_starts, lin["states"].shape[0])):
+    for s in range(min(fig_cfg["n_starts"], lin["states"].shape[0])):
         for method in ("linear", "music"):
             rows.append(decode(paths[method][s, steps]))
             f = frames[(frames["method"] == method) & (frames["start"] == s)].set_index("step").loc[steps]
@@ -60,10 +66,10 @@ def main(argv=None):
                                       "identity_drift": f["identity_drift"].to_numpy(),
                                       "cluster_distance": f["cluster_distance"].to_numpy()}))
     fig = strip_figure(rows, labels, steps, marks, notes,
-                       title="Toward the apparent-female cluster: linear interpolation to its mean vs informed MUSIC (id = identity drift)")
-    _io.save_figure(fig, args.fig14, pd.concat(data, ignore_index=True))
+                       title=f"Toward {TOWARD.get(cluster, cluster)}: linear interpolation to its mean vs informed MUSIC (id = identity drift)")
+    files.save_figure(fig, args.fig14, pd.concat(data, ignore_index=True))
 
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3))
     for method in ("linear", "music"):
         g = frames[frames["method"] == method]
@@ -80,8 +86,8 @@ def main(argv=None):
         ax.legend(fontsize=7)
     fig.tight_layout()
     curve = frames[["method", "start", "step", "cluster_distance", "identity_drift", "detected"]]
-    _io.save_figure(fig, args.fig15, curve.sort_values(["method", "start", "step"]).reset_index(drop=True))
+    files.save_figure(fig, args.fig15, curve.sort_values(["method", "start", "step"]).reset_index(drop=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -15,7 +15,8 @@ import logging
 
 import numpy as np
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.options import add_files
 from musicsom.inversion import activations, invert_per_anchor
 from musicsom.som import best_matching_units, quantization_error, topographic_error
 
@@ -23,14 +24,13 @@ log = logging.getLogger("musicsom.pipeline.faces.inversion")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--latent", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--out", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "som")
+    p.add_argument("--out", required=True, help="JSON summary to write")
     args = p.parse_args(argv)
 
-    lat = _io.load_npz(args.latent, required=("x_test",))
-    som = _io.load_npz(args.som, required=("prototypes", "grid_shape", "topology"))
+    lat = files.load_npz(args.latent, required=("x_test",))
+    som = files.load_npz(args.som, required=("prototypes", "grid_shape", "topology"))
     W, X = som["prototypes"], lat["x_test"]
     A = activations(X, W)
     X_hat, inverters = invert_per_anchor(A, W, best_matching_units(X, W))
@@ -47,8 +47,8 @@ def main(argv=None):
         "heldout_topographic_error": float(topographic_error(X, W, grid, str(som["topology"]))),
     }
     log.info("inversion of %d held-out codes: median error %.2e, max %.2e", X.shape[0], out["median_error"], out["max_error"])
-    _io.save_json(args.out, out)
+    files.save_json(args.out, out)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,11 +1,11 @@
 """Stage: pick the start faces of the trajectories (seeded, held-out people, one face per person).
 
     python -m musicsom.pipeline.faces.starts --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
-        --labels results/data/lfw_labels.csv --n-starts 5 --outside-clusters --seed 0 \
-        --out results/faces/seed0/starts.json
+        --labels results/data/lfw_labels.csv --starts '{"n_starts": 15, "outside_clusters": true}' \
+        --identity '{"size": 150, "detector_upsample": 0, "every": 5}' --seed 0 --out results/faces/seed0/starts.json
 
 Candidates are held-out faces (people the autoencoder, the whitening and the SOM never saw), one per
-person, in a seeded order. With ``--outside-clusters`` only faces labelled male and not ``Black`` are
+person, in a seeded order. With ``outside_clusters`` only faces labelled male and not ``Black`` are
 candidates, so that moving toward the female and the darker-skinned clusters is a change. A
 candidate is kept when dlib detects a face in its decoded reconstruction (identity drift needs a
 face at frame 0); if too few are detected, the first undetected candidates fill the rest (logged,
@@ -19,69 +19,67 @@ import logging
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.options import add_files, add_sections, section
 
 log = logging.getLogger("musicsom.pipeline.faces.starts")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--latent", required=True)
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--labels", required=True)
-    p.add_argument("--n-starts", type=int, default=5)
-    p.add_argument("--outside-clusters", action="store_true", help="only faces labelled male and not Black")
-    p.add_argument("--id-size", type=int, default=150, help="side the decoded face is resized to for dlib")
-    p.add_argument("--detector-upsample", type=int, default=0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "checkpoint", "labels")
+    add_sections(p, "starts", "identity")
+    p.add_argument("--seed", type=int, required=True, help="seed of the candidates' order (the seed wildcard)")
+    p.add_argument("--out", required=True, help="JSON of the chosen starts to write")
     args = p.parse_args(argv)
+    st, ident = section(args, "starts"), section(args, "identity")
+    n_starts = st["n_starts"]
 
     from musicsom.experiments.face_id import FaceID
-    from musicsom.pipeline.faces._common import LatentDecoder
+    from musicsom.pipeline.faces.decoding import LatentDecoder
 
-    lat = _io.load_npz(args.latent, required=("x_test", "image_id_test", "person_test"))
+    lat = files.load_npz(args.latent, required=("x_test", "image_id_test", "person_test"))
     ids, persons = lat["image_id_test"].astype(str), lat["person_test"].astype(str)
-    if args.n_starts < 1:
-        raise ValueError(f"faces.n_starts must be >= 1; got {args.n_starts}")
+    if n_starts < 1:
+        raise ValueError(f"faces.starts.n_starts must be >= 1; got {n_starts}")
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(ids.size)
     _, first = np.unique(persons[order], return_index=True)  # one face per person: its first in the seeded order
     cand = order[np.sort(first)]
-    if args.outside_clusters:
+    if st["outside_clusters"]:
         t = pd.read_csv(args.labels, dtype=str).set_index("image_id").reindex(ids[cand])
         ok = (t["gender"].to_numpy() == "male") & (t["black"].str.lower().to_numpy() == "false")
         cand = cand[ok]
-    if cand.size < args.n_starts:
+    if cand.size < n_starts:
         raise ValueError(
-            f"only {cand.size} held-out candidate faces for faces.n_starts = {args.n_starts}; lower n_starts, raise "
+            f"only {cand.size} held-out candidate faces for faces.starts.n_starts = {n_starts}; lower n_starts, raise "
             "faces.autoencoder.holdout or use more faces"
         )
     decode = LatentDecoder(args.checkpoint, lat)
-    fid = FaceID(args.id_size, args.detector_upsample)
+    fid = FaceID(ident["size"], ident["detector_upsample"])
     chosen, undetected = [], []
     for start in range(0, cand.size, 64):
         block = cand[start : start + 64]
         found = fid.detect_many(decode(lat["x_test"][block]))
         for i, f in zip(block, found):
-            if len(chosen) < args.n_starts and f:
+            if len(chosen) < n_starts and f:
                 chosen.append(int(i))
-            elif not f and len(undetected) < args.n_starts:
+            elif not f and len(undetected) < n_starts:
                 undetected.append(int(i))
-        if len(chosen) >= args.n_starts:
+        if len(chosen) >= n_starts:
             break
     detected = [True] * len(chosen)
-    if len(chosen) < args.n_starts:
-        fill = undetected[: args.n_starts - len(chosen)]
+    if len(chosen) < n_starts:
+        fill = undetected[: n_starts - len(chosen)]
         log.warning("dlib found a face in only %d decoded candidates; %d undetected starts fill the rest", len(chosen), len(fill))
         chosen += fill
         detected += [False] * len(fill)
     log.info("starts: %s", [ids[i] for i in chosen])
-    _io.save_json(args.out, {
+    files.save_json(args.out, {
         "test_rows": chosen, "image_id": [ids[i] for i in chosen], "detected": detected,
-        "n_candidates": int(cand.size), "outside_clusters": bool(args.outside_clusters), "seed": args.seed,
+        "n_candidates": int(cand.size), "outside_clusters": bool(st["outside_clusters"]), "seed": args.seed,
     })
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

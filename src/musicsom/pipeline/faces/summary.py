@@ -19,28 +19,28 @@ import logging
 import pandas as pd
 
 from musicsom.experiments.faces import per_start_metrics
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.faces.options import add_files
 
 log = logging.getLogger("musicsom.pipeline.faces.summary")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", required=True)
-    p.add_argument("--starts", required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--per-start", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "frames", "starts")
+    p.add_argument("--seed", type=int, required=True, help="the seed (the seed wildcard), written as a column")
+    p.add_argument("--per-start", required=True, help="CSV of the per-start metrics to write")
     args = p.parse_args(argv)
 
     frames = pd.read_csv(args.frames, keep_default_na=True)
     frames["cluster"] = frames["cluster"].fillna("")
-    starts = _io.load_json(args.starts)
+    starts = files.load_json(args.starts)
     per = per_start_metrics(frames)
     per.insert(0, "seed", args.seed)
     per.insert(5, "image_id", [starts["image_id"][s] for s in per["start"]])
     log.info("seed %d: %d per-start rows", args.seed, len(per))
-    _io.save_csv(args.per_start, per)
+    files.save_csv(args.per_start, per)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

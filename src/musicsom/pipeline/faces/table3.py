@@ -1,10 +1,10 @@
 """Stage: Table 3, MUSIC vs the baselines on faces over every seed and start, with Wilcoxon tests.
 
     python -m musicsom.pipeline.faces.table3 --per-start results/faces/seed0/per_start.csv results/faces/seed1/per_start.csv \
-        --out results/tables/table3_faces.csv
+        --target-cluster female --out results/tables/table3_faces.csv
 
-For each comparison (free evolution: MUSIC vs radial; toward the female cluster: informed MUSIC vs
-linear interpolation to the cluster mean) and metric: the mean of each method over the starts, the
+For each comparison (free evolution: MUSIC vs radial; toward the target cluster ``faces.target_cluster``:
+informed MUSIC vs linear interpolation to the cluster mean) and metric: the mean of each method over the starts, the
 median paired difference, and a two-sided Wilcoxon signed-rank test over the starts, Holm-adjusted
 across the comparison's metrics (musicsom.stats). Scopes: each seed (with n starts the smallest possible
 two-sided p-value is 2 / 2**n: 6e-5 for the default 15) and all seeds pooled (seeds × starts pairs).
@@ -16,8 +16,9 @@ import logging
 
 import pandas as pd
 
-from musicsom.pipeline import _io
-from musicsom.experiments.faces import COMPARISONS, comparison_table
+from musicsom.pipeline import files
+from musicsom.experiments.faces import comparison_table, comparisons
+from musicsom.pipeline.faces.options import add_target_cluster
 from musicsom.stats import paired_comparison
 
 log = logging.getLogger("musicsom.pipeline.faces.table3")
@@ -30,20 +31,20 @@ the metrics of that comparison and scope. Scope "seed s" pairs the starts of one
 can be below 2 / 2**n); "all seeds" pools every seed's starts.
 detection_rate: share of decoded frames in which dlib's frontal face detector finds a face. identity drift:
 distance between dlib's 128-d descriptors of a decoded frame and of frame 0 (same person below 0.6).
-final_cluster_distance: mean whitened-latent distance to the female cluster's prototypes at the last step.
+final_cluster_distance: mean whitened-latent distance to the {target} cluster's prototypes at the last step.
 drift_at_half_distance: identity drift at the first step whose cluster distance is half the initial one (matched progress).
 nearest_prototype: whitened-latent distance to the nearest SOM prototype (distance from the mapped face data).
 Gender and skin-tone labels are apparent attributes (AFIF4 lists; an automatic classifier), not self-identified.
 """
 
 
-def table3(per_start: pd.DataFrame) -> pd.DataFrame:
-    comp = comparison_table(per_start)
+def table3(per_start: pd.DataFrame, target_cluster: str) -> pd.DataFrame:
+    comp = comparison_table(per_start, target_cluster)
     out = []
     scopes = [(f"seed {s}", comp[comp["seed"] == s]) for s in sorted(comp["seed"].unique())]
     if comp["seed"].nunique() > 1:
         scopes.append(("all seeds", comp))
-    for name, (a, b, metrics) in COMPARISONS.items():
+    for name, (a, b, metrics) in comparisons(target_cluster).items():
         for scope, frame in scopes:
             sub = frame[frame["comparison"] == name]
             res = paired_comparison(sub, metrics, "method", a, b, ["seed", "start"])
@@ -58,16 +59,18 @@ def table3(per_start: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--per-start", nargs="+", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--per-start", nargs="+", required=True, help="per-start metrics, one CSV per seed (faces.summary)")
+    add_target_cluster(p, "the cluster the MUSIC and linear paths are compared toward")
     p.add_argument("--out", required=True, help="table CSV (a Markdown copy is written beside it)")
     args = p.parse_args(argv)
 
     per = pd.concat([pd.read_csv(f, keep_default_na=True) for f in args.per_start], ignore_index=True)
     per["cluster"] = per["cluster"].fillna("")
-    table = table3(per)
-    _io.save_table(args.out, table, title="Table 3: faces, MUSIC vs baselines (Wilcoxon over start faces)", notes=NOTES)
+    table = table3(per, args.target_cluster)
+    files.save_table(args.out, table, title="Table 3: faces, MUSIC vs baselines (Wilcoxon over start faces)",
+                     notes=NOTES.format(target=args.target_cluster))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -15,21 +15,21 @@ from __future__ import annotations
 import pandas as pd
 
 from musicsom.experiments.claims import claim1, claim2, claim3
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import add_verdict_args, bootstrap_of, save_checks, with_source
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of, save_checks, with_source
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--inversion-errors", required=True, help="Fig 5 errors of every test point at every m (first seed)")
     p.add_argument("--noise", required=True, help="Fig 1 cases: error and bound of every case (first seed)")
     p.add_argument("--seed", type=int, required=True, help="the seed of the map behind Figs 1 and 5")
     p.add_argument("--per-trajectory", nargs="+", required=True, help="per-trajectory metrics, one CSV per seed")
     add_verdict_args(p)
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="the checks file (JSON) to write")
     a = p.parse_args(argv)
     boot = bootstrap_of(a)
-    inv = _io.load_npz(a.inversion_errors, required=("errors", "m_values", "dim"))
+    inv = files.load_npz(a.inversion_errors, required=("errors", "m_values", "dim"))
     checks = with_source(claim1.gmm_checks(inv["errors"], inv["m_values"], int(inv["dim"]), a.seed, boot), a.inversion_errors)
     noise = pd.read_csv(a.noise)
     checks += with_source(claim2.checks(noise["error"].to_numpy(), noise["bound"].to_numpy(), a.seed, boot), a.noise)
@@ -37,10 +37,10 @@ def main(argv=None):
         frame = pd.read_csv(path)
         seeds = frame["seed"].unique()
         if len(seeds) != 1:
-            raise _io.InputError(f"{path} holds seeds {sorted(seeds)}; each per-trajectory file must hold one seed")
+            raise files.InputError(f"{path} holds seeds {sorted(seeds)}; each per-trajectory file must hold one seed")
         checks += with_source(claim3.checks(frame, int(seeds[0]), boot), path)
     save_checks(a.out, "gmm", checks)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,7 +1,7 @@
 """Stage (Fig 1): inversion error under activation noise against the Corollary 1 bound ``||e|| / σ_min(A)``.
 
-    python -m musicsom.pipeline.gmm.fig01 --data data.npz --som som.npz --n-points 200 \
-        --noise-levels 1e-6 1e-4 1e-2 1 --m-values 11 15 30 300 --seed 0 \
+    python -m musicsom.pipeline.gmm.fig01 --data data.npz --som som.npz --inversion '{"noise_points": 200,
+        "noise_levels": [1e-6, 1e-4, 1e-2, 1], "noise_m_values": [11, 15, 30, 300], ...}' --seed 0 \
         --figure results/figures/fig01_noise_bound.png --summary noise.json
 
 Each point is one (test input, prototype subset, noise draw). The bound must hold for every point;
@@ -13,31 +13,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.sections import add_section, require
 from musicsom.experiments.gmm import noise_stability
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--n-points", type=int, default=200)
-    p.add_argument("--noise-levels", type=float, nargs="+", required=True)
-    p.add_argument("--m-values", type=int, nargs="+", required=True, help="prototype subset sizes (each >= D + 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--figure", required=True)
-    p.add_argument("--summary", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the standardised mixture (.npz)")
+    p.add_argument("--som", required=True, help="its SOM (.npz)")
+    add_section(p, "inversion", "gmm.inversion", "the inversion checks (this stage reads noise_points, noise_levels, noise_m_values)")
+    p.add_argument("--seed", type=int, required=True, help="seed of the noise draws (the first of the config's seeds)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
+    p.add_argument("--summary", required=True, help="JSON summary to write")
     a = p.parse_args(argv)
-    X = _io.load_npz(a.data, required=("x_test",))["x_test"][: a.n_points]
-    W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
+    inv = require(a.inversion, "gmm.inversion", ("noise_points", "noise_levels", "noise_m_values"))
+    X = files.load_npz(a.data, required=("x_test",))["x_test"][: inv["noise_points"]]
+    W = files.load_npz(a.som, required=("prototypes",))["prototypes"]
     D = X.shape[1]
-    m_values = sorted({min(m, W.shape[0]) for m in a.m_values})
+    m_values = sorted({min(m, W.shape[0]) for m in inv["noise_m_values"]})
     if m_values[0] < D + 1:
-        raise _io.InputError(f"--m-values must all be >= D + 1 = {D + 1} (the bound needs full rank); got {a.m_values}")
-    res = pd.DataFrame(noise_stability(X, W, m_values, a.noise_levels, np.random.default_rng(a.seed)))
+        raise files.InputError(f"gmm.inversion.noise_m_values must all be >= D + 1 = {D + 1} (the bound needs full rank); got {inv['noise_m_values']}")
+    res = pd.DataFrame(noise_stability(X, W, m_values, inv["noise_levels"], np.random.default_rng(a.seed)))
     res["ratio"] = res["error"] / res["bound"]
 
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     ax = axes[0]
     for m, g in res.groupby("m"):
@@ -56,9 +56,9 @@ def main(argv=None):
     ax.set_ylabel("median error")
     ax.legend(fontsize=7)
     fig.suptitle("Reconstruction error under activation noise stays below $\\|e\\|/\\sigma_{min}(A)$")
-    _io.save_figure(fig, a.figure, res)
+    files.save_figure(fig, a.figure, res)
 
-    _io.save_json(
+    files.save_json(
         a.summary,
         {
             "n_cases": int(len(res)),
@@ -71,4 +71,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,6 +1,6 @@
 """Stage (Figs 2 and 3): the two geometry illustrations.
 
-    python -m musicsom.pipeline.gmm.fig02_03 --data data.npz --som som.npz --seed 0 --delta-d 0.3 \
+    python -m musicsom.pipeline.gmm.fig02_03 --data data.npz --som som.npz --seed 0 --geometry '{"delta_d": 0.3}' \
         --fig02 results/figures/fig02_naive_vs_consistent.png --fig03 results/figures/fig03_radial_tangential.png
 
 Fig 2: editing one squared distance in the activation vector is not realisable; inverting the
@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.sections import add_section, require
 from musicsom.experiments.gmm import naive_vs_consistent, tangential_effect_vs_dim
 
 
@@ -54,7 +55,7 @@ def fig02(x, W, j, delta_d, path, plt):
     axes[0].set_ylabel("change of squared distance $\\Delta a_i$")
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Changing one squared distance (prototype {j}, Δd = {delta_d}): only a consistent move keeps the others")
-    _io.save_figure(fig, path, df)
+    files.save_figure(fig, path, df)
 
 
 def fig03(rng, path, plt):
@@ -93,28 +94,29 @@ def fig03(rng, path, plt):
     ax2.set_ylabel("mean |Δ other distances| / step length")
     ax2.set_title("tangential steps barely move other distances")
     ax2.legend(fontsize=7)
-    _io.save_figure(fig, path, df)
+    files.save_figure(fig, path, df)
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--delta-d", type=float, default=0.3, help="wanted change of the distance to the target prototype (Fig 2)")
-    p.add_argument("--fig02", required=True)
-    p.add_argument("--fig03", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the standardised mixture (.npz)")
+    p.add_argument("--som", required=True, help="its SOM (.npz)")
+    p.add_argument("--seed", type=int, required=True, help="seed of the input drawn (the first of the config's seeds)")
+    add_section(p, "geometry", "gmm.geometry", "delta_d: the wanted change of the distance to the target prototype (Fig 2)")
+    p.add_argument("--fig02", required=True, help="PNG of Fig 2 to write (PDF and CSV beside it)")
+    p.add_argument("--fig03", required=True, help="PNG of Fig 3 to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    X = _io.load_npz(a.data, required=("x_test",))["x_test"]
-    W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
+    geometry = require(a.geometry, "gmm.geometry", ("delta_d",))
+    X = files.load_npz(a.data, required=("x_test",))["x_test"]
+    W = files.load_npz(a.som, required=("prototypes",))["prototypes"]
     rng = np.random.default_rng(a.seed)
     x = X[rng.integers(len(X))]
     # target: the 5th nearest prototype, so that the edit is not about the BMU itself
     j = int(np.argsort(((x - W) ** 2).sum(1))[4])
-    plt = _io.setup_matplotlib()
-    fig02(x, W, j, a.delta_d, a.fig02, plt)
+    plt = files.setup_matplotlib()
+    fig02(x, W, j, geometry["delta_d"], a.fig02, plt)
     fig03(rng, a.fig03, plt)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

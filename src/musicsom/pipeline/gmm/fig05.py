@@ -1,6 +1,6 @@
 """Stage (Fig 5): median inversion error over test points vs the number of prototypes m (BMU anchor + m−1 nearest).
 
-    python -m musicsom.pipeline.gmm.fig05 --data data.npz --som som.npz --n-points 1500 --m-max-factor 3 \
+    python -m musicsom.pipeline.gmm.fig05 --data data.npz --som som.npz --inversion '{"n_points": 1500, "m_max_factor": 3, ...}' \
         --figure results/figures/fig05_inversion_vs_m.png --summary inversion.json --errors inversion_errors.npz
 
 The error must fall to round-off at m = D + 1 (Proposition 1); the summary records the largest
@@ -12,30 +12,31 @@ from __future__ import annotations
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.sections import add_section, require
 from musicsom.experiments.gmm import inversion_error_vs_m
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--n-points", type=int, default=1500)
-    p.add_argument("--m-max-factor", type=int, default=3, help="m runs from 2 to this factor times D")
-    p.add_argument("--figure", required=True)
-    p.add_argument("--summary", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the standardised mixture (.npz)")
+    p.add_argument("--som", required=True, help="its SOM (.npz)")
+    add_section(p, "inversion", "gmm.inversion", "the inversion checks (this stage reads n_points and m_max_factor: m runs from 2 to m_max_factor × D)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
+    p.add_argument("--summary", required=True, help="JSON summary to write")
     p.add_argument("--errors", required=True, help=".npz: errors (points, m values) and m_values")
     a = p.parse_args(argv)
-    data = _io.load_npz(a.data, required=("x_test",))
-    W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
-    X = data["x_test"][: a.n_points]
+    inv = require(a.inversion, "gmm.inversion", ("n_points", "m_max_factor"))
+    data = files.load_npz(a.data, required=("x_test",))
+    W = files.load_npz(a.som, required=("prototypes",))["prototypes"]
+    X = data["x_test"][: inv["n_points"]]
     D = X.shape[1]
-    m_max = min(a.m_max_factor * D, W.shape[0])
+    m_max = min(inv["m_max_factor"] * D, W.shape[0])
     summary, errors = inversion_error_vs_m(X, W, range(2, m_max + 1), return_errors=True)
     res = pd.DataFrame(summary)
     res["dim"] = D
 
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.fill_between(res["m"], res["q25"], res["q75"], alpha=0.25, label="IQR")
     ax.semilogy(res["m"], res["median_error"], "o-", ms=3, label="median $\\|\\hat x - x\\|$")
@@ -44,11 +45,11 @@ def main(argv=None):
     ax.set_ylabel("reconstruction error")
     ax.set_title(f"Exact inversion needs D + 1 prototypes ({len(X)} test points, D = {D})")
     ax.legend(fontsize=8)
-    _io.save_figure(fig, a.figure, res)
+    files.save_figure(fig, a.figure, res)
 
     full = res[res["m"] >= D + 1]
     deficient = res[res["m"] <= D]
-    _io.save_json(
+    files.save_json(
         a.summary,
         {
             "dim": D,
@@ -58,8 +59,8 @@ def main(argv=None):
             "max_error_full_rank": float(full["max_error"].max()),
         },
     )
-    _io.save_npz(a.errors, errors=errors, m_values=res["m"].to_numpy(), dim=D)
+    files.save_npz(a.errors, errors=errors, m_values=res["m"].to_numpy(), dim=D)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

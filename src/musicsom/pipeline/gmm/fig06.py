@@ -9,22 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--trajectories", required=True)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the standardised mixture of the first seed (.npz)")
+    p.add_argument("--som", required=True, help="its SOM (.npz)")
+    p.add_argument("--trajectories", required=True, help="its trajectories (.npz of gmm.trajectories)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    d = _io.load_npz(a.data, required=("x_train", "y_train"))
-    som = _io.load_npz(a.som, required=("prototypes", "grid_shape"))
-    t = _io.load_npz(a.trajectories, required=("informed_states", "cluster_states", "target", "cluster"))
+    d = files.load_npz(a.data, required=("x_train", "y_train"))
+    som = files.load_npz(a.som, required=("prototypes", "grid_shape"))
+    t = files.load_npz(a.trajectories, required=("informed_states", "cluster_states", "target", "cluster"))
     W = som["prototypes"]
     rows, cols = (int(v) for v in som["grid_shape"])
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharex=True, sharey=True)
     records = []
     sub = d["x_train"][:: max(1, len(d["x_train"]) // 3000)]
@@ -49,8 +49,8 @@ def main(argv=None):
     axes[0].set_ylabel("coordinate 2 (standardised)")
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"MUSIC trajectories on the mixture SOM: {len(t['informed_states'])} starts from all components, {t['informed_states'].shape[1] - 1} steps")
-    _io.save_figure(fig, a.figure, pd.concat(records, ignore_index=True))
+    files.save_figure(fig, a.figure, pd.concat(records, ignore_index=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

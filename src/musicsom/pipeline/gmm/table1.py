@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.gmm import METRICS, table1_rows
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--metrics", nargs="+", required=True, help="per-trajectory CSVs, one per seed")
-    p.add_argument("--table", required=True)
+    p.add_argument("--table", required=True, help="Table 1 as CSV to write (its Markdown rendering beside it)")
     a = p.parse_args(argv)
     frames = [pd.read_csv(f) for f in a.metrics]
     rows = []
@@ -41,12 +41,12 @@ def main(argv=None):
         "Median and interquartile range over trajectories; curvature is the turning angle per unit step, "
         "within a Voronoi cell or across cells."
     )
-    _io.save_csv(a.table, table)
+    files.save_csv(a.table, table)
     # the Markdown beside the CSV is the readable wide form of the first seed
     md = a.table.replace(".csv", ".md")
-    with _io.atomic_path(md, suffix=".md") as tmp:
-        tmp.write_text("# Table 1: trajectory metrics on the Gaussian mixture\n\n" + _io.markdown_table(pd.DataFrame(wide)) + "\n" + notes + "\n")
+    with files.atomic_path(md, suffix=".md") as tmp:
+        tmp.write_text("# Table 1: trajectory metrics on the Gaussian mixture\n\n" + files.markdown_table(pd.DataFrame(wide)) + "\n" + notes + "\n")
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -15,19 +15,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.claims.claim9 import KEYS, METRICS
-from musicsom.pipeline.kmeans._common import load_arm
+from musicsom.pipeline.kmeans.arms import load_arm
 from musicsom.stats import paired_comparison
 
 
-
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--som-pairs", nargs="+", required=True)
-    p.add_argument("--kmeans-pairs", nargs="+", required=True)
-    p.add_argument("--table", required=True)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--som-pairs", nargs="+", required=True, help="the MNIST Table 2 trajectory CSVs of every seed (SOM prototypes)")
+    p.add_argument("--kmeans-pairs", nargs="+", required=True, help="the same trajectories on k-means prototypes, every seed")
+    p.add_argument("--table", required=True, help="Table 5 CSV to write (Markdown beside it)")
+    p.add_argument("--figure", required=True, help="PNG of Fig 21 to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
     frame = pd.concat([load_arm(a.som_pairs, "som"), load_arm(a.kmeans_pairs, "kmeans")], ignore_index=True)
     rows = []
@@ -44,11 +43,11 @@ def main(argv=None):
         "Holm-adjusted across the metrics; groups_som_higher counts digit pairs whose SOM mean is higher. "
         "The CSV also holds each seed."
     )
-    _io.save_csv(a.table, table)
-    with _io.atomic_path(a.table.replace(".csv", ".md"), suffix=".md") as tmp:
-        tmp.write_text("# Table 5: MUSIC on SOM vs k-means prototypes (MNIST)\n\n" + _io.markdown_table(show) + "\n" + notes + "\n")
+    files.save_csv(a.table, table)
+    with files.atomic_path(a.table.replace(".csv", ".md"), suffix=".md") as tmp:
+        tmp.write_text("# Table 5: MUSIC on SOM vs k-means prototypes (MNIST)\n\n" + files.markdown_table(show) + "\n" + notes + "\n")
 
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     fig, axes = plt.subplots(1, len(METRICS), figsize=(3 * len(METRICS), 3.4), layout="constrained")
     for ax, m in zip(axes, METRICS):
         data = [frame.loc[frame["prototypes"] == arm, m].dropna().to_numpy() for arm in ("som", "kmeans")]
@@ -58,8 +57,8 @@ def main(argv=None):
         p_holm = float(pooled.loc[pooled["metric"] == m, "p_holm"].iloc[0])
         ax.set_title(f"{m.replace('_', ' ')}\nHolm p = {p_holm:.2g}", fontsize=9)
     fig.suptitle("MUSIC on SOM vs k-means prototypes: MNIST Table 2 trajectories, all seeds")
-    _io.save_figure(fig, a.figure, frame[KEYS + ["prototypes", *METRICS]])
+    files.save_figure(fig, a.figure, frame[KEYS + ["prototypes", *METRICS]])
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

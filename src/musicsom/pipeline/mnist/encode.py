@@ -3,10 +3,10 @@
     python -m musicsom.pipeline.mnist.encode --data results/data/digits.npz --dim 50 --n-train 0 --n-test 0 \
         --encoding results/mnist/encoding.npz --latent results/mnist/latent.npz --summary results/mnist/encoding.json
 
-``--n-train`` / ``--n-test`` keep the first n images (0 = all; the smoke run uses a slice). The
-encoding holds the training mean, the principal axes and their variances (the decoder back to
-pixels of any latent state); the latent file holds ``x_train``, ``y_train``, ``x_test``, ``y_test``
-in the whitened space (the SOM, MUSIC and the classifier work there).
+``--n-train`` / ``--n-test`` (config ``mnist.n_train`` / ``mnist.n_test``) keep the first n images (0 = all;
+the smoke run uses a slice). The encoding holds the training mean, the principal axes and their variances
+(the decoder back to pixels of any latent state); the latent file holds ``x_train``, ``y_train``,
+``x_test``, ``y_test`` in the whitened space (the SOM, MUSIC and the classifier work there).
 """
 
 from __future__ import annotations
@@ -15,30 +15,27 @@ import logging
 
 import numpy as np
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.encoding import PCAWhitening, flatten_images
-from musicsom.pipeline.mnist._common import slice_digits
+from musicsom.pipeline.mnist.context import add_slice_args, slice_digits
 
 log = logging.getLogger("musicsom.pipeline.mnist.encode")
 
 
-
-
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="digits.npz with x_train, y_train, x_test, y_test (uint8 images)")
-    p.add_argument("--dim", required=True, help="latent dimension D (principal components kept), or 'full' for every "
-                   "component of non-negligible variance (712 on MNIST)")
-    p.add_argument("--n-train", type=int, default=0)
-    p.add_argument("--n-test", type=int, default=0)
-    p.add_argument("--encoding", required=True)
-    p.add_argument("--latent", required=True)
-    p.add_argument("--summary", required=True)
+    p.add_argument("--dim", required=True, help="config mnist.dim (or a D of the robustness study's slice): the latent "
+                   "dimension D (principal components kept), or 'full' for every component of non-negligible variance (712 on MNIST)")
+    add_slice_args(p)
+    p.add_argument("--encoding", required=True, help=".npz of the whitening to write (mean, principal axes, variances)")
+    p.add_argument("--latent", required=True, help=".npz of the whitened codes to write (x_train, y_train, x_test, y_test)")
+    p.add_argument("--summary", required=True, help="JSON summary to write")
     a = p.parse_args(argv)
-    d = slice_digits(_io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, a.n_test)
+    d = slice_digits(files.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, a.n_test)
     Xtr, Xte = flatten_images(d["x_train"]), flatten_images(d["x_test"])
     if a.dim != "full" and not a.dim.isdigit():
-        raise _io.InputError(f"--dim must be a positive integer or 'full'; got {a.dim!r}")
+        raise files.InputError(f"--dim must be a positive integer or 'full'; got {a.dim!r}")
     enc = PCAWhitening(a.dim if a.dim == "full" else int(a.dim)).fit(Xtr)
     Ztr, Zte = enc.encode(Xtr), enc.encode(Xte)
     rec = enc.decode(Zte)
@@ -54,11 +51,11 @@ def main(argv=None):
     }
     log.info("PCA whitening to D = %d keeps %.1f%% of the pixel variance; test reconstruction RMSE %.4f",
              summary["dim"], 100 * summary["explained_variance_ratio_total"], summary["test_reconstruction_rmse"])
-    _io.save_npz(a.encoding, mean=enc.mean_, components=enc.components_, explained_variance=enc.explained_variance_,
+    files.save_npz(a.encoding, mean=enc.mean_, components=enc.components_, explained_variance=enc.explained_variance_,
                  total_variance=np.array(enc.total_variance_))
-    _io.save_npz(a.latent, x_train=Ztr, y_train=d["y_train"], x_test=Zte, y_test=d["y_test"])
-    _io.save_json(a.summary, summary)
+    files.save_npz(a.latent, x_train=Ztr, y_train=d["y_train"], x_test=Zte, y_test=d["y_test"])
+    files.save_json(a.summary, summary)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from musicsom.experiments.mnist import load_encoder, to_images
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.som import u_matrix
 
 
@@ -30,16 +30,16 @@ def mosaic(images, rows: int, cols: int, pad: int = 1) -> np.ndarray:
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--encoding", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--labels", required=True)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--encoding", required=True, help="the PCA whitening of mnist.encode (.npz: the decoder to pixels)")
+    p.add_argument("--som", required=True, help="the SOM (.npz)")
+    p.add_argument("--labels", required=True, help="its majority labels (mnist.labels)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
-    enc = load_encoder(_io.load_npz(a.encoding, required=("mean", "components", "explained_variance")))
-    som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
-    lab = _io.load_npz(a.labels, required=("labels", "counts", "purity"))
+    plt = files.setup_matplotlib()
+    enc = load_encoder(files.load_npz(a.encoding, required=("mean", "components", "explained_variance")))
+    som = files.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
+    lab = files.load_npz(a.labels, required=("labels", "counts", "purity"))
     rows, cols = (int(v) for v in som["grid_shape"])
     W, labels = som["prototypes"], lab["labels"]
     imgs = 1.0 - to_images(enc, W)  # dark strokes on white
@@ -83,8 +83,8 @@ def main(argv=None):
     fig.tight_layout()
     rr, cc = np.divmod(np.arange(rows * cols), cols)
     data = pd.DataFrame({"row": rr, "col": cc, "label": labels, "purity": lab["purity"], "hits": lab["counts"].sum(1), "umatrix": U.ravel()})
-    _io.save_figure(fig, a.figure, data)
+    files.save_figure(fig, a.figure, data)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,6 +1,6 @@
 """Stage (Fig 9): step-direction cosines along the "0" → "1" MUSIC trajectory, BMU changes marked.
 
-    python -m musicsom.pipeline.mnist.fig09 --transition results/mnist/seed0/transition.npz \
+    python -m musicsom.pipeline.mnist.fig09 --trajectory results/mnist/seed0/transition.npz \
         --figure results/figures/fig09_mnist_cosines.png
 
 cos(δ_t, δ_{t−1}) (continuity) and cos(δ_t, δ_1) (drift from the first direction) per step t; grey
@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 
 from musicsom.metrics import cosines_to_first, step_cosines
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--transition", required=True)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--trajectory", required=True, help="the 0 -> 1 demonstration of mnist.transition (.npz)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
-    t = _io.load_npz(a.transition, required=("music_states", "music_bmus"))
+    plt = files.setup_matplotlib()
+    t = files.load_npz(a.trajectory, required=("music_states", "music_bmus"))
     S, b = t["music_states"], t["music_bmus"]
     T = S.shape[0] - 1
     steps = np.arange(1, T + 1)
@@ -47,8 +47,8 @@ def main(argv=None):
     ax2.set_xlabel("step t")
     fig.tight_layout()
     data = pd.DataFrame({"step": steps, "cos_prev": c_prev, "cos_first": c_first, "bmu": b[1:], "bmu_changed": change, "step_norm": norms})
-    _io.save_figure(fig, a.figure, data)
+    files.save_figure(fig, a.figure, data)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

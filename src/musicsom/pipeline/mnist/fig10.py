@@ -1,6 +1,6 @@
 """Stage (Fig 10): classifier probabilities along the "0" → "1" trajectories, MUSIC vs linear.
 
-    python -m musicsom.pipeline.mnist.fig10 --transition results/mnist/seed0/transition.npz \
+    python -m musicsom.pipeline.mnist.fig10 --trajectory results/mnist/seed0/transition.npz \
         --figure results/figures/fig10_mnist_confidence.png
 
 Per method and step: the probability of the source class, of the target class and of the strongest
@@ -16,7 +16,7 @@ import pandas as pd
 
 from musicsom import image_metrics as im
 from musicsom.experiments.common import METHOD_NAMES
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 
 def runs_text(labels, max_runs: int = 5) -> str:
@@ -49,13 +49,13 @@ def title(name: str, cross: int, commit: int, n_third: int, target: int) -> str:
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--transition", required=True)
-    p.add_argument("--methods", nargs="+", default=["music", "linear"])
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--trajectory", required=True, help="the 0 -> 1 demonstration of mnist.transition (.npz)")
+    p.add_argument("--methods", nargs="+", default=["music", "linear"], help="the methods shown, one panel each")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
-    t = _io.load_npz(a.transition, required=tuple(f"{m}_probs" for m in a.methods))
+    plt = files.setup_matplotlib()
+    t = files.load_npz(a.trajectory, required=tuple(f"{m}_probs" for m in a.methods))
     src, tgt = int(t["source"]), int(t["target"])
     fig, axes = plt.subplots(len(a.methods), 1, figsize=(8, 2.6 * len(a.methods)), sharex=True, squeeze=False)
     frames = []
@@ -83,8 +83,8 @@ def main(argv=None):
         }))
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
-    _io.save_figure(fig, a.figure, pd.concat(frames, ignore_index=True))
+    files.save_figure(fig, a.figure, pd.concat(frames, ignore_index=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,11 +1,13 @@
 """Stage (Fig 16, Table 4): MUSIC vs linear vs VAE interpolation on manifold distance and sharpness.
 
-    python -m musicsom.pipeline.mnist.fig16_table4 --transition results/mnist/seed0/transition.npz \
-        --summaries results/mnist/seed*/transition.json --pairs results/mnist/seed*/pairs/*.csv \
+    python -m musicsom.pipeline.mnist.fig16_table4 --trajectory results/mnist/seed0/transition.npz \
+        --summaries results/mnist/seed*/transition.json --pairs results/mnist/seed*/pairs.csv \
+        --reference results/mnist/reference.json --transition '{"strip_frames": 11, ...}' \
         --figure results/figures/fig16_vae_comparison.png --table results/tables/table4_vae.csv
 
-Figure (first seed, the "0" → "1" start and target of Fig 8): decoded strips of the three methods,
-then per frame the Laplacian sharpness and the mean distance to the k nearest training images.
+Figure (first seed, the "0" → "1" start and target of Fig 8): decoded strips of the three methods
+(``mnist.transition.strip_frames`` frames each), then per frame the Laplacian sharpness and the mean
+distance to the k nearest training images.
 Table: per seed, the same two numbers (and the mean confidence) on the "0" → "1" trajectory, and
 their means over every Table 2 trajectory of that seed; pooled over seeds; then the reference rows of
 ``mnist_reference`` (real test images and their PCA / VAE reconstructions, decoded prototypes).
@@ -18,25 +20,27 @@ import numpy as np
 import pandas as pd
 
 from musicsom.experiments.common import METHOD_NAMES, frame_steps
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.sections import add_section, require
 
 METHODS = ("music", "linear", "vae")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--transition", required=True)
-    p.add_argument("--summaries", nargs="+", required=True)
-    p.add_argument("--pairs", nargs="+", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--trajectory", required=True, help="the 0 -> 1 demonstration of mnist.transition, first seed (.npz)")
+    p.add_argument("--summaries", nargs="+", required=True, help="the demonstration's summary of every seed (transition.json)")
+    p.add_argument("--pairs", nargs="+", required=True, help="the Table 2 trajectory CSVs of every seed (mnist.trajectories)")
     p.add_argument("--reference", required=True, help="reference.json of mnist_reference (real and reconstructed images)")
-    p.add_argument("--n-frames", type=int, default=11)
-    p.add_argument("--figure", required=True)
-    p.add_argument("--table", required=True)
+    add_section(p, "transition", "mnist.transition", "the demonstration (this stage reads strip_frames: frames per strip)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
+    p.add_argument("--table", required=True, help="Table 4 CSV to write (Markdown beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
-    t = _io.load_npz(a.transition, required=tuple(f"{m}_images" for m in METHODS))
+    n_frames = int(require(a.transition, "mnist.transition", ("strip_frames",))["strip_frames"])
+    plt = files.setup_matplotlib()
+    t = files.load_npz(a.trajectory, required=tuple(f"{m}_images" for m in METHODS))
     n = t["music_images"].shape[0]
-    steps = frame_steps(n - 1, a.n_frames)
+    steps = frame_steps(n - 1, n_frames)
     fig = plt.figure(figsize=(1.2 * steps.size, 1.25 * 3 + 3.6))
     gs = fig.add_gridspec(5, steps.size, height_ratios=[1, 1, 1, 0.35, 2.6], hspace=0.15)
     for i, m in enumerate(METHODS):
@@ -67,11 +71,11 @@ def main(argv=None):
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(f"'{int(t['source'])}' → '{int(t['target'])}': MUSIC, linear (whitened PCA latent) and VAE (its own latent) interpolation", fontsize=9)
-    _io.save_figure(fig, a.figure, pd.concat(frames, ignore_index=True))
+    files.save_figure(fig, a.figure, pd.concat(frames, ignore_index=True))
 
     rows = []
     for path in a.summaries:
-        s = _io.load_json(path)
+        s = files.load_json(path)
         for m in METHODS:
             r = s["methods"][m]
             rows.append({"scope": f"'{s['source']}'->'{s['target']}' trajectory", "seed": s["seed"], "method": m, "n_trajectories": 1,
@@ -82,17 +86,17 @@ def main(argv=None):
         for m in METHODS:
             gm = g[g["method"] == m]
             rows.append({"scope": "all Table 2 trajectories", "seed": seed, "method": m, "n_trajectories": len(gm), **gm[cols].mean().to_dict()})
-    ref = _io.load_json(a.reference)
+    ref = files.load_json(a.reference)
     for name, r in ref["sets"].items():
         rows.append({"scope": f"reference: {name}", "seed": "", "method": "", "n_trajectories": r["n"],
                      "manifold_distance": r["manifold_distance"], "sharpness": r["sharpness"], "mean_confidence": float("nan")})
     table = pd.DataFrame(rows)
     table["seed"] = table["seed"].astype(str)
-    _io.save_table(a.table, table, title="Table 4: MUSIC vs linear vs VAE interpolation (manifold distance: mean k-NN distance to the "
+    files.save_table(a.table, table, title="Table 4: MUSIC vs linear vs VAE interpolation (manifold distance: mean k-NN distance to the "
                    "training images, pixels in [0, 1]; sharpness: variance of the discrete Laplacian)",
                    notes="Reference rows: the same metrics on a seeded sample of test images, on their PCA reconstructions (the "
                    "decoder of every MUSIC and linear frame), on their VAE reconstructions and on decoded SOM prototypes (first seed).")
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

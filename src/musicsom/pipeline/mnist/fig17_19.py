@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
-SYMBOL = {"alpha": "α", "lambda": "λ", "kappa": "κ"}
+SYMBOL = {"alpha": "α", "lam": "λ", "kappa": "κ"}
 PANELS = [("mean_confidence", "mean confidence"), ("continuity", "step continuity"),
           ("geodesic_efficiency", "geodesic efficiency"), ("convergence_ratio", "convergence ratio (final / initial)")]
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--sweep", required=True)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--sweep", required=True, help="one sweep's CSV of mnist.sweep (its param column names the swept setting)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     rows = pd.read_csv(a.sweep)
     param = str(rows["param"].iloc[0])
     # one point per value: the mean over the start images, with their range as a bar
@@ -31,7 +31,7 @@ def main(argv=None):
         is_default=("is_default", "first"), n_starts=("start", "nunique"),
         **{f"{c}": (c, "mean") for c, _ in PANELS}, **{f"{c}_min": (c, "min") for c, _ in PANELS},
         **{f"{c}_max": (c, "max") for c, _ in PANELS}).sort_values("value")
-    log_x = param in ("lambda", "kappa")
+    log_x = param in ("lam", "kappa")
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.2))
     for ax, (col, title) in zip(axes, PANELS):
         ax.errorbar(df["value"], df[col], yerr=[df[col] - df[f"{col}_min"], df[f"{col}_max"] - df[col]], fmt="o-",
@@ -50,8 +50,8 @@ def main(argv=None):
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Sweep of {SYMBOL.get(param, param)} on '0' → '1' MUSIC trajectories (seed {int(rows['seed'].iloc[0])})", fontsize=10)
     fig.tight_layout()
-    _io.save_figure(fig, a.figure, df.reset_index(drop=True))
+    files.save_figure(fig, a.figure, df.reset_index(drop=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

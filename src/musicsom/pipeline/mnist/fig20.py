@@ -1,12 +1,14 @@
-"""Stage (Fig 20): the L-curve of λ for informed MUSIC on the "0" → "1" trajectory.
+"""Stage (Fig 20): the L-curve of λ (``lam``) for informed MUSIC on the "0" → "1" trajectory.
 
-    python -m musicsom.pipeline.mnist.fig20 <the context options of mnist.sweep> --sweep results/mnist/seed0/sweep_lambda.csv \
-        --lambdas 1e-6 1e2 --n-lambdas 41 --figure results/figures/fig20_lcurve_lambda.png
+    python -m musicsom.pipeline.mnist.fig20 <the context options of mnist.sweep> --transition '{"source": 0, ...}' \
+        --sweep '{"n_starts": 5, "lcurve_lam": [1e-6, 100.0], "lcurve_points": 41, ...}' --music '{"alpha": 0.5, ...}' \
+        --lam-sweep results/mnist/seed0/sweep_lam.csv --figure results/figures/fig20_lcurve_lam.png
 
 Residual norm (the data-fit part of the MUSIC energy) against the norm of the unclipped step, both
-on log axes, for a dense grid of λ at the start image (line) and averaged along each trajectory of
-the λ sweep (points, labelled with λ). The corner marks where more regularisation starts to cost
-fit faster than it shrinks the step.
+on log axes, for a dense grid of λ (``mnist.sweep.lcurve_points`` values over the range
+``mnist.sweep.lcurve_lam``) at the start image (line) and averaged along each trajectory of the λ sweep
+(points, labelled with λ). The corner marks where more regularisation starts to cost fit faster than it
+shrinks the step.
 """
 
 from __future__ import annotations
@@ -17,41 +19,36 @@ import numpy as np
 import pandas as pd
 
 from musicsom.experiments import mnist as mn
-from musicsom.music import Music
-from musicsom.pipeline import _io
-from musicsom.pipeline.mnist._common import (
-    add_context_args,
-    add_pair_args,
-    check_pair,
-    load_context,
-)
+from musicsom.music import Music, MusicParams
+from musicsom.pipeline import files
+from musicsom.pipeline.mnist.context import add_context_args, add_sweep_args, load_context, transition_pair
+from musicsom.pipeline.sections import build, require
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    add_context_args(p, vae=False)
-    add_pair_args(p)
-    p.add_argument("--n-starts", type=int, required=True, help="the sweep's draw of start images (the first one is used)")
-    _io.add_music_args(p)
-    p.add_argument("--sweep", required=True, help="the λ sweep CSV of mnist.sweep (with --lcurve)")
-    p.add_argument("--lambdas", type=float, nargs=2, default=[1e-6, 1e2], help="range of the dense λ grid")
-    p.add_argument("--n-lambdas", type=int, default=41)
-    p.add_argument("--figure", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_context_args(p, vae=False, knn=False)
+    add_sweep_args(p, "n_starts: their draw of start images, the first one is used; lcurve_lam and lcurve_points: "
+                   "the dense grid of lam")
+    p.add_argument("--lam-sweep", required=True, help="the lam sweep's CSV of mnist.sweep (with its L-curve columns)")
+    p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
-    plt = _io.setup_matplotlib()
-    check_pair(a.source, a.target)
-    params = _io.music_params(a)
+    plt = files.setup_matplotlib()
+    source, target_class = transition_pair(a)
+    s = require(a.sweep, "mnist.sweep", ("n_starts", "lcurve_lam", "lcurve_points"))
+    params = build(MusicParams, a.music, "mnist.music")
     ctx = load_context(a, knn=False, vae=False)
-    idx = int(mn.choose_starts(ctx.y_test, a.source, a.target, a.n_starts, a.seed)[0])
+    idx = int(mn.choose_starts(ctx.y_test, source, target_class, int(s["n_starts"]), a.seed)[0])
     x0 = ctx.z_test[idx]
-    target, _ = mn.choose_target(ctx.W, ctx.labels, ctx.purity, x0, a.target, ctx.min_purity)
+    target, _ = mn.choose_target(ctx.W, ctx.labels, ctx.purity, x0, target_class, ctx.min_purity)
     P = Music(ctx.W, params, ctx.grid_shape, ctx.topology).preserved_set(x0, [target])
-    lams = np.geomspace(a.lambdas[0], a.lambdas[1], a.n_lambdas)
+    low, high = (float(v) for v in s["lcurve_lam"])
+    lams = np.geomspace(low, high, int(s["lcurve_points"]))
     curve = np.array([mn.music_residual(x0, ctx.W, target, P, dataclasses.replace(params, lam=float(l))) for l in lams])
-    sweep = pd.read_csv(a.sweep)
+    sweep = pd.read_csv(a.lam_sweep)
     sweep = sweep[sweep["start"] == 0].sort_values("value")
     if sweep["mean_residual_norm"].isna().all():
-        raise _io.InputError(f"{a.sweep} has no L-curve columns; run the lambda sweep with --lcurve")
+        raise files.InputError(f"{a.lam_sweep} has no L-curve columns; it must be the lam sweep of mnist.sweep (--param lam)")
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.loglog(curve[:, 1], curve[:, 0], "-", color="C0", label="at the start image (dense λ grid)")
     last = None
@@ -72,12 +69,12 @@ def main(argv=None):
     ax.legend(fontsize=7)
     fig.tight_layout()
     data = pd.concat([
-        pd.DataFrame({"kind": "start_dense", "lambda": lams, "residual_norm": curve[:, 0], "step_norm": curve[:, 1]}),
-        pd.DataFrame({"kind": "trajectory_mean", "lambda": sweep["value"].to_numpy(), "residual_norm": sweep["mean_residual_norm"].to_numpy(),
+        pd.DataFrame({"kind": "start_dense", "lam": lams, "residual_norm": curve[:, 0], "step_norm": curve[:, 1]}),
+        pd.DataFrame({"kind": "trajectory_mean", "lam": sweep["value"].to_numpy(), "residual_norm": sweep["mean_residual_norm"].to_numpy(),
                       "step_norm": sweep["mean_step_norm_unclipped"].to_numpy()}),
     ], ignore_index=True)
-    _io.save_figure(fig, a.figure, data)
+    files.save_figure(fig, a.figure, data)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -19,7 +19,7 @@ import logging
 import numpy as np
 
 from musicsom.inversion import RankError, activations, invert_per_anchor
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 log = logging.getLogger("musicsom.pipeline.mnist.inversion")
 
@@ -36,17 +36,17 @@ def relative_errors(X, W) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--latent", required=True)
-    p.add_argument("--som", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--latent", required=True, help="the whitened codes of mnist.encode (.npz)")
+    p.add_argument("--som", required=True, help="the SOM (.npz)")
     p.add_argument("--n-points", type=int, default=0, help="invert the first n test codes (0 = all)")
-    p.add_argument("--summary", required=True)
+    p.add_argument("--summary", required=True, help="JSON summary to write")
     p.add_argument("--errors", required=True, help=".npz with the relative error of every inverted code")
     a = p.parse_args(argv)
     if a.n_points < 0:
-        raise _io.InputError(f"--n-points must be >= 0; got {a.n_points}")
-    d = _io.load_npz(a.latent, required=("x_test",))
-    W = _io.load_npz(a.som, required=("prototypes",))["prototypes"]
+        raise files.InputError(f"--n-points must be >= 0; got {a.n_points}")
+    d = files.load_npz(a.latent, required=("x_test",))
+    W = files.load_npz(a.som, required=("prototypes",))["prototypes"]
     X = d["x_test"][: a.n_points or None]
     K, D = W.shape
     summary = {"n_test": int(len(X)), "n_prototypes": int(K), "dim": int(D), "reason": ""}
@@ -73,9 +73,9 @@ def main(argv=None):
     else:
         log.info("relative inversion error over %d test codes: median %.3g, max %.3g; condition number median %.3g",
                  err.size, summary["median_relative_error"], summary["max_relative_error"], summary["median_condition_number"])
-    _io.save_json(a.summary, summary)
-    _io.save_npz(a.errors, relative_errors=err)
+    files.save_json(a.summary, summary)
+    files.save_npz(a.errors, relative_errors=err)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

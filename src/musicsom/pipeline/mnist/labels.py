@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.mnist import prototype_purity
 from musicsom.som import best_matching_units, majority_labels
 
@@ -21,14 +21,14 @@ log = logging.getLogger("musicsom.pipeline.mnist.labels")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--latent", required=True)
-    p.add_argument("--som", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--summary", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--latent", required=True, help="the whitened codes of mnist.encode (.npz)")
+    p.add_argument("--som", required=True, help="the prototypes (a SOM, or k-means centres saved the same way)")
+    p.add_argument("--out", required=True, help=".npz of the labels, per-class hit counts and purity to write")
+    p.add_argument("--summary", required=True, help="JSON summary to write")
     a = p.parse_args(argv)
-    d = _io.load_npz(a.latent, required=("x_train", "y_train", "x_test", "y_test"))
-    som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
+    d = files.load_npz(a.latent, required=("x_train", "y_train", "x_test", "y_test"))
+    som = files.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
     W = som["prototypes"]
     labels, counts = majority_labels(d["x_train"], W, d["y_train"], n_classes=10)
     purity = prototype_purity(counts)
@@ -47,9 +47,9 @@ def main(argv=None):
     log.info("prototypes per class %s; purity %.3f; BMU-label test accuracy %.4f", per_class.tolist(), summary["training_purity"], test_acc)
     if summary["classes_without_prototype"]:
         log.warning("classes without a prototype: %s (pairs toward them cannot run)", summary["classes_without_prototype"])
-    _io.save_npz(a.out, labels=labels, counts=counts, purity=purity)
-    _io.save_json(a.summary, summary)
+    files.save_npz(a.out, labels=labels, counts=counts, purity=purity)
+    files.save_json(a.summary, summary)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,17 +1,19 @@
 """Stage (Figs 17-20 inputs, claim 7): sweep one MUSIC hyperparameter on "0" → "1" trajectories, the others fixed.
 
-    python -m musicsom.pipeline.mnist.sweep <the context options of mnist.trajectories> --source 0 --target 1 \
-        --n-starts 5 --param kappa --values 0.01 0.03 0.1 0.3 1 --n-steps 150 --alpha 0.5 ... \
-        --out results/mnist/seed0/sweep_kappa.csv
+    python -m musicsom.pipeline.mnist.sweep <the context options of mnist.trajectories, without --vae and --knn-k> \
+        --transition '{"source": 0, "target": 1, ...}' \
+        --sweep '{"n_starts": 5, "n_steps": 150, "kappa": [0.01, 0.03, 0.1, 0.3, 1.0], ...}' \
+        --music '{"alpha": 0.5, ...}' --param kappa --out results/mnist/seed0/sweep_kappa.csv
 
-Starts: the first ``--n-starts`` test images of the source class the pair's seeded draw gives; each
-runs at every value as one batch (:func:`musicsom.experiments.mnist.sweep_rows`). One row per (value,
-start): mean and min classifier confidence, step continuity, geodesic efficiency, convergence ratio
-(final / initial distance to the target prototype), crossing step, the share of steps cut by the trust
-region, the cosine between the first step and the first step at the default value, and the path's
-largest deviation from the default-value path relative to the start's distance to its target (claim 7:
-0 when κ does not change the path). ``--lcurve`` adds, for the first start, the mean norm of the
-unclipped MUSIC step and of its residual along the path (the L-curve axes of Fig 20).
+Starts: the first ``mnist.sweep.n_starts`` test images of the source class the pair's seeded draw gives
+(the pair: ``mnist.transition``'s source and target); each runs at every value of ``mnist.sweep.<param>``
+as one batch (:func:`musicsom.experiments.mnist.sweep_rows`), the other settings at ``mnist.music``. One
+row per (value, start): mean and min classifier confidence, step continuity, geodesic efficiency,
+convergence ratio (final / initial distance to the target prototype), crossing step, the share of steps
+cut by the trust region, the cosine between the first step and the first step at the default value, and
+the path's largest deviation from the default-value path relative to the start's distance to its target
+(claim 7: 0 when κ does not change the path). The ``lam`` sweep also records, for the first start, the
+mean norm of the unclipped MUSIC step and of its residual along the path (the L-curve axes of Fig 20).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import numpy as np
 import pandas as pd
 
 from musicsom.experiments import mnist as mn
-from musicsom.music import Music
-from musicsom.pipeline import _io
-from musicsom.pipeline.mnist._common import add_context_args, add_pair_args, check_pair, load_context
+from musicsom.music import Music, MusicParams
+from musicsom.pipeline import files
+from musicsom.pipeline.mnist.context import add_context_args, add_sweep_args, load_context, transition_pair
+from musicsom.pipeline.sections import build, require
 
 log = logging.getLogger("musicsom.pipeline.mnist.sweep")
-FIELDS = {"alpha": "alpha", "lambda": "lam", "kappa": "kappa"}
+#: the sweep that also records the L-curve axes of Fig 20
+LCURVE_PARAM = "lam"
 
 
 def lcurve_columns(ctx, job, target: int, params, n_steps: int, seed: int) -> dict:
@@ -40,43 +44,38 @@ def lcurve_columns(ctx, job, target: int, params, n_steps: int, seed: int) -> di
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    add_context_args(p, vae=False)
-    add_pair_args(p)
-    p.add_argument("--n-starts", type=int, required=True, help="start images (the first of the pair's seeded draw)")
-    p.add_argument("--n-steps", type=int, required=True)
-    _io.add_music_args(p)
-    p.add_argument("--param", choices=sorted(FIELDS), required=True)
-    p.add_argument("--values", type=float, nargs="+", required=True)
-    p.add_argument("--lcurve", action="store_true", help="add the L-curve columns for the first start")
-    p.add_argument("--out", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_context_args(p, vae=False, knn=False)
+    add_sweep_args(p, "n_starts, n_steps, and the values of the swept setting")
+    p.add_argument("--param", choices=mn.SWEPT, required=True, help="the swept MUSIC setting (the rule's wildcard)")
+    p.add_argument("--out", required=True, help="the sweep's CSV to write (one row per value and start)")
     a = p.parse_args(argv)
-    check_pair(a.source, a.target)
-    if a.n_steps < 1 or a.n_starts < 1:
-        raise _io.InputError("--n-steps and --n-starts must be >= 1")
-    base = _io.music_params(a)
-    for v in a.values:
+    source, target = transition_pair(a)
+    s = require(a.sweep, "mnist.sweep", ("n_starts", "n_steps", a.param))
+    values, n_steps = [float(v) for v in s[a.param]], int(s["n_steps"])
+    base = build(MusicParams, a.music, "mnist.music")
+    for v in values:
         try:
-            dataclasses.replace(base, **{FIELDS[a.param]: float(v)}).validate()
+            dataclasses.replace(base, **{a.param: v}).validate()
         except ValueError as exc:
-            raise _io.InputError(f"--values: {exc}") from None
+            raise files.InputError(f"mnist.sweep.{a.param}: {exc}") from None
     ctx = load_context(a, knn=False, vae=False)
-    jobs = mn.pair_jobs(ctx, [(a.source, a.target)], a.n_starts, a.seed)
+    jobs = mn.pair_jobs(ctx, [(source, target)], int(s["n_starts"]), a.seed)
     targets, _ = mn.targets_of(ctx, jobs)
-    rows = mn.sweep_rows(ctx, jobs, targets, a.param, a.values, base, a.n_steps, a.seed)
+    rows = mn.sweep_rows(ctx, jobs, targets, a.param, values, base, n_steps, a.seed)
     frame = pd.DataFrame(rows)
     frame.insert(0, "seed", a.seed)
-    if a.lcurve:
-        lc = {float(v): lcurve_columns(ctx, jobs[0], int(targets[0]), dataclasses.replace(base, **{FIELDS[a.param]: float(v)}),
-                                       a.n_steps, a.seed) for v in a.values}
+    if a.param == LCURVE_PARAM:
+        lc = {v: lcurve_columns(ctx, jobs[0], int(targets[0]), dataclasses.replace(base, **{a.param: v}), n_steps, a.seed)
+              for v in values}
         for col in ("mean_residual_norm", "mean_step_norm_unclipped"):
-            frame[col] = [lc[v][col] if s == 0 else np.nan for v, s in zip(frame["value"], frame["start"])]
+            frame[col] = [lc[v][col] if st == 0 else np.nan for v, st in zip(frame["value"], frame["start"])]
     for v, g in frame.groupby("value"):
         log.info("%s = %g: confidence %.4f, continuity %.4f, convergence %.3f, clipped %.2f, path deviation %.2g", a.param, v,
                  g["mean_confidence"].mean(), g["continuity"].mean(), g["convergence_ratio"].mean(), g["share_clipped"].mean(),
                  g["path_deviation"].max())
-    _io.save_csv(a.out, frame)
+    files.save_csv(a.out, frame)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

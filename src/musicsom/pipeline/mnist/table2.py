@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 from musicsom.experiments.mnist import PAIR_METRICS
 from musicsom.stats import paired_comparison
 
@@ -69,19 +69,19 @@ def markdown(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
                 r[f"p vs {NAMES[other]} (Holm)"] = f"{c['p_holm']:.2g}{star}"
                 r[f"pairs MUSIC > {NAMES[other]}"] = f"{int(c['groups_music_higher'])}/{int(c['n_groups'])}"
             rows.append(r)
-        parts.append(f"## {scope} ({n_units} paired trajectories per comparison)\n\n" + _io.markdown_table(pd.DataFrame(rows)))
+        parts.append(f"## {scope} ({n_units} paired trajectories per comparison)\n\n" + files.markdown_table(pd.DataFrame(rows)))
     return "\n".join(parts)
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--pairs", nargs="+", required=True, help="per-pair trajectory CSVs of mnist.trajectories (every seed)")
-    p.add_argument("--trajectories", required=True)
-    p.add_argument("--table", required=True)
+    p.add_argument("--trajectories", required=True, help="CSV of every trajectory's row (all seeds) to write")
+    p.add_argument("--table", required=True, help="Table 2 CSV to write (Markdown beside it)")
     a = p.parse_args(argv)
     frame = pd.concat([pd.read_csv(f) for f in a.pairs], ignore_index=True).sort_values(["seed", "source", "start", "method"])
     stats = compare(frame)
-    _io.save_csv(a.trajectories, frame.reset_index(drop=True))
+    files.save_csv(a.trajectories, frame.reset_index(drop=True))
     notes = (
         "Mean ± standard deviation over trajectories. p: two-sided Wilcoxon signed-rank test on trajectories paired by "
         "(seed, digit pair, start image), Holm-adjusted across the six metrics of each comparison; * = p_holm < 0.05. "
@@ -91,8 +91,8 @@ def main(argv=None):
         "nearest training images; geodesic efficiency and continuity in each method's own space (straight paths give 1)."
     )
     md = "# Table 2: MUSIC vs linear and VAE interpolation across digit pairs (MNIST)\n\n" + markdown(stats, frame) + "\n" + notes + "\n"
-    _io.save_csv(a.table, stats)
-    with _io.atomic_path(Path(a.table).with_suffix(".md"), suffix=".md") as tmp:
+    files.save_csv(a.table, stats)
+    with files.atomic_path(Path(a.table).with_suffix(".md"), suffix=".md") as tmp:
         tmp.write_text(md)
     for _, r in stats[stats["scope"] == stats["scope"].iloc[-1]].iterrows():
         log.info("%s %s: %s p_holm %.3g, pairs music higher %s/%s", r["scope"], r["comparison"], r["metric"], r["p_holm"],
@@ -100,4 +100,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,10 +1,11 @@
 """Stage (Figs 8-10, 16 inputs): the "0" → "1" demonstration, one start image by MUSIC, linear and VAE.
 
-    python -m musicsom.pipeline.mnist.transition <the context options of mnist.trajectories> --source 0 --target 1 \
-        --n-starts 3 --n-steps 200 --alpha 0.5 ... --out results/mnist/seed0/transition.npz \
+    python -m musicsom.pipeline.mnist.transition <the context options of mnist.trajectories> \
+        --transition '{"source": 0, "target": 1, "n_steps": 200, "knn_stride": 1, "strip_frames": 11}' \
+        --table2 '{"n_starts": 3, ...}' --music '{"alpha": 0.5, ...}' --out results/mnist/seed0/transition.npz \
         --summary results/mnist/seed0/transition.json
 
-The start is the first of the ``--n-starts`` images the Table 2 draw gives this pair, so the
+The start is the first of the ``mnist.table2.n_starts`` images the Table 2 draw gives this pair, so the
 demonstration is one of the Table 2 trajectories. Saves every frame (states, decoded images, class
 probabilities, sharpness, manifold distance) for the figures and the per-method metrics for the report.
 """
@@ -16,31 +17,41 @@ import logging
 import numpy as np
 
 from musicsom.experiments import mnist as mn
-from musicsom.pipeline import _io
-from musicsom.pipeline.mnist._common import add_context_args, add_pair_args, check_pair, load_context, run_start
+from musicsom.music import MusicParams
+from musicsom.pipeline import files
+from musicsom.pipeline.mnist.context import add_context_args, load_context, transition_pair
+from musicsom.pipeline.sections import add_section, build, require
 
 log = logging.getLogger("musicsom.pipeline.mnist.transition")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     add_context_args(p)
-    add_pair_args(p)
-    p.add_argument("--n-starts", type=int, required=True, help="the Table 2 draw of start images (the first one is used)")
-    p.add_argument("--n-steps", type=int, required=True)
-    _io.add_music_args(p)
-    p.add_argument("--out", required=True)
-    p.add_argument("--summary", required=True)
+    add_section(p, "transition", "mnist.transition", "the demonstration (this stage reads source, target, n_steps, knn_stride)")
+    add_section(p, "table2", "mnist.table2", "the Table 2 draw of start images (n_starts: the first one is used)")
+    add_section(p, "music", "mnist.music", "the MUSIC settings (musicsom.music.MusicParams)")
+    p.add_argument("--out", required=True, help=".npz of every frame of every method to write")
+    p.add_argument("--summary", required=True, help="JSON of the per-method metrics to write")
     a = p.parse_args(argv)
-    check_pair(a.source, a.target)
-    if a.n_steps < 1 or a.n_starts < 1:
-        raise _io.InputError("--n-steps and --n-starts must be >= 1")
-    params = _io.music_params(a)
+    source, target_class = transition_pair(a)
+    t = require(a.transition, "mnist.transition", ("n_steps", "knn_stride"))
+    n_starts = int(require(a.table2, "mnist.table2", ("n_starts",))["n_starts"])
+    n_steps, knn_stride = int(t["n_steps"]), int(t["knn_stride"])
+    params = build(MusicParams, a.music, "mnist.music")
     ctx = load_context(a)
-    idx = int(mn.choose_starts(ctx.y_test, a.source, a.target, a.n_starts, a.seed)[0])
-    target, relaxed, res, rows, series = run_start(ctx, a, idx, params, a.n_steps)
-    arrays = {"start_index": np.array(idx), "target_prototype": np.array(target), "source": np.array(a.source),
-              "target": np.array(a.target), "prototypes": ctx.W, "grid_shape": np.array(ctx.grid_shape)}
+    idx = int(mn.choose_starts(ctx.y_test, source, target_class, n_starts, a.seed)[0])
+    x0 = ctx.z_test[idx]
+    target, relaxed = mn.choose_target(ctx.W, ctx.labels, ctx.purity, x0, target_class, ctx.min_purity)
+    if relaxed:
+        log.warning("no prototype of class %d has purity >= %.2f; using the nearest of any purity", target_class, ctx.min_purity)
+    res = mn.run_methods(x0, ctx.pix_test[idx], target, ctx.W, params, n_steps, ctx.enc, ctx.classify,
+                         ctx.vae_encode, ctx.vae_decode, ctx.grid_shape, ctx.topology, a.seed, mn.METHODS)
+    rows, series = {}, {}
+    for m, r in res.items():
+        rows[m], series[m] = mn.path_metrics(r, source, target_class, ctx.knn, a.knn_k, knn_stride)
+    arrays = {"start_index": np.array(idx), "target_prototype": np.array(target), "source": np.array(source),
+              "target": np.array(target_class), "prototypes": ctx.W, "grid_shape": np.array(ctx.grid_shape)}
     for m, r in res.items():
         arrays[f"{m}_states"] = r["states"]
         arrays[f"{m}_images"] = r["images"].astype(np.float32)
@@ -54,14 +65,14 @@ def main(argv=None):
                  row["commit_step"], row["third_class_steps"], row["label_sequence"])
     music_bmus = res["music"]["bmus"]
     summary = {
-        "seed": a.seed, "source": a.source, "target": a.target, "start_index": idx, "target_prototype": target,
-        "target_relaxed": relaxed, "n_steps": a.n_steps, "knn_k": a.knn_k, "knn_stride": a.knn_stride,
+        "seed": a.seed, "source": source, "target": target_class, "start_index": idx, "target_prototype": target,
+        "target_relaxed": relaxed, "n_steps": n_steps, "knn_k": a.knn_k, "knn_stride": knn_stride,
         "music_bmu_changes": int(np.sum(music_bmus[1:] != music_bmus[:-1])),
         "methods": rows,
     }
-    _io.save_npz(a.out, **arrays)
-    _io.save_json(a.summary, summary)
+    files.save_npz(a.out, **arrays)
+    files.save_json(a.summary, summary)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

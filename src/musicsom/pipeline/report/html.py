@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 log = logging.getLogger("musicsom.pipeline.report.html")
 
@@ -99,7 +99,7 @@ def embed_links(body: str, base: Path) -> tuple[str, list[str]]:
         href = html.unescape(m.group(1))
         target = (base / href).resolve()
         if not target.exists():
-            raise _io.InputError(f"the page links {href}, which does not exist (looked for {target})")
+            raise files.InputError(f"the page links {href}, which does not exist (looked for {target})")
         rel = Path(href)
         if target.suffix == ".png":
             key = anchor(rel)
@@ -141,7 +141,7 @@ def csv_table(path: Path) -> str:
     if len(frame) > MAX_TABLE_ROWS:
         size += f"; the first {MAX_TABLE_ROWS} rows shown, every row in the download below"
         cells = cells.head(MAX_TABLE_ROWS)
-    return f"{size}.\n\n" + _io.markdown_table(cells)
+    return f"{size}.\n\n" + files.markdown_table(cells)
 
 
 def csv_markdown(path: Path, title: str | None) -> str:
@@ -158,15 +158,15 @@ def render(markdown_path: Path | None, csv_path: Path | None, title: str | None)
     """The HTML page of a Markdown file (its links embedded), of a CSV table, or of both (the CSV's Markdown
     rendering, written beside it by the table's stage, with the CSV as a download)."""
     if markdown_path is None and csv_path is None:
-        raise _io.InputError("give --markdown, --csv or both")
+        raise files.InputError("give --markdown, --csv or both")
     if markdown_path is not None:
         if not markdown_path.exists():
-            raise _io.InputError(f"{markdown_path} does not exist; run the rule that produces it first")
+            raise files.InputError(f"{markdown_path} does not exist; run the rule that produces it first")
         text = markdown_path.read_text()
         base = markdown_path.parent
     else:
         if not csv_path.exists():
-            raise _io.InputError(f"{csv_path} does not exist; run the rule that produces it first")
+            raise files.InputError(f"{csv_path} does not exist; run the rule that produces it first")
         text = csv_markdown(csv_path, title)
         base = csv_path.parent
     if title and markdown_path is not None and first_heading(text) is None:
@@ -177,7 +177,7 @@ def render(markdown_path: Path | None, csv_path: Path | None, title: str | None)
 
     if csv_path is not None:
         if not csv_path.exists():
-            raise _io.InputError(f"{csv_path} does not exist; run the rule that produces it first")
+            raise files.InputError(f"{csv_path} does not exist; run the rule that produces it first")
         if markdown_path is not None:  # the Markdown shows a selection or a reshaping: every number follows
             body += '\n<div class="csv">' + to_html("## Every number of the table\n\n" + csv_table(csv_path)) + "</div>"
         body += "\n" + csv_link(csv_path, f"Download the numbers ({csv_path.name})")
@@ -187,17 +187,17 @@ def render(markdown_path: Path | None, csv_path: Path | None, title: str | None)
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--markdown", type=Path, default=None, help="the Markdown page (REPORT.md, or a table's .md)")
     p.add_argument("--csv", type=Path, default=None, help="the table's CSV (offered as a download; rendered when no --markdown)")
     p.add_argument("--title", default=None, help="the page title (default: the Markdown's first heading)")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="the HTML page to write")
     a = p.parse_args(argv)
     text = render(a.markdown, a.csv, a.title)
-    with _io.atomic_path(a.out, suffix=".html") as tmp:
+    with files.atomic_path(a.out, suffix=".html") as tmp:
         tmp.write_text(text)
     log.info("wrote %s (%d bytes)", a.out, len(text))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -2,7 +2,7 @@
 
     python -m musicsom.pipeline.report.markdown --config results/report/config.json \
         --checks results/gmm/checks.json results/mnist/seed0/checks.json ... results/kmeans/checks.json \
-        --benchmarks results/benchmarks --evidence results/report/evidence.csv \
+        --robustness results/robustness/summary.json --benchmarks results/benchmarks --evidence results/report/evidence.csv \
         --verdicts results/report/verdicts.csv --out results/REPORT.md
 
 ``--config`` is the run's effective configuration (validated, schema defaults filled, ``--config``
@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from musicsom.experiments import claims as R
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import load_checks
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import load_checks
 
-PACKAGES = ["numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "statsmodels", "torch", "snakemake", "pooch"]
+PACKAGES = ["numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "torch", "snakemake", "pooch"]
 
 
 def cpu_model() -> str:
@@ -89,17 +89,18 @@ def stage_times(bench_dir: Path) -> pd.DataFrame:
 
 
 def deviations(config: dict) -> list[str]:
-    g = config["gmm"]
+    g, gx, gm = config["gmm"], config["gmm"]["mixture"], config["gmm"]["music"]
     lines = [
         "The paper's text lost its numbers; settings it no longer states use this project's defaults (docs/METHOD.md#6-experiments), which live in "
         "`config.yaml` and are documented in `workflow/schemas/config.schema.yaml`.",
-        f"GMM: {g['components']} components, means on a regular polygon of radius {g['radius']} in the first two of "
-        f"{g['dim']} coordinates (spread {g['spread']}, noise {g['noise']} elsewhere), {g['n_train']} train / "
-        f"{g['n_test']} test points, standardised `{g['standardise']}`; SOM {g['som']['rows']}×{g['som']['cols']} "
+        f"GMM: {gx['components']} components, means on a regular polygon of radius {gx['radius']} in the first two of "
+        f"{gx['dim']} coordinates (spread {gx['spread']}, noise {gx['noise']} elsewhere), {gx['n_train']} train / "
+        f"{gx['n_test']} test points, standardised `{g['standardise']}`; SOM {g['som']['rows']}×{g['som']['cols']} "
         f"{g['som']['topology']}, {g['som']['epochs']} batch epochs.",
-        f"MUSIC on the GMM: alpha = {g['trajectories']['alpha']}, lambda = {g['trajectories']['lam']}, kappa = "
-        f"{g['trajectories']['kappa']}, eta = {g['trajectories']['eta']}, plain energy terms (not averaged per row), "
-        "all other prototypes preserved; the paper's own values are unknown.",
+        f"MUSIC on the GMM: alpha = {gm['alpha']}, lambda = {gm['lam']}, kappa = {gm['kappa']}, eta = {gm['eta']}, "
+        f"{'energy terms averaged per row' if gm['per_row_mean'] else 'plain energy terms (not averaged per row)'}, "
+        f"{'all other prototypes' if gm['preserve_ring'] is None else 'the ' + str(gm['preserve_ring']) + '-ring of the BMU'} "
+        "preserved; the paper's own values are unknown.",
         "Our batch SOM (Gaussian neighbourhood, geometric width decay, PCA or random initialisation) stands in for "
         "the paper's SOM training, whose details are not stated.",
         f"Seeds: the claim-carrying experiments (GMM Table 1, MNIST 0 -> 1, Table 2 and the sweeps, the k-means control) "
@@ -114,7 +115,7 @@ def deviations(config: dict) -> list[str]:
         f"MLP {m['classifier']['hidden']} in the whitened space (the paper's classifier is not described).",
         f"MNIST MUSIC: alpha = {mm['alpha']}, lambda = {mm['lam']}, kappa = {mm['kappa']}, eta = {mm['eta']}, energy "
         f"terms {'averaged per row' if mm['per_row_mean'] else 'plain'}; the target is the prototype of the target class "
-        f"nearest the source among those whose label purity is >= {mm['target_min_purity']}; linear interpolation runs "
+        f"nearest the source among those whose label purity is >= {m['target_min_purity']}; linear interpolation runs "
         "in the same whitened space to the same prototype with the same number of frames.",
         f"MNIST VAE: ours, {m['vae']['latent_dim']}-d latent, {m['vae']['hidden']} hidden units, {m['vae']['epochs']} "
         "epochs on pixels; it interpolates between the encodings of the start image and of the decoded target "
@@ -222,7 +223,7 @@ FIGURE_OF_CLAIM = {1: 29, 3: 22, 4: 23, 5: 24, 6: 25, 7: 26, 8: 27, 9: 28}
 
 def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evidence_rel: str, extra_deviations: list[str],
            rob: dict | None = None) -> str:
-    v = config.get("verdicts", {"resamples": 1000, "level": 0.95})
+    v = config["verdicts"]
     out = [
         "# Reproduction report: Inverting Self-Organizing Maps (Londei et al., 2026)",
         "",
@@ -308,7 +309,7 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
     out += ["- " + ", ".join(versions), ""]
     if len(times):
         out += ["Wall time and peak memory per stage (sums of job wall times; peak = largest job), from Snakemake's benchmark files:", ""]
-        out.append(_io.markdown_table(times.rename(columns={"seconds": "wall time (s)", "peak_rss_mb": "peak RSS (MB)"}), "{:.1f}").rstrip())
+        out.append(files.markdown_table(times.rename(columns={"seconds": "wall time (s)", "peak_rss_mb": "peak RSS (MB)"}), "{:.1f}").rstrip())
         out += ["", f"Total job wall time: {times['seconds'].sum() / 60:.1f} min."]
     return "\n".join(out) + "\n"
 
@@ -339,16 +340,19 @@ def verdict_rows(claims: list[R.ClaimResult]) -> pd.DataFrame:
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--config", required=True, help="the run's effective config (JSON), as recorded by the workflow")
     p.add_argument("--checks", nargs="+", required=True, help="checks files of the claims stages")
-    p.add_argument("--robustness", default=None, help="the robustness study's summary.json (omit without a study)")
+    p.add_argument("--robustness", nargs="*", default=[], metavar="SUMMARY",
+                   help="the robustness study's summary.json; none when robustness.enabled is false")
     p.add_argument("--benchmarks", required=True, help="results/benchmarks (read as it is when the report runs)")
     p.add_argument("--evidence", required=True, help="CSV of every number the report quotes, with its source")
     p.add_argument("--verdicts", required=True, help="CSV of every verdict (claims and checks, over the seeds and per seed)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="the report to write (Markdown)")
     a = p.parse_args(argv)
-    config = _io.load_json(a.config)
+    if len(a.robustness) > 1:
+        p.error(f"--robustness takes one summary.json or none, not {len(a.robustness)} files")
+    config = files.load_json(a.config)
     checks = [c for path in a.checks for c in load_checks(path)]
     claims = R.collect(checks)
     rows = [
@@ -363,14 +367,14 @@ def main(argv=None):
                 if value == value:
                     rows.append({"claim": ch.claim, "seed": ch.seed, "quantity": f"{ch.name}: {ch.statistic} ({what})",
                                  "value": value, "source": src[path]})
-    _io.save_csv(a.evidence, pd.DataFrame(rows, columns=["claim", "seed", "quantity", "value", "source"]))
-    _io.save_csv(a.verdicts, verdict_rows(claims))
+    files.save_csv(a.evidence, pd.DataFrame(rows, columns=["claim", "seed", "quantity", "value", "source"]))
+    files.save_csv(a.verdicts, verdict_rows(claims))
     evidence_rel = os.path.relpath(a.evidence, os.path.dirname(os.path.abspath(a.out)) or ".")
-    rob = _io.load_json(a.robustness) if a.robustness else None
+    rob = files.load_json(a.robustness[0]) if a.robustness else None
     text = render(claims, config, stage_times(Path(a.benchmarks)), evidence_rel, [], rob)
-    with _io.atomic_path(a.out, suffix=".md") as tmp:
+    with files.atomic_path(a.out, suffix=".md") as tmp:
         tmp.write_text(text)
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

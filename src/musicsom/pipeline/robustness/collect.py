@@ -2,8 +2,10 @@
 
     python -m musicsom.pipeline.robustness.collect --checks results/robustness/*/seed*/checks.csv ... \
         --dim-inversion results/robustness/mnist_dim/dim*/seed*/inversion.json \
-        --default-inversion results/mnist/seed*/inversion.json --default-dim 50 \
-        --table results/robustness/checks.csv --claims results/robustness/claims.csv --summary results/robustness/summary.json \
+        --default-inversion results/mnist/seed*/inversion.json --default-checks results/mnist/seed*/checks.json \
+        --seeds 0 1 2 --study '{"dims": [100, 200, 400, "full"], ...}' --paper '{"mnist_dim": "full", ...}' \
+        --music '{"alpha": 0.5, ...}' --dim 50 --table results/robustness/checks.csv \
+        --claims results/robustness/claims.csv --summary results/robustness/summary.json \
         --figures results/figures --inversion-table results/tables/table6_inversion_vs_dim.csv
 
 Outputs: the tidy checks table of every grid point, seed, claim and check (setting, seed, claim, check,
@@ -12,12 +14,13 @@ value, interval, threshold, held, verdict, and the setting's axes); the claim ve
 values where it holds, the verdict at the default and at the paper's setup); one figure per claim
 (``fig22_robustness_claim3`` … ``fig28_robustness_claim9``: the verdict of every check at every point);
 and inversion error and condition number against the MNIST dimension (Table 6, Fig 29), with the largest D
-at which claim 1 still holds.
+at which claim 1 still holds. Claim 1 at the default dimension is the default MNIST stages' own check
+(``--default-checks``): the first point of the D slice's grid (:func:`musicsom.experiments.robustness.dim_grid`
+of ``--study``, ``--paper``, ``--music`` and ``--dim``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -25,15 +28,17 @@ import numpy as np
 import pandas as pd
 
 from musicsom.experiments.claims import across_seeds, claim_module
-from musicsom.experiments.robustness import AXES, claim_verdicts, dim_grid, summarise
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import load_checks
-from musicsom.pipeline.robustness._common import block_table
+from musicsom.experiments.robustness import ALL, AXES, claim_verdicts, dim_grid, summarise
+from musicsom.music import MusicParams
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import load_checks
+from musicsom.pipeline.robustness.blocks import add_study_args, block_table
+from musicsom.pipeline.sections import add_section, build
 
 log = logging.getLogger("musicsom.pipeline.robustness.collect")
 
 COLOURS = {"held": "#2ca02c", "partly": "#ff7f0e", "failed": "#d62728", "inconclusive": "#c7c7c7", "not judged": "#ffffff"}
-SHORT = {"energy": {"plain": "plain", "per_row_mean": "per-row"}, "preserve": {0: "all", 1: "1-ring", 2: "2-ring"}}
+SHORT = {"energy": {"plain": "plain", "per_row_mean": "per-row"}}
 FIGURE_OF_CLAIM = {3: 22, 4: 23, 5: 24, 6: 25, 7: 26, 8: 27, 9: 28}
 
 
@@ -48,8 +53,8 @@ def label(row) -> str:
             parts.append(SHORT["energy"].get(v, str(v)))
         elif k == "alpha":
             parts.append(f"α={float(v):g}")
-        elif k == "preserve":
-            parts.append(SHORT["preserve"].get(int(float(v)), f"{int(float(v))}-ring"))
+        elif k == "preserve":  # "all" (every other prototype) or the size of the ring around the BMU
+            parts.append(ALL if str(v) == ALL else f"{int(float(v))}-ring")
         elif k == "eta":
             parts.append(f"η={float(v):g}")
         elif k == "dim":
@@ -66,7 +71,7 @@ def label(row) -> str:
 
 
 def claim_figure(claim: int, table: pd.DataFrame, verdicts: pd.DataFrame, path: Path) -> None:
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     sub = table[table["claim"] == claim]
     meta = sub.drop_duplicates("setting").set_index("setting")
     order = list(meta.sort_values(["is_default", "is_paper"], ascending=False).index)
@@ -98,13 +103,13 @@ def claim_figure(claim: int, table: pd.DataFrame, verdicts: pd.DataFrame, path: 
               bbox_to_anchor=(1.01, 1.0), frameon=False)
     data = pd.DataFrame([{"setting": s, "check": c, "verdict": cells[i, j]} for i, s in enumerate(order)
                          for j, c in enumerate(checks + ["CLAIM"])])
-    _io.save_figure(fig, path, data)
+    files.save_figure(fig, path, data)
 
 
 def inversion_vs_dim(dim_files, default_files, default_dim) -> pd.DataFrame:
     rows = []
     for path, label_ in [(f, None) for f in dim_files] + [(f, str(default_dim)) for f in default_files]:
-        d = _io.load_json(path)
+        d = files.load_json(path)
         rows.append({"dim_label": str(d.get("dim_label", label_)), "dim": int(d["dim"]), "seed": d.get("seed"),
                      "n_points": d.get("n_points", d.get("n_test")), "median_relative_error": d.get("median_relative_error"),
                      "max_relative_error": d.get("max_relative_error"), "median_condition_number": d.get("median_condition_number"),
@@ -112,43 +117,50 @@ def inversion_vs_dim(dim_files, default_files, default_dim) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def dimension(text: str) -> int | str:
+    """An MNIST whitening dimension as the config writes it: an integer or ``full``."""
+    return text if text == "full" else int(text)
+
+
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
+    p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--checks", nargs="+", required=True, help="tidy checks tables of the grid blocks")
-    p.add_argument("--dim-inversion", nargs="*", default=[], help="inversion summaries of the D slice")
-    p.add_argument("--default-inversion", nargs="*", default=[], help="inversion summaries at the default D (with --seed files)")
-    p.add_argument("--default-dim", required=True)
-    p.add_argument("--default-seeds", type=int, nargs="*", default=[], help="the seed of each --default-inversion file")
-    p.add_argument("--default-checks", nargs="*", default=[], help="the MNIST checks files of the default run (claim 1 at the default D)")
-    p.add_argument("--dim-grid", default=None, help="JSON grid of the D slice (names the default point of claim 1)")
-    p.add_argument("--table", required=True)
-    p.add_argument("--claims", required=True)
-    p.add_argument("--summary", required=True)
-    p.add_argument("--figures", required=True, help="folder of the per-claim figures")
-    p.add_argument("--inversion-table", required=True)
+    p.add_argument("--dim-inversion", nargs="*", default=[], help="inversion summaries of the D slice (none without one)")
+    p.add_argument("--default-inversion", nargs="+", required=True,
+                   help="inversion summaries of the default MNIST stages (at --dim), one per seed of --seeds")
+    p.add_argument("--default-checks", nargs="+", required=True,
+                   help="the checks files of the default MNIST stages (claim 1 at the default dimension)")
+    p.add_argument("--seeds", type=int, nargs="+", required=True, help="the config's seeds: the seed of each --default-inversion file")
+    add_study_args(p, "mnist")
+    add_section(p, "music", "mnist.music", "the default MUSIC settings of MNIST (they name the default point of the D slice)")
+    p.add_argument("--dim", type=dimension, required=True, help="the default MNIST dimension D (config mnist.dim): an integer or full")
+    p.add_argument("--table", required=True, help="the tidy checks table of the whole study (CSV) to write")
+    p.add_argument("--claims", required=True, help="the verdict of every claim at every grid point (CSV) to write")
+    p.add_argument("--summary", required=True, help="the summary per claim (JSON) to write, which the report reads")
+    p.add_argument("--figures", required=True, help="folder of the per-claim figures and Fig 29")
+    p.add_argument("--inversion-table", required=True, help="Table 6, inversion against D (CSV; Markdown beside it)")
     a = p.parse_args(argv)
+    music = build(MusicParams, a.music, "mnist.music")
     frames = [pd.read_csv(f, keep_default_na=True) for f in a.checks]
-    if a.default_checks and a.dim_grid:
-        # claim 1 at the default dimension is the default stages' own check: the D slice's default point
-        g = json.loads(a.dim_grid)
-        point = dim_grid(g["grid"], g["music"], g["paper"], g["default_dim"])[0]
-        c1 = [c for path in a.default_checks for c in load_checks(path) if c.claim == 1]
-        frames.append(block_table([(point, c1)], "mnist"))
+    # claim 1 at the default dimension is the default stages' own check: the D slice's default point
+    point = dim_grid(a.study, music, a.paper, a.dim)[0]
+    c1 = [c for path in a.default_checks for c in load_checks(path) if c.claim == 1]
+    frames.append(block_table([(point, c1)], "mnist"))
     table = pd.concat([f for f in frames if len(f)], ignore_index=True)
     for k in AXES:
         if k in table:
             table[k] = table[k].astype(object).where(table[k].notna(), "")
     table["reason"] = table["reason"].fillna("")
-    _io.save_csv(a.table, table)
+    files.save_csv(a.table, table)
     verdicts = pd.DataFrame(claim_verdicts(table))
-    _io.save_csv(a.claims, verdicts)
+    files.save_csv(a.claims, verdicts)
     meta = {r.setting: {"axes": {k: getattr(r, k) for k in AXES if getattr(r, k) != ""}, "is_default": bool(r.is_default),
                         "is_paper": bool(r.is_paper)} for r in table.drop_duplicates("setting").itertuples()}
     summary = summarise(verdicts.to_dict("records"), meta)
     # the study's inversion against the dimension (claim 1 on MNIST)
-    inv = inversion_vs_dim(a.dim_inversion, a.default_inversion, a.default_dim)
-    if len(inv) and a.default_seeds:
-        inv.loc[inv["seed"].isna(), "seed"] = a.default_seeds[: int(inv["seed"].isna().sum())]
+    inv = inversion_vs_dim(a.dim_inversion, a.default_inversion, a.dim)
+    if len(inv):
+        inv.loc[inv["seed"].isna(), "seed"] = a.seeds[: int(inv["seed"].isna().sum())]
     # claim 1 holds at a D when its check does (interval, every seed), as the report decides it
     by_dim = {}
     for r in inv.itertuples():
@@ -159,7 +171,7 @@ def main(argv=None):
     holds = {d: verdict_of_label.get(label_of_dim[d]) == "held" for d in by_dim}
     summary["inversion_vs_dim"] = {"largest_dim_where_claim1_holds": max([d for d, ok in holds.items() if ok], default=None),
                                    "dims": sorted(by_dim), "holds": {str(d): ok for d, ok in holds.items()}}
-    _io.save_json(a.summary, summary)
+    files.save_json(a.summary, summary)
     agg = (inv.groupby(["dim", "dim_label"], as_index=False)
            .agg(seeds=("seed", "nunique"), n_points=("n_points", "max"), median_relative_error=("median_relative_error", "median"),
                 worst_median_relative_error=("median_relative_error", "max"), max_relative_error=("max_relative_error", "max"),
@@ -168,7 +180,7 @@ def main(argv=None):
            .sort_values("dim")) if len(inv) else pd.DataFrame()
     if len(agg):
         agg["claim1_holds"] = [holds[d] for d in agg["dim"]]
-    _io.save_table(a.inversion_table, agg, title="Table 6: MNIST inversion against the whitening dimension D",
+    files.save_table(a.inversion_table, agg, title="Table 6: MNIST inversion against the whitening dimension D",
                    notes="Relative inversion error ||x̂ − x|| / ||x|| of test codes (anchored on the BMU, all K prototypes) "
                          "and the condition number of the anchored systems, over seeds; claim 1 holds at a D when its check "
                          "holds there (the bootstrap interval of the median error at most 1e-10 on every seed). cannot_invert counts seeds where the "
@@ -178,7 +190,7 @@ def main(argv=None):
         if (table["claim"] == claim).any():
             claim_figure(claim, table, verdicts, figs / f"fig{num}_robustness_claim{claim}.png")
     if len(agg):
-        plt = _io.setup_matplotlib()
+        plt = files.setup_matplotlib()
         fig, ax = plt.subplots(1, 2, figsize=(8.5, 3.2))
         ok = agg["median_relative_error"].notna()
         ax[0].semilogy(agg.loc[ok, "dim"], agg.loc[ok, "median_relative_error"], "o-", label="median over seeds")
@@ -208,11 +220,11 @@ def main(argv=None):
         fig.suptitle(f"MNIST: exact inversion against D ({'round-off up to D = ' + str(big) if big else 'no D gives round-off'})",
                      fontsize=9)
         fig.tight_layout()
-        _io.save_figure(fig, figs / "fig29_inversion_vs_dim.png", agg)
+        files.save_figure(fig, figs / "fig29_inversion_vs_dim.png", agg)
     for claim, s in sorted((k, v) for k, v in summary.items() if isinstance(k, int)):
         log.info("claim %d: held at %d of %d points (%.0f %%); default %s; paper %s", claim, s["counts"]["held"],
                  s["n_settings"], 100 * s["share_held"], s["default"], s["paper"])
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -1,6 +1,6 @@
 """The data layer: a registry of the public files, verified fetching (pooch or a local mirror), loaders.
 
-    from musicsom.data import fetch_digits, fetch_group, load_faces
+    from musicsom.pipeline.datasets import fetch_digits, fetch_group, load_faces
     digits = fetch_digits("results/data/raw", "mnist")          # $MUSICSOM_DATA_MIRROR if set
     paths = fetch_group("lfw", "results/data/raw")
     faces = load_faces(paths["lfw/lfw-deepfunneled.tgz"], crop=125, size=64)

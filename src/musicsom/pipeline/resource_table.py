@@ -32,7 +32,7 @@ def job_sizes(config: dict) -> dict[str, float]:
     faces_k = int(f["som"]["rows"]) * int(f["som"]["cols"])
     gmm_k = int(g["som"]["rows"]) * int(g["som"]["cols"])
     return {
-        "gmm_som": float(gmm_k * int(g["n_train"]) * int(g["dim"]) * int(g["som"]["epochs"])),
+        "gmm_som": float(gmm_k * int(g["mixture"]["n_train"]) * int(g["mixture"]["dim"]) * int(g["som"]["epochs"])),
         "mnist_som": float(mnist_k * mnist_n * mnist_d * int(m["som"]["epochs"])),
         "mnist_kmeans": float(mnist_k * mnist_n * mnist_d * int(config["kmeans"]["max_iter"])),
         "mnist_vae": float(mnist_n * int(m["vae"]["epochs"])),

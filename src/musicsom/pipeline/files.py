@@ -10,12 +10,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import inspect
 import json
 import logging
 import os
+import re
+import shlex
 import signal
+import socket
 import sys
 import tempfile
+import time
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,21 +37,64 @@ class InputError(Exception):
 
     An ordinary exception (``except Exception`` catches it); :func:`run_main` prints it without a
     traceback and exits with status 1, as it does for the library's ``ValueError`` and the data
-    layer's :class:`~musicsom.data.fetch.DataError`.
+    layer's :class:`~musicsom.pipeline.datasets.fetch.DataError`.
     """
+
+
+# the temporary file of an atomic write is named for its writer: .{name}.{pid}@{host}.{random}{suffix}
+_TEMP_WRITER = re.compile(r"(\d+)@([A-Za-z0-9_-]+)\.")
+# a temporary file whose writer cannot be checked (another host, or no writer in its name) is removed only once
+# it has not changed for this long: a live writer never leaves its file untouched for so long between mkstemp and rename
+STALE_TEMP_SECONDS = 24 * 3600
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "host"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OverflowError:  # not a valid PID
+        return False
+    return True
+
+
+def _stale_temporary(tmp: Path, prefix: str) -> bool:
+    """Whether ``tmp`` (a ``{prefix}...`` file beside an output) was left by a writer that is gone.
+
+    On this host: its writer's PID is not alive. Otherwise (another host, or a name without a writer):
+    it has not changed for :data:`STALE_TEMP_SECONDS`. A live writer's file is never stale.
+    """
+    m = _TEMP_WRITER.match(tmp.name[len(prefix):])
+    if m and m.group(2) == _host() and int(m.group(1)) != os.getpid():
+        return not _pid_alive(int(m.group(1)))
+    try:
+        return time.time() - tmp.lstat().st_mtime > STALE_TEMP_SECONDS
+    except FileNotFoundError:
+        return False
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    The temporary file's name holds its writer's PID and host. A job killed outright (SIGKILL, a lost
+    node) cannot remove its file: the next write of the same output removes it once its writer is gone
+    (:func:`_stale_temporary`), and never the file of a writer still running (two runs writing one output).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # a job killed outright (SIGKILL, a lost node) cannot remove its temporary file; the rerun that rewrites this
-    # output does (one job writes a given output at a time, so no other writer's file is removed)
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
-        stale.unlink(missing_ok=True)
+    prefix = f".{path.name}."
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*"):
+        if _stale_temporary(stale, prefix):
+            stale.unlink(missing_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes) or ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}@{_host()}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -65,13 +115,43 @@ def save_npz(path, **arrays) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
+def damaged_file(path, kind: str) -> InputError:
+    """The error for an input file that exists but cannot be read as ``kind`` (e.g. "an .npz"), with the fix.
+
+    Snakemake trusts any file that exists and is newer than its inputs, so rerunning alone never repairs a
+    truncated intermediate: it has to be deleted, and the next run rebuilds it with the rule that writes it.
+    """
+    path = Path(path)
+    try:
+        size = f"{path.stat().st_size} bytes"
+    except OSError as exc:
+        size = f"unreadable: {exc.strerror}"
+    return InputError(
+        f"{path} ({size}) is damaged: it is truncated or not {kind} written by the pipeline (a job or a copy "
+        f"stopped halfway, a full disk, an edit by hand). Delete it and rerun Snakemake from the run folder, "
+        f"which rebuilds it with the rule that writes it: rm {shlex.quote(str(path))} && snakemake --cores N "
+        "(with the run's other options)"
+    )
+
+
 def load_npz(path, required: tuple[str, ...] = ()) -> dict:
-    """Load an ``.npz`` into a dict, checking that the named arrays are present."""
+    """Load an ``.npz`` into a dict, checking that the named arrays are present.
+
+    A missing, truncated or foreign file raises :class:`InputError` naming it and the fix (never numpy's
+    ``BadZipFile`` or its advice to enable ``allow_pickle``).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist; run the rule that produces it first")
-    with np.load(path, allow_pickle=False) as data:
-        out = {k: data[k] for k in data.files}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            out = {k: data[k] for k in data.files}
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
+    except (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError, zipfile.BadZipFile, zlib.error):
+        # BadZipFile / EOFError: truncated or empty; ValueError: no zip at all (numpy takes it for a pickle), or a
+        # damaged array header; TypeError / AttributeError: a bare .npy array; zlib.error, OSError: a damaged member
+        raise damaged_file(path, "an .npz") from None
     missing = [k for k in required if k not in out]
     if missing:
         raise InputError(f"{path} lacks the arrays {missing}; it holds {sorted(out)}. Regenerate it.")
@@ -83,8 +163,13 @@ def load_json(path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist; run the rule that produces it first")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError: truncated or not JSON
+        raise damaged_file(path, "a JSON file") from None
 
 
 def save_json(path, obj) -> None:
@@ -174,7 +259,14 @@ def load_model(path, model_class):
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist; run the rule that trains it first")
-    ck = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
+    except Exception:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, ... for a damaged file
+        raise damaged_file(path, "a torch checkpoint") from None
+    if not isinstance(ck, dict) or not {"config", "state_dict"} <= set(ck):
+        raise damaged_file(path, "a torch checkpoint")
     model = model_class(**ck["config"])
     model.load_state_dict(ck["state_dict"])
     return model.eval()
@@ -195,36 +287,16 @@ def setup_matplotlib():
 
 
 def parser(description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    """The argument parser of the calling stage; its usage line names the stage as it is run.
 
-
-def add_music_args(p: argparse.ArgumentParser, *, kappa: bool = True, ring: bool = True) -> None:
-    """The MUSIC hyperparameters as options of a trajectory stage (its rule passes each from the config).
-
-    ``kappa=False`` for stages whose targets set their own change (free evolution); ``ring=False`` for
-    stages that always preserve every other prototype.
+    argparse would name the file (``usage: train_som.py``); run with ``python -m`` (or ``musicsom run``),
+    the stage's module is ``__main__`` and its ``__spec__`` holds the real name.
     """
-    p.add_argument("--alpha", type=float, required=True, help="attraction vs preservation, in [0, 1]")
-    p.add_argument("--lam", type=float, required=True, help="Tikhonov weight λ > 0")
-    if kappa:
-        p.add_argument("--kappa", type=float, required=True, help="fractional reduction of the target's squared distance per step, (0, 1]")
-    p.add_argument("--eta", type=float, required=True, help="trust radius (latent units)")
-    p.add_argument("--per-row-mean", choices=["true", "false"], default="false", help="divide each energy term by its row count")
-    if ring:
-        p.add_argument("--preserve-ring", type=int, default=0, help="0 = preserve every other prototype; n = the n-ring of the BMU")
-
-
-def music_params(a: argparse.Namespace, **override):
-    """The validated :class:`~musicsom.music.MusicParams` of options added by :func:`add_music_args`."""
-    from musicsom.music import MusicParams
-
-    kw = {"alpha": a.alpha, "lam": a.lam, "eta": a.eta, "per_row_mean": a.per_row_mean == "true"}
-    if hasattr(a, "kappa"):
-        kw["kappa"] = a.kappa
-    if getattr(a, "preserve_ring", 0):
-        kw["preserve_ring"] = a.preserve_ring
-    kw.update(override)
-    return MusicParams(**kw).validate()
+    caller = inspect.currentframe().f_back.f_globals
+    spec = caller.get("__spec__")
+    module = spec.name if spec is not None else str(caller.get("__name__", ""))
+    prog = f"python -m {module}" if module.startswith("musicsom.") else None
+    return argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
 def _exit_on_sigterm(signum, frame):
@@ -248,7 +320,7 @@ def run_main(main) -> None:
     except Exception as exc:
         # DataError can only come from a stage that imported the data layer; looking it up instead of
         # importing it keeps the data layer out of every other stage's import graph (its code inputs)
-        fetch = sys.modules.get("musicsom.data.fetch")
+        fetch = sys.modules.get("musicsom.pipeline.datasets.fetch")
         if isinstance(exc, (ValueError, InputError)) or (fetch is not None and isinstance(exc, fetch.DataError)):
             raise SystemExit(f"error: {exc}") from None
         raise

@@ -1,17 +1,21 @@
 """Stage: claim 8 over the robustness grid of the faces, one seed (a whole grid block).
 
-    python -m musicsom.pipeline.robustness.faces --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.robustness --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
         --som results/faces/seed0/som.npz --clusters results/faces/seed0/clusters.json --starts results/faces/seed0/starts.json \
-        --frames results/faces/seed0/frames.csv --grid '{"grid": {...}, "music": {...}, "paper": {...}, "free": {...}}' \
-        --seed 0 --checks results/robustness/faces/seed0/checks.csv --per-start results/robustness/faces/seed0/per_start.csv
+        --frames results/faces/seed0/frames.csv --study '{"energy": {...}, "preserve": [null, 1, 2], ...}' \
+        --paper '{"faces_alpha": 0.9998, ...}' --music '{"alpha": 0.9, ...}' --free '{"n_steps": 100, ...}' \
+        --informed '{"n_steps": 100}' --identity '{"size": 150, "detector_upsample": 0, "every": 5}' \
+        --monotone-min 0.9 --target-cluster female --seed 0 --verdicts '{"resamples": 1000, "seed": 0, "level": 0.95}' \
+        --checks results/robustness/faces/seed0/checks.csv --per-start results/robustness/faces/seed0/per_start.csv
 
 Grid (:func:`musicsom.experiments.robustness.faces_grid`): slices through the default over the energy form and
 α, over the preservation set of informed exploration, and over free evolution's step length × number of
 steps (up to lengths where the radial baseline leaves the face manifold). At every point the seed's start
 faces run free evolution (MUSIC and radial, the same draws; shorter runs are prefixes of the longest) and
 informed exploration toward each cluster; linear interpolation does not depend on MUSIC and is read from
-the default frames. dlib measures free-evolution frames every ``free_every`` steps and identity drift every
-``identity_every`` steps (plus the last) to fit the budget; claim 8's checks use the report's rules.
+the default frames. dlib measures free-evolution frames every ``free_every`` steps and identity drift (on the
+paths toward ``faces.target_cluster``) every ``identity_every`` steps (plus the last) to fit the budget (both of
+``robustness.faces``); claim 8's checks use the report's rules.
 """
 
 from __future__ import annotations
@@ -25,49 +29,48 @@ from musicsom.experiments import robustness as rb
 from musicsom.experiments.claims import claim8
 from musicsom.experiments.face_id import FaceID
 from musicsom.experiments.faces import CLUSTERS, FREE_METHODS, free_paths, informed_paths, per_start_metrics
-from musicsom.music import MusicParams
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import add_verdict_args, bootstrap_of
-from musicsom.pipeline.faces._common import LatentDecoder, measure_paths
-from musicsom.pipeline.robustness._common import add_grid_args, block_table, music_kw, parse_grid
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import bootstrap_of
+from musicsom.pipeline.faces.decoding import LatentDecoder, measure_paths
+from musicsom.pipeline.faces.options import add_claim8_args, add_files, add_sections, music, section
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table
+from musicsom.pipeline.sections import require
 
-log = logging.getLogger("musicsom.pipeline.robustness.faces")
+log = logging.getLogger("musicsom.pipeline.faces.robustness")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    for name in ("latent", "checkpoint", "som", "clusters", "starts", "frames"):
-        p.add_argument(f"--{name}", required=True)
-    add_grid_args(p)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--id-size", type=int, default=150)
-    p.add_argument("--detector-upsample", type=int, default=0)
-    add_verdict_args(p)
-    p.add_argument("--checks", required=True)
-    p.add_argument("--per-start", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    add_files(p, "latent", "checkpoint", "som", "clusters", "starts", "frames")  # the default frames give the linear paths
+    add_study_args(p, "faces")
+    # faces.music: the default, which each grid point changes along its axes; faces.free: free evolution at the default
+    add_sections(p, "music", "free", "informed", "identity")
+    add_claim8_args(p)
+    add_block_args(p, "per-start", "the per-start metrics at every grid point", seed="the seed of the map, the starts and the draws")
     a = p.parse_args(argv)
-    g = parse_grid(a)
     boot = bootstrap_of(a)
-    grid, free_cfg, n_informed = g["grid"], g["free"], int(g["informed_steps"])
-    lat = _io.load_npz(a.latent, required=("x_test",))
-    som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
+    grid = require(a.study, "robustness.faces", ("energy", "preserve", "identity_every", "free_eta", "free_steps", "free_every"))
+    default_music, free_cfg, ident = music(a), section(a, "free"), section(a, "identity")
+    n_informed = int(section(a, "informed")["n_steps"])
+    lat = files.load_npz(a.latent, required=("x_test",))
+    som = files.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
     W, grid_shape, topology = som["prototypes"], tuple(int(v) for v in som["grid_shape"]), str(som["topology"])
-    clusters = _io.load_json(a.clusters)
+    clusters = files.load_json(a.clusters)
     units = {name: np.asarray(clusters[name]["units"]) for name in CLUSTERS}
-    starts = _io.load_json(a.starts)
+    starts = files.load_json(a.starts)
     X0 = lat["x_test"][np.asarray(starts["test_rows"])]
     decode = LatentDecoder(a.checkpoint, lat)
-    fid = FaceID(a.id_size, a.detector_upsample)
+    fid = FaceID(ident["size"], ident["detector_upsample"])
     every, free_every = int(grid["identity_every"]), int(grid["free_every"])
 
-    # linear interpolation to the female cluster's mean: the default frames, identity kept on the study's steps
+    # linear interpolation to the target cluster's mean: the default frames, identity kept on the study's steps
     default = pd.read_csv(a.frames, keep_default_na=True)
     default["cluster"] = default["cluster"].fillna("")
     linear = default[default["experiment"] == "linear"].copy()
     last = linear["step"].max()
     linear.loc[(linear["step"] % every != 0) & (linear["step"] != last), "identity_drift"] = np.nan
 
-    settings = rb.faces_grid(grid, g["music"], g["paper"], free_cfg)
+    settings = rb.faces_grid(grid, default_music, a.paper, free_cfg)
     longest = {}  # (energy, alpha, free_eta) -> free evolution up to the most steps asked
     for s in settings:
         key = (s.values["energy"], s.values["alpha"], s.values["free_eta"])
@@ -75,11 +78,10 @@ def main(argv=None):
     free_runs, informed_runs, blocks, tables = {}, {}, [], []
     for s in settings:
         v = s.values
-        kw = music_kw(s, g["music"])
         try:
-            params = MusicParams(**kw).validate()
+            params = s.music_params(default_music)
         except ValueError as exc:
-            raise _io.InputError(f"robustness.faces: {exc}") from None
+            raise files.InputError(f"robustness.faces, at {s.name}: {exc}") from None
         fkey = (v["energy"], v["alpha"], v["free_eta"])
         if fkey not in free_runs:
             run = free_paths(W, X0, longest[fkey], float(free_cfg["change"]), int(free_cfg["n_preserve"]), params.alpha,
@@ -90,19 +92,19 @@ def main(argv=None):
         if ikey not in informed_runs:
             run = informed_paths(W, X0, units, params, n_informed, a.seed, grid_shape, topology)
             paths = [("informed", "music", name, i, run["states"][i, c]) for i in range(len(X0)) for c, name in enumerate(CLUSTERS)]
-            informed_runs[ikey] = measure_paths(paths, decode, fid, W, clusters, "female", every, detect_every=every)
+            informed_runs[ikey] = measure_paths(paths, decode, fid, W, clusters, a.target_cluster, every, detect_every=every)
         free = free_runs[fkey]
         free = free[free["step"] <= int(v["free_steps"])]
         frames = pd.concat([free, informed_runs[ikey], linear], ignore_index=True)
         per = per_start_metrics(frames)
         per.insert(0, "seed", a.seed)
-        checks = claim8.checks(per, a.seed, float(g["monotone_min"]), boot, setting=s.name)
+        checks = claim8.checks(per, a.seed, a.monotone_min, boot, setting=s.name, target_cluster=a.target_cluster)
         blocks.append((s, checks))
         tables.append(per.assign(setting=s.name))
         log.info("%s: %s", s.name, {c.name: c.verdict for c in checks})
-    _io.save_csv(a.checks, block_table(blocks, "faces"))
-    _io.save_csv(a.per_start, pd.concat(tables, ignore_index=True))
+    files.save_csv(a.checks, block_table(blocks, "faces"))
+    files.save_csv(a.per_start, pd.concat(tables, ignore_index=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-log = logging.getLogger("musicsom.models.classifier")
+log = logging.getLogger("musicsom.experiments.models.classifier")
 
 
 class MLPClassifier(nn.Module):

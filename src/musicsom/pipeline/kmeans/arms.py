@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 
 def load_arm(paths, arm: str) -> pd.DataFrame:
@@ -12,6 +12,6 @@ def load_arm(paths, arm: str) -> pd.DataFrame:
     frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     frame = frame[frame["method"] == "music"].copy()
     if frame.empty:
-        raise _io.InputError(f"the {arm} pair CSVs hold no MUSIC rows; rerun their pair jobs")
+        raise files.InputError(f"the {arm} pair CSVs hold no MUSIC rows; rerun their pair jobs")
     frame["prototypes"] = arm
     return frame

@@ -2,7 +2,7 @@
 
 The pipeline never extracts the archive to disk: :func:`load_faces` reads each JPEG from the tar
 stream, hashes it and decodes it in one pass, and accepts the result only when the digest of the
-whole image set equals the pinned :data:`~musicsom.data.fetch.LFW_IMAGES_DIGEST`. So a corrupt,
+whole image set equals the pinned :data:`~musicsom.pipeline.datasets.fetch.LFW_IMAGES_DIGEST`. So a corrupt,
 truncated or foreign archive leaves nothing behind. :func:`extract_images` is there for whoever
 wants the tree on disk; it extracts into a temporary folder and renames it into place only once
 the digest has matched.
@@ -32,7 +32,7 @@ import numpy as np
 
 from .fetch import LFW_IMAGES_DIGEST, ArchiveError, FormatError, HashMismatch
 
-log = logging.getLogger("musicsom.data")
+log = logging.getLogger("musicsom.pipeline.datasets")
 
 N_IMAGES, N_PEOPLE, SIDE = 13_233, 5_749, 250
 IMAGE_RE = re.compile(r"(?P<person>[^/]+)/(?P=person)_(?P<num>\d{4})\.jpg")

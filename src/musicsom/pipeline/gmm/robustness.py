@@ -1,6 +1,6 @@
 """Stage: claim 3 over the robustness grid of the Gaussian mixture, one seed (a whole grid block).
 
-    python -m musicsom.pipeline.robustness.gmm --data results/gmm/seed0/data.npz --som results/gmm/seed0/som.npz \
+    python -m musicsom.pipeline.gmm.robustness --data results/gmm/seed0/data.npz --som results/gmm/seed0/som.npz \
         --grid '{"grid": {...}, "music": {...}, "trajectories": {...}}' --seed 0 \
         --checks results/robustness/gmm/seed0/checks.csv --trajectories results/robustness/gmm/seed0/trajectories.csv
 
@@ -21,36 +21,36 @@ from musicsom.experiments import robustness as rb
 from musicsom.experiments.claims import claim3
 from musicsom.experiments.gmm import run_regimes, trajectory_table
 from musicsom.music import MusicParams
-from musicsom.pipeline import _io
-from musicsom.pipeline._claims import add_verdict_args, bootstrap_of
-from musicsom.pipeline.robustness._common import add_grid_args, block_table, music_kw, parse_grid
+from musicsom.pipeline import files
+from musicsom.pipeline.check_records import bootstrap_of
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table
+from musicsom.pipeline.sections import add_section, build, require
 
-log = logging.getLogger("musicsom.pipeline.robustness.gmm")
+log = logging.getLogger("musicsom.pipeline.gmm.robustness")
 
 
 def main(argv=None):
-    p = _io.parser(__doc__.splitlines()[0])
-    p.add_argument("--data", required=True)
-    p.add_argument("--som", required=True)
-    add_grid_args(p)
-    p.add_argument("--seed", type=int, required=True)
-    add_verdict_args(p)
-    p.add_argument("--checks", required=True)
-    p.add_argument("--trajectories", required=True)
+    p = files.parser(__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the standardised mixture of one seed (.npz)")
+    p.add_argument("--som", required=True, help="its SOM (.npz)")
+    add_study_args(p, "gmm", paper=False)  # the mixture's default already is the paper's plain energy
+    add_section(p, "trajectories", "gmm.trajectories", "n_starts, n_steps, component: as the default stage")
+    add_section(p, "music", "gmm.music", "the default MUSIC settings, which each grid point changes along its axes")
+    add_block_args(p, "metrics", "every trajectory's metrics at every grid point")
     a = p.parse_args(argv)
-    g = parse_grid(a)
     boot = bootstrap_of(a)
-    t = g["trajectories"]
-    d = _io.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test"))
-    som = _io.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
+    t = require(a.trajectories, "gmm.trajectories", ("n_starts", "n_steps", "component"))
+    default = build(MusicParams, a.music, "gmm.music")
+    d = files.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test"))
+    som = files.load_npz(a.som, required=("prototypes", "grid_shape", "topology"))
     W, grid_shape, topology = som["prototypes"], tuple(int(v) for v in som["grid_shape"]), str(som["topology"])
-    settings = rb.gmm_grid(g["grid"], g["music"])
+    settings = rb.gmm_grid(a.study, default)
     blocks, tables = [], []
     for s in settings:
         try:
-            params = MusicParams(**music_kw(s, g["music"])).validate()
+            params = s.music_params(default)
         except ValueError as exc:
-            raise _io.InputError(f"robustness.gmm: {exc}") from None
+            raise files.InputError(f"robustness.gmm, at {s.name}: {exc}") from None
         trajs, starts, target, _ = run_regimes(W, d["x_train"], d["y_train"], d["x_test"], d["y_test"], params, int(t["n_starts"]),
                                                int(t["n_steps"]), int(t["component"]), a.seed, grid_shape, topology,
                                                s.values.get("cluster", "cluster_random"))
@@ -60,9 +60,9 @@ def main(argv=None):
         checks = claim3.checks(frame, a.seed, boot, setting=s.name)
         blocks.append((s, checks))
         log.info("%s: claim 3 %s", s.name, {c.name: c.verdict for c in checks})
-    _io.save_csv(a.checks, block_table(blocks, "gmm"))
-    _io.save_csv(a.trajectories, pd.concat(tables, ignore_index=True))
+    files.save_csv(a.checks, block_table(blocks, "gmm"))
+    files.save_csv(a.metrics, pd.concat(tables, ignore_index=True))
 
 
 if __name__ == "__main__":
-    _io.run_main(main)
+    files.run_main(main)

@@ -8,7 +8,7 @@ Decoder: the mirror image (linear, then 4×4 stride-2 transposed convolutions), 
 
 Pure torch + numpy: no file I/O (the stage CLI ``faces_autoencoder`` saves the checkpoint). Training
 is seeded: the shuffling and the flips draw from one ``torch.Generator``; with
-``seed_everything`` (``musicsom.models``) the run is repeatable on the same machine and thread count.
+``seed_everything`` (``musicsom.experiments.models``) the run is repeatable on the same machine and thread count.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 __all__ = ["FaceAutoencoder", "train_autoencoder", "encode_images", "decode_codes", "psnr", "images_to_tensor"]
 
-log = logging.getLogger("musicsom.models.face_autoencoder")
+log = logging.getLogger("musicsom.experiments.models.face_autoencoder")
 
 
 class FaceAutoencoder(nn.Module):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-log = logging.getLogger("musicsom.models.vae")
+log = logging.getLogger("musicsom.experiments.models.vae")
 
 
 class VAE(nn.Module):

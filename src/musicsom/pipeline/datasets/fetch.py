@@ -18,7 +18,7 @@ so nothing partial or unverified is ever left in the data folder.
 Hashes are written pooch-style, ``"sha256:<hex>"`` or ``"md5:<hex>"``. A file is accepted when any one
 of its pinned hashes matches (``gunzipped=True``: hashes of the decompressed content). An archive with
 a ``content_digest`` (LFW) whose bytes match none of its hashes (the same images re-packed elsewhere)
-is accepted when the digest of its image set matches (:func:`musicsom.data.lfw.archive_digest`).
+is accepted when the digest of its image set matches (:func:`musicsom.pipeline.datasets.lfw.archive_digest`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-log = logging.getLogger("musicsom.data")
+log = logging.getLogger("musicsom.pipeline.datasets")
 
 MIRROR_ENV = "MUSICSOM_DATA_MIRROR"
 #: pooch's ``retry_if_failed``: extra download attempts per URL (with 1 s, 2 s, ... waits).
@@ -107,7 +107,7 @@ GENDER_URL = "https://raw.githubusercontent.com/Lukeli0425/Gender-Classification
 DFI_URL = "https://raw.githubusercontent.com/paulu/deepfeatinterp/76b72e0a3b683a8cdeb13ed35b932680dc159ed1/datasets/lfw/"
 
 #: sha256 over the sorted ``"<Person>/<Person>_NNNN.jpg <sha256 of the JPEG bytes>\n"`` lines of the
-#: 13,233 deep-funneled LFW images (see :func:`musicsom.data.lfw.archive_digest`).
+#: 13,233 deep-funneled LFW images (see :func:`musicsom.pipeline.datasets.lfw.archive_digest`).
 LFW_IMAGES_DIGEST = "a9393faec4329f347e58e76565d5b711e48ae96a4cdd4ff2b276959dcde3ecfa"
 
 _MNIST = {  # file: (sha256, md5 of the official .gz, bytes)

@@ -8,18 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from musicsom.encoding import PCAWhitening
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
 
 
 def load_autoencoder(path):
-    """The trained :class:`~musicsom.models.face_autoencoder.FaceAutoencoder` (eval mode) of the faces_autoencoder rule."""
-    from musicsom.models.face_autoencoder import FaceAutoencoder
+    """The trained :class:`~musicsom.experiments.models.face_autoencoder.FaceAutoencoder` (eval mode) of the faces_autoencoder rule."""
+    from musicsom.experiments.models.face_autoencoder import FaceAutoencoder
 
-    return _io.load_model(path, FaceAutoencoder)
+    return files.load_model(path, FaceAutoencoder)
 
 
 def load_whitening(latent: dict) -> PCAWhitening:
-    """The fitted whitening stored in a latent ``.npz`` (as loaded by ``_io.load_npz``)."""
+    """The fitted whitening stored in a latent ``.npz`` (as loaded by ``files.load_npz``)."""
     return PCAWhitening.from_arrays(latent["pca_mean"], latent["pca_components"], latent["pca_variance"],
                                     float(latent["pca_total_variance"]))
 
@@ -34,7 +34,7 @@ class LatentDecoder:
 
     def __call__(self, states) -> np.ndarray:
         """(n, D) states → (n, S, S, 3) uint8 images."""
-        from musicsom.models.face_autoencoder import decode_codes
+        from musicsom.experiments.models.face_autoencoder import decode_codes
 
         return decode_codes(self.model, self.pca.decode(np.atleast_2d(states)))
 
@@ -45,7 +45,7 @@ def strip_figure(rows, row_labels, steps, marks=None, notes=None, title=None):
     ``marks[i][j]`` False draws a red border (no face detected); ``notes[i][j]`` is a short text under
     a frame; ``steps`` label the columns.
     """
-    plt = _io.setup_matplotlib()
+    plt = files.setup_matplotlib()
     n_rows, n_cols = len(rows), len(steps)
     height = 1.08 * n_rows + 0.6
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(0.95 * n_cols + 1.6, height), squeeze=False)
@@ -70,15 +70,15 @@ def strip_figure(rows, row_labels, steps, marks=None, notes=None, title=None):
     return fig
 
 
-def measure_paths(paths, decode, fid, W, clusters: dict, identity_cluster: str = "female", identity_every: int = 1,
+def measure_paths(paths, decode, fid, W, clusters: dict, target_cluster: str | None = None, identity_every: int = 1,
                   detect_every: int = 1):
     """Decode and measure face trajectories: one row per frame (the table of ``faces.frames``).
 
     ``paths``: [(experiment, method, cluster name or "", start, states (T+1, D)), ...]. Every frame gets its
     latent distances (to the cluster's prototypes, to the nearest prototype, to frame 0); frames every
     ``detect_every`` steps (plus the last) are decoded and dlib's detector is run on them (``detected``,
-    else empty); on the MUSIC and linear paths toward ``identity_cluster`` the identity drift (distance of
-    dlib descriptors to frame 0's) every ``identity_every`` steps plus the last.
+    else empty); on the MUSIC and linear paths toward ``target_cluster`` (``faces.target_cluster``; None: no
+    path) the identity drift (distance of dlib descriptors to frame 0's) every ``identity_every`` steps plus the last.
     """
     import pandas as pd
 
@@ -96,7 +96,7 @@ def measure_paths(paths, decode, fid, W, clusters: dict, identity_cluster: str =
             "start_distance": np.linalg.norm(states - states[0], axis=1),
         })
         det_steps = np.unique(np.r_[np.arange(0, T, detect_every), T - 1])
-        want_id = cluster == identity_cluster and experiment in ("informed", "linear")
+        want_id = target_cluster is not None and cluster == target_cluster and experiment in ("informed", "linear")
         id_steps = np.unique(np.r_[np.arange(0, T, identity_every), T - 1]) if want_id else np.zeros(0, dtype=int)
         steps = np.union1d(det_steps, id_steps)
         images = dict(zip(steps, decode(states[steps])))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from musicsom.experiments.claims import Bootstrap, Check, check_from_dict, check_to_dict
-from musicsom.pipeline import _io
+from musicsom.pipeline import files
+from musicsom.pipeline.sections import add_section, build
 
 #: the columns of a tidy checks table (the robustness study's output), one row per (setting, seed, claim, check)
 TIDY = ["setting", "seed", "claim", "check", "statistic", "value", "low", "high", "op", "threshold", "n", "held", "verdict",
@@ -19,17 +20,13 @@ TIDY = ["setting", "seed", "claim", "check", "statistic", "value", "low", "high"
 
 
 def add_verdict_args(p) -> None:
-    """The options of the bootstrap behind every interval (config ``verdicts``)."""
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples per check and seed")
-    p.add_argument("--boot-seed", type=int, default=0, help="seed of the bootstrap")
-    p.add_argument("--level", type=float, default=0.95, help="coverage of the intervals")
+    """The option ``--verdicts``: the bootstrap behind every interval (config section ``verdicts``, whole)."""
+    add_section(p, "verdicts", "verdicts", "the bootstrap behind every interval (resamples, seed, level)")
 
 
 def bootstrap_of(a) -> Bootstrap:
-    try:
-        return Bootstrap(a.resamples, a.boot_seed, a.level)
-    except ValueError as exc:
-        raise _io.InputError(str(exc)) from None
+    """The :class:`~musicsom.experiments.claims.Bootstrap` of the ``--verdicts`` section."""
+    return build(Bootstrap, a.verdicts, "verdicts")
 
 
 def with_source(checks: list[Check], source: str) -> list[Check]:
@@ -41,7 +38,7 @@ def with_source(checks: list[Check], source: str) -> list[Check]:
 
 
 def save_checks(path, experiment: str, checks: list[Check]) -> None:
-    _io.save_json(path, {
+    files.save_json(path, {
         "experiment": experiment,
         "seeds": sorted({c.seed for c in checks}),
         "checks": [check_to_dict(c) for c in checks],
@@ -49,13 +46,13 @@ def save_checks(path, experiment: str, checks: list[Check]) -> None:
 
 
 def load_checks(path) -> list[Check]:
-    d = _io.load_json(path)
+    d = files.load_json(path)
     if not isinstance(d, dict) or "checks" not in d:
-        raise _io.InputError(f"{path} is not a checks file (no 'checks' list); rerun its claims rule")
+        raise files.InputError(f"{path} is not a checks file (no 'checks' list); rerun its claims rule")
     try:
         return [check_from_dict(c) for c in d["checks"]]
     except ValueError as exc:
-        raise _io.InputError(f"{path}: {exc}") from None
+        raise files.InputError(f"{path}: {exc}") from None
 
 
 def tidy(checks: list[Check], **columns) -> pd.DataFrame:
