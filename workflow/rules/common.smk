@@ -19,25 +19,19 @@ def shell_prefix():
     - `python` is the interpreter running Snakemake: rules need not activate anything. With --sdm conda the
       environment's python runs instead, and it finds the project in this checkout's src (untested here: no
       conda on the test machine);
-    - one BLAS thread per job: small matrix products run several times slower on threaded OpenBLAS here
-      (docs/benchmarks.md), and Snakemake already runs jobs in parallel;
     - bash's strict mode, which is Snakemake's own default prefix.
+
+    BLAS and OpenMP threads are the job's own: Snakemake sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and
+    MKL_NUM_THREADS of each job to its threads, which workflow/resources.yaml keeps at 1 but for k-means
+    (small matrix products run several times slower on threaded OpenBLAS here, docs/benchmarks.md).
     """
-    exports = {
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
         src = shlex.quote(os.path.join(workflow.basedir, "src"))
-        exports["PYTHONPATH"] = f'{src}${{PYTHONPATH:+:"$PYTHONPATH"}}'
+        export = f'export PYTHONPATH={src}${{PYTHONPATH:+:"$PYTHONPATH"}}'
     else:
-        exports["PATH"] = f'{shlex.quote(os.path.dirname(sys.executable))}:"$PATH"'
+        export = f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"'
     bash = os.path.basename(shell.get_executable() or "") == "bash"
-    commands = (["set -euo pipefail"] if bash else []) + [
-        f"export {k}={v}" for k, v in exports.items()
-    ]
-    return "; ".join(commands) + "; "
+    return f"set -euo pipefail; {export}; " if bash else f"{export}; "
 
 
 shell.prefix(shell_prefix())
