@@ -83,6 +83,25 @@ def test_a_damaged_json_or_checkpoint_names_the_file_and_the_fix(tmp_path, how):
     _assert_names_file_and_fix(str(err.value), ck, "a torch checkpoint")
 
 
+@pytest.mark.parametrize("how", ["binary", "empty", "cut_in_a_quote"])
+def test_a_damaged_csv_names_the_file_and_the_fix(tmp_path, how):
+    import pandas as pd
+
+    path = tmp_path / "per_trajectory.csv"
+    files.save_csv(path, pd.DataFrame({"seed": [0, 0], "regime": ["informed", "cluster"], "continuity": [0.9, 0.5]}))
+    if how == "binary":
+        path.write_bytes(b"PK\x03\x04\x00\xff\xfe\x00 not a table")
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_text('seed,regime,continuity\n0,"informed')
+    with pytest.raises(files.InputError) as err:
+        files.load_csv(path)
+    _assert_names_file_and_fix(str(err.value), path, "a CSV file")
+    with pytest.raises(files.InputError, match="does not exist; run the rule"):
+        files.load_csv(tmp_path / "missing.csv")
+
+
 def test_a_stage_given_a_truncated_npz_prints_one_error_line(tmp_path):
     """The stage's run_main prints the loader's message as its one `error:` line, exit status 1, no traceback."""
     data = tmp_path / "results" / "gmm" / "seed0" / "data.npz"

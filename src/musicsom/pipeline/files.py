@@ -172,6 +172,23 @@ def load_json(path):
         raise damaged_file(path, "a JSON file") from None
 
 
+def load_csv(path, **read_csv) -> pd.DataFrame:
+    """Read a CSV (or, with ``sep``, a TSV) the pipeline wrote, with the errors of :func:`load_npz`.
+
+    A missing file says to run the rule that writes it; a file pandas cannot parse (binary, cut inside a
+    quoted field, empty, lacking a requested column) raises :class:`InputError` naming it and the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; run the rule that produces it first")
+    try:
+        return pd.read_csv(path, **read_csv)
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
+    except (ValueError, UnicodeDecodeError):  # pandas' ParserError and EmptyDataError are ValueErrors
+        raise damaged_file(path, "a CSV file") from None
+
+
 def save_json(path, obj) -> None:
     """Atomically write strict JSON: NaN and infinities become ``null``, numpy values plain Python ones.
 

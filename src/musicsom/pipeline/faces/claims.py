@@ -10,8 +10,6 @@ The seed is read from the table's ``seed`` column.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from musicsom.experiments.claims import claim8
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of, save_checks, with_source
@@ -25,7 +23,7 @@ def main(argv=None):
     add_verdict_args(p)
     p.add_argument("--out", required=True, help="the checks (JSON) to write")
     a = p.parse_args(argv)
-    per = pd.read_csv(a.per_start, keep_default_na=True)
+    per = files.load_csv(a.per_start, keep_default_na=True)
     per["cluster"] = per["cluster"].fillna("")
     seeds = per["seed"].unique()
     if len(seeds) != 1:

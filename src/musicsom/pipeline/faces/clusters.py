@@ -58,7 +58,7 @@ def main(argv=None):
     topology = str(som["topology"])
     if not 1 <= c_cfg["n_random"] <= K:
         raise ValueError(f"faces.clusters.n_random must be in [1, {K}]; got {c_cfg['n_random']}")
-    labels = pd.read_csv(args.labels, dtype=str)
+    labels = files.load_csv(args.labels, dtype=str)
     bmu = best_matching_units(lat["x_train"], W)
     cols = label_columns(lat["image_id_train"], labels)
     rows = pd.DataFrame({"unit": np.arange(K), "row": np.arange(K) // grid[1], "col": np.arange(K) % grid[1]})

@@ -32,7 +32,7 @@ def main(argv=None):
 
     lat = files.load_npz(args.latent, required=("x_test",))
     free = files.load_npz(args.free, required=("states", "methods"))
-    frames = pd.read_csv(args.frames)
+    frames = files.load_csv(args.frames)
     frames = frames[frames["experiment"] == "free"]
     decode = LatentDecoder(args.checkpoint, lat)
     S = free["states"]

@@ -37,7 +37,7 @@ def main(argv=None):
     lat = files.load_npz(args.latent, required=("x_test",))
     inf = files.load_npz(args.informed, required=("states", "clusters"))
     clusters = files.load_json(args.clusters)
-    frames = pd.read_csv(args.frames)
+    frames = files.load_csv(args.frames)
     frames = frames[frames["experiment"] == "informed"]
     names = inf["clusters"].astype(str)
     S = inf["states"]

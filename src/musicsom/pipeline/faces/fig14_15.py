@@ -45,7 +45,7 @@ def main(argv=None):
     lin = files.load_npz(args.linear, required=("states", "cluster"))
     cluster = str(lin["cluster"])
     c = list(inf["clusters"].astype(str)).index(cluster)
-    frames = pd.read_csv(args.frames)
+    frames = files.load_csv(args.frames)
     frames = frames[(frames["cluster"] == cluster) & frames["experiment"].isin(["informed", "linear"])]
     decode = LatentDecoder(args.checkpoint, lat)
     T = lin["states"].shape[1] - 1

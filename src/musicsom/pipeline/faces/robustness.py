@@ -64,7 +64,7 @@ def main(argv=None):
     every, free_every = int(grid["identity_every"]), int(grid["free_every"])
 
     # linear interpolation to the target cluster's mean: the default frames, identity kept on the study's steps
-    default = pd.read_csv(a.frames, keep_default_na=True)
+    default = files.load_csv(a.frames, keep_default_na=True)
     default["cluster"] = default["cluster"].fillna("")
     linear = default[default["experiment"] == "linear"].copy()
     last = linear["step"].max()

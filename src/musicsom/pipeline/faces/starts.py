@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 
 from musicsom.pipeline import files
 from musicsom.pipeline.faces.options import add_files, add_sections, section
@@ -47,7 +46,7 @@ def main(argv=None):
     _, first = np.unique(persons[order], return_index=True)  # one face per person: its first in the seeded order
     cand = order[np.sort(first)]
     if st["outside_clusters"]:
-        t = pd.read_csv(args.labels, dtype=str).set_index("image_id").reindex(ids[cand])
+        t = files.load_csv(args.labels, dtype=str).set_index("image_id").reindex(ids[cand])
         ok = (t["gender"].to_numpy() == "male") & (t["black"].str.lower().to_numpy() == "false")
         cand = cand[ok]
     if cand.size < n_starts:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
-
 from musicsom.experiments.faces import per_start_metrics
 from musicsom.pipeline import files
 from musicsom.pipeline.faces.options import add_files
@@ -32,7 +30,7 @@ def main(argv=None):
     p.add_argument("--per-start", required=True, help="CSV of the per-start metrics to write")
     args = p.parse_args(argv)
 
-    frames = pd.read_csv(args.frames, keep_default_na=True)
+    frames = files.load_csv(args.frames, keep_default_na=True)
     frames["cluster"] = frames["cluster"].fillna("")
     starts = files.load_json(args.starts)
     per = per_start_metrics(frames)

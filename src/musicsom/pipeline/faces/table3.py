@@ -65,7 +65,7 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="table CSV (a Markdown copy is written beside it)")
     args = p.parse_args(argv)
 
-    per = pd.concat([pd.read_csv(f, keep_default_na=True) for f in args.per_start], ignore_index=True)
+    per = pd.concat([files.load_csv(f, keep_default_na=True) for f in args.per_start], ignore_index=True)
     per["cluster"] = per["cluster"].fillna("")
     table = table3(per, args.target_cluster)
     files.save_table(args.out, table, title="Table 3: faces, MUSIC vs baselines (Wilcoxon over start faces)",

@@ -12,8 +12,6 @@ The seed of each per-trajectory table is read from its ``seed`` column.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from musicsom.experiments.claims import claim1, claim2, claim3
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of, save_checks, with_source
@@ -31,10 +29,10 @@ def main(argv=None):
     boot = bootstrap_of(a)
     inv = files.load_npz(a.inversion_errors, required=("errors", "m_values", "dim"))
     checks = with_source(claim1.gmm_checks(inv["errors"], inv["m_values"], int(inv["dim"]), a.seed, boot), a.inversion_errors)
-    noise = pd.read_csv(a.noise)
+    noise = files.load_csv(a.noise)
     checks += with_source(claim2.checks(noise["error"].to_numpy(), noise["bound"].to_numpy(), a.seed, boot), a.noise)
     for path in a.per_trajectory:
-        frame = pd.read_csv(path)
+        frame = files.load_csv(path)
         seeds = frame["seed"].unique()
         if len(seeds) != 1:
             raise files.InputError(f"{path} holds seeds {sorted(seeds)}; each per-trajectory file must hold one seed")

@@ -20,7 +20,7 @@ def main(argv=None):
     p.add_argument("--metrics", nargs="+", required=True, help="per-trajectory CSVs, one per seed")
     p.add_argument("--table", required=True, help="Table 1 as CSV to write (its Markdown rendering beside it)")
     a = p.parse_args(argv)
-    frames = [pd.read_csv(f) for f in a.metrics]
+    frames = [files.load_csv(f) for f in a.metrics]
     rows = []
     for df in frames:
         seed = int(df["seed"].iloc[0])

@@ -29,7 +29,7 @@ def main(argv=None):
     frame = pd.concat([load_arm(a.som_pairs, "som"), load_arm(a.kmeans_pairs, "kmeans")], ignore_index=True)
     checks = []
     for seed, g in frame.groupby("seed"):
-        src = next(p for p in a.kmeans_pairs if set(pd.read_csv(p, usecols=["seed"])["seed"]) == {seed})
+        src = next(p for p in a.kmeans_pairs if set(files.load_csv(p, usecols=["seed"])["seed"]) == {seed})
         checks += with_source(claim9.checks(g, int(seed), boot), src)
     save_checks(a.out, "kmeans", checks)
 

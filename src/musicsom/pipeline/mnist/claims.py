@@ -13,8 +13,6 @@ codes, (pair, start) units and sweep starts.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from musicsom.experiments.claims import claim1, claim4, claim5, claim6, claim7
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of, save_checks, with_source
@@ -36,7 +34,7 @@ def main(argv=None):
     boot = bootstrap_of(a)
     n_steps = int(require(a.table2, "mnist.table2", ("n_steps",))["n_steps"])
     transition = files.load_json(a.transition_summary)
-    pairs = pd.read_csv(a.pairs)
+    pairs = files.load_csv(a.pairs)
     if set(pairs["seed"]) != {a.seed} or transition["seed"] != a.seed:
         raise files.InputError(f"--pairs and --transition-summary must come from seed {a.seed}")
     inv = files.load_json(a.inversion)
@@ -48,7 +46,7 @@ def main(argv=None):
     checks += with_source(claim5.checks(pairs, a.seed, boot), a.pairs)
     checks += with_source(claim6.checks(pairs, a.seed, boot), a.pairs)
     for path in a.sweeps:
-        sweep = pd.read_csv(path)
+        sweep = files.load_csv(path)
         checks += with_source(claim7.checks({str(sweep["param"].iloc[0]): sweep}, a.seed, boot), path)
     save_checks(a.out, "mnist", checks)
 

@@ -80,7 +80,7 @@ def main(argv=None):
             r = s["methods"][m]
             rows.append({"scope": f"'{s['source']}'->'{s['target']}' trajectory", "seed": s["seed"], "method": m, "n_trajectories": 1,
                          "manifold_distance": r["manifold_distance"], "sharpness": r["sharpness"], "mean_confidence": r["mean_confidence"]})
-    pairs = pd.concat([pd.read_csv(f) for f in a.pairs], ignore_index=True)
+    pairs = pd.concat([files.load_csv(f) for f in a.pairs], ignore_index=True)
     cols = ["manifold_distance", "sharpness", "mean_confidence"]
     for seed, g in list(pairs.groupby("seed")) + [("pooled", pairs)]:
         for m in METHODS:

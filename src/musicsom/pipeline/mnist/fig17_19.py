@@ -9,8 +9,6 @@ points), step continuity, geodesic efficiency and convergence ratio; the default
 
 from __future__ import annotations
 
-import pandas as pd
-
 from musicsom.pipeline import files
 
 SYMBOL = {"alpha": "α", "lam": "λ", "kappa": "κ"}
@@ -24,7 +22,7 @@ def main(argv=None):
     p.add_argument("--figure", required=True, help="PNG to write (PDF and CSV beside it)")
     a = p.parse_args(argv)
     plt = files.setup_matplotlib()
-    rows = pd.read_csv(a.sweep)
+    rows = files.load_csv(a.sweep)
     param = str(rows["param"].iloc[0])
     # one point per value: the mean over the start images, with their range as a bar
     df = rows.groupby("value", as_index=False).agg(

@@ -45,7 +45,7 @@ def main(argv=None):
     low, high = (float(v) for v in s["lcurve_lam"])
     lams = np.geomspace(low, high, int(s["lcurve_points"]))
     curve = np.array([mn.music_residual(x0, ctx.W, target, P, dataclasses.replace(params, lam=float(l))) for l in lams])
-    sweep = pd.read_csv(a.lam_sweep)
+    sweep = files.load_csv(a.lam_sweep)
     sweep = sweep[sweep["start"] == 0].sort_values("value")
     if sweep["mean_residual_norm"].isna().all():
         raise files.InputError(f"{a.lam_sweep} has no L-curve columns; it must be the lam sweep of mnist.sweep (--param lam)")

@@ -79,7 +79,7 @@ def main(argv=None):
     p.add_argument("--trajectories", required=True, help="CSV of every trajectory's row (all seeds) to write")
     p.add_argument("--table", required=True, help="Table 2 CSV to write (Markdown beside it)")
     a = p.parse_args(argv)
-    frame = pd.concat([pd.read_csv(f) for f in a.pairs], ignore_index=True).sort_values(["seed", "source", "start", "method"])
+    frame = pd.concat([files.load_csv(f) for f in a.pairs], ignore_index=True).sort_values(["seed", "source", "start", "method"])
     stats = compare(frame)
     files.save_csv(a.trajectories, frame.reset_index(drop=True))
     notes = (

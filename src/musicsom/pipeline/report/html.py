@@ -22,8 +22,6 @@ import logging
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from musicsom.pipeline import files
 
 log = logging.getLogger("musicsom.pipeline.report.html")
@@ -134,7 +132,7 @@ def page(title: str, body: str) -> str:
 def csv_table(path: Path) -> str:
     """A CSV as a Markdown table (cells escaped), after a line giving its size; a CSV over ``MAX_TABLE_ROWS``
     rows shows its first rows and says so (the download link carries all of it)."""
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    frame = files.load_csv(path, keep_default_na=False, na_values=[""])
     cells = frame.astype(object).where(frame.notna(), "")
     cells = cells.map(lambda v: html.escape(v).replace("|", "\\|") if isinstance(v, str) else v)
     size = f"{len(frame)} rows × {len(frame.columns)} columns, from `{path.name}`"

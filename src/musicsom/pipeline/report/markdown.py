@@ -61,7 +61,7 @@ def read_benchmark_jobs(bench_dir: Path) -> pd.DataFrame:
     """One row per Snakemake benchmark TSV under ``bench_dir``: stage (its first folder), job, s, max_rss, cpu_time."""
     rows = []
     for tsv in sorted(Path(bench_dir).rglob("*.tsv")):
-        frame = pd.read_csv(tsv, sep="\t")
+        frame = files.load_csv(tsv, sep="\t")
         if frame.empty:
             continue
         rec = frame.iloc[-1].to_dict()  # one line per repeat; Snakemake writes one unless asked for more

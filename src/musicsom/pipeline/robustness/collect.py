@@ -141,7 +141,7 @@ def main(argv=None):
     p.add_argument("--inversion-table", required=True, help="Table 6, inversion against D (CSV; Markdown beside it)")
     a = p.parse_args(argv)
     music = build(MusicParams, a.music, "mnist.music")
-    frames = [pd.read_csv(f, keep_default_na=True) for f in a.checks]
+    frames = [files.load_csv(f, keep_default_na=True) for f in a.checks]
     # claim 1 at the default dimension is the default stages' own check: the D slice's default point
     point = dim_grid(a.study, music, a.paper, a.dim)[0]
     c1 = [c for path in a.default_checks for c in load_checks(path) if c.claim == 1]
