@@ -368,3 +368,18 @@ def test_snakemake_accepts_seeds_as_a_list_on_the_command_line(tmp_path):
     assert refused.returncode != 0
     assert "gmm.som.topology = hexagonal_toroidal needs an even number of rows" in refused.stdout, refused.stdout[-3000:]
     assert not (workdir / "results").exists()
+
+
+def test_the_report_skips_the_benchmark_of_a_job_still_running(tmp_path):
+    """Snakemake writes a job's benchmark TSV when the job ends: the report, running beside other jobs, must
+    skip an empty or partial one instead of failing (seen: a 0-byte html_claims.tsv stopped report_markdown)."""
+    from musicsom.pipeline.report.markdown import read_benchmark_jobs
+
+    done = tmp_path / "gmm" / "som_seed0.tsv"
+    done.parent.mkdir(parents=True)
+    done.write_text("s\th:m:s\tmax_rss\tcpu_time\n1.5\t0:00:01\t120.0\t1.4\n")
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "html_claims.tsv").write_bytes(b"")
+    (tmp_path / "report" / "html_table.tsv").write_text('s\th:m:s\n"1.')
+    jobs = read_benchmark_jobs(tmp_path)
+    assert list(jobs["job"]) == ["gmm/som_seed0"] and float(jobs["s"].iloc[0]) == 1.5

@@ -61,7 +61,12 @@ def read_benchmark_jobs(bench_dir: Path) -> pd.DataFrame:
     """One row per Snakemake benchmark TSV under ``bench_dir``: stage (its first folder), job, s, max_rss, cpu_time."""
     rows = []
     for tsv in sorted(Path(bench_dir).rglob("*.tsv")):
-        frame = files.load_csv(tsv, sep="\t")
+        try:
+            frame = pd.read_csv(tsv, sep="\t")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            # Snakemake writes a job's benchmark when the job ends: the file of a job still running beside the
+            # report (or one killed) is empty or partial, and its time is not known yet
+            continue
         if frame.empty:
             continue
         rec = frame.iloc[-1].to_dict()  # one line per repeat; Snakemake writes one unless asked for more
