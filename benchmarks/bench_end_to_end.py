@@ -71,9 +71,10 @@ def render(run: Path, label: str, df: pd.DataFrame, wall: float | None, logname:
     job_rows = [[r.job, round(r.s, 1), round(r.cpu_time, 1) if pd.notna(r.cpu_time) else "", f"{r.max_rss:.0f}"] for r in longest.itertuples()]
     wall_txt = f"{wall / 60:.1f} min ({wall:.0f} s, from {logname})" if wall is not None else "unknown (no Snakemake log)"
     out = [
-        f"### End to end: {label} config ({run})\n\n",
-        # the machine record is taken when the table is made, after the run: its load is not the run's
-        common.machine_lines(rec).replace("- command:", "- table made by:")
+        f"### End to end: {label} config\n\n",
+        # the machine record is taken when the table is made, after the run: its load is not the run's; the run
+        # folder is this machine's own, so the command names it RUN_DIR
+        common.machine_lines(rec).replace("- command:", "- table made by:").replace(str(run), "RUN_DIR")
         .replace("- load at start (`uptime`)", "- load when the table was made (`uptime`; not the run's)").replace("CPU steal at start", "CPU steal then"),
         f"- run wall time: **{wall_txt}**; summed job time {total / 60:.1f} min over {len(df)} jobs\n",
         f"- peak memory: largest job {peak_one / GIB:.2f} GiB ({df.loc[rss_sorted.index[0], 'job']}); "
