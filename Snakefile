@@ -1,7 +1,7 @@
 # musicsom: reproduce "Inverting Self-Organizing Maps" (Londei et al., 2026) from raw data.
 # Run `snakemake --cores 2` (profiles/default sets cores and rerun-incomplete). One file per experiment
-# in workflow/rules; every config value reaches its rule through params:; each rule runs one stage,
-# `python -m musicsom.pipeline.<experiment>.<stage>`.
+# in workflow/rules; each config section reaches its rule whole, through params: (section()); each rule runs
+# one stage, `python -m musicsom.pipeline.<experiment>.<stage>` (run_config writes the effective config itself).
 import os
 
 from snakemake.utils import min_version

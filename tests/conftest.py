@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -10,9 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+SMOKE = yaml.safe_load((ROOT / "tests" / "smoke" / "config.yaml").read_text())
+SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 def data_mirror() -> Path | None:
@@ -93,3 +98,29 @@ def smoke_run(tmp_path_factory, mirror):
     workdir = copy_smoke_config(tmp_path_factory.mktemp("smoke"))
     result = snakemake(workdir)
     return workdir, result.stdout
+
+
+def copy_repository(dest: Path, names=("Snakefile", "workflow", "src", "envs", "profiles")) -> Path:
+    """Copy the named top-level files and folders of the repository into ``dest`` (a copy to edit and run)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+# pdoc looks a package's __all__ up in its __dict__, so it cannot see names exported lazily (PEP 562) and
+# warns; it documents them on the pages of the modules that define them. Type hints naming pandas cannot be
+# resolved without pandas. Any other warning (a module that fails to import) fails the tests that build docs.
+_LAZY = re.compile(r"Found '(\w+)' in (musicsom[\w.]*)\.__all__, but it does not resolve: Error importing \2\.\1")
+_PANDAS_HINT = re.compile(r"type annotation .*\b(pd|pandas)\b")
+
+
+def pdoc_warnings(stderr: str, pandas_missing: bool = False) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(name, module) pdoc could not see in module.__all__], [every other line pdoc printed])."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    lazy = [m.groups() for m in map(_LAZY.search, lines) if m]
+    other = [line for line in lines if not _LAZY.search(line) and not (pandas_missing and _PANDAS_HINT.search(line))]
+    return lazy, other

@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import pdoc_warnings
 
 import musicsom
 
@@ -196,8 +197,6 @@ def test_pdoc_of_the_package_alone_documents_the_library(tmp_path):
 
 def _check_pdoc_warnings(stderr: str) -> None:
     """pdoc printed only warnings about lazily exported names (PEP 562), and each of those names resolves."""
-    from test_install import pdoc_warnings
-
     lazy, other = pdoc_warnings(stderr)
     assert not other, "pdoc warned:\n" + "\n".join(other)
     assert {module for _, module in lazy} <= {"musicsom", *LIBRARY_MODULES}

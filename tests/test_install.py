@@ -25,8 +25,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, pdoc_warnings
 
-ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "musicsom"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
@@ -236,21 +236,6 @@ def test_bare_install_imports_documents_itself_and_runs(tmp_path):
     finally:
         shutil.rmtree(venv, ignore_errors=True)  # about 200 MB; pytest keeps the last three tmp folders
         print(f"bare install test: {time.monotonic() - started:.1f} s")
-
-
-# pdoc looks a package's __all__ up in its __dict__, so it cannot see names exported lazily (PEP 562) and
-# warns; it documents them on the pages of the modules that define them. Type hints naming pandas cannot be
-# resolved without pandas. Any other warning (a module that fails to import) fails the test.
-_LAZY = re.compile(r"Found '(\w+)' in (musicsom[\w.]*)\.__all__, but it does not resolve: Error importing \2\.\1")
-_PANDAS_HINT = re.compile(r"type annotation .*\b(pd|pandas)\b")
-
-
-def pdoc_warnings(stderr: str, pandas_missing: bool = False) -> tuple[list[tuple[str, str]], list[str]]:
-    """([(name, module) pdoc could not see in module.__all__], [every other line pdoc printed])."""
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    lazy = [m.groups() for m in map(_LAZY.search, lines) if m]
-    other = [line for line in lines if not _LAZY.search(line) and not (pandas_missing and _PANDAS_HINT.search(line))]
-    return lazy, other
 
 
 def _check_pdoc_warnings(stderr: str, py: Path, cwd: Path, env: dict) -> None:

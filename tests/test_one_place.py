@@ -18,16 +18,9 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, snakemake
+from conftest import ROOT, copy_repository, snakemake
 
 MUSIC_SECTIONS = ("gmm", "mnist", "faces")
-
-
-def _copy_repository(dest):
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, dest / name)
-    for name in ("workflow", "profiles", "src"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
 
 
 def _changed_files(copy, original) -> list[str]:
@@ -41,9 +34,7 @@ def _changed_files(copy, original) -> list[str]:
 
 @pytest.mark.slow
 def test_a_new_music_setting_touches_three_files_and_reaches_every_stage(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _copy_repository(repo)
+    repo = copy_repository(tmp_path / "repo", ("Snakefile", "config.yaml", "workflow", "profiles", "src"))
     # 1. the value object
     music = repo / "src" / "musicsom" / "music.py"
     text = music.read_text()
@@ -148,27 +139,3 @@ def test_a_section_that_is_not_a_json_object_is_refused_by_the_stage(capsys):
     err = capsys.readouterr().err
     assert "gmm.trajectories must be a JSON object" in err or "gmm.music is not valid JSON" in err, err
 
-
-def test_every_schema_entry_is_made_of_schema_keywords():
-    """A YAML flow mapping splits an unquoted description at its comma into a stray key: catch such entries."""
-    import yaml
-
-    keywords = {"$schema", "description", "type", "additionalProperties", "properties", "default", "items", "minItems",
-                "uniqueItems", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "anyOf", "const",
-                "required", "oneOf", "pattern", "maxItems"}
-    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    problems = []
-
-    def walk(node, where):
-        if not isinstance(node, dict):
-            return
-        problems.extend(f"{where}: {k!r}" for k in node if k not in keywords)
-        for name, sub in node.get("properties", {}).items():
-            walk(sub, f"{where}.{name}")
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], f"{where}[]")
-        for alt in node.get("anyOf", []):
-            walk(alt, where)
-
-    walk(schema, "config")
-    assert not problems, problems

@@ -24,14 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from conftest import ROOT, copy_smoke_config, job_stats, snakemake, snakemake_command
+from conftest import ROOT, SCHEMA, SCHEMA_PATH, SMOKE, copy_smoke_config, job_stats, snakemake, snakemake_command
 
 from musicsom.pipeline import config_check, files, run_lock
 
-SMOKE = yaml.safe_load((ROOT / "tests" / "smoke" / "config.yaml").read_text())
-SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
-SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 # ---------------------------------------------------------------- 1. damaged intermediate files

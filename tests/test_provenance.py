@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, job_stats, snakemake
+from conftest import ROOT, copy_repository, job_stats, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -70,10 +70,7 @@ def test_editing_a_core_module_reruns_exactly_the_stages_that_import_it(smoke_ru
     from musicsom.pipeline.import_graph import import_graph
 
     workdir, _ = smoke_run
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("Snakefile", "workflow", "src", "envs", "profiles"):
-        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, repo / name)
+    repo = copy_repository(tmp_path / "repo")
     (repo / "src" / "musicsom" / "metrics.py").open("a").write("\n# an edit that changes the file's hash\n")
     run = copy_run(workdir, tmp_path / "run")
     out = snakemake(run, "-n", snakefile=repo / "Snakefile", env={"PYTHONPATH": str(repo / "src")}).stdout

@@ -23,14 +23,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, snakemake
+from conftest import SCHEMA, SMOKE, snakemake
 from musicsom import metrics
 from musicsom.inversion import Inverter, RankError, activations, invert, invert_with_bmu_anchor
 from musicsom.music import Music, MusicParams
 from musicsom.som import SOM, best_matching_units, quantization_error, topographic_error
 
-SMOKE = yaml.safe_load((ROOT / "tests" / "smoke" / "config.yaml").read_text())
-SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
 
 
 def schema_has(path: str) -> bool:

@@ -4,8 +4,8 @@
 # Per seed: toroidal SOM -> majority labels, inversion check, the 0 -> 1 transition, one job per digit
 # pair (MUSIC, linear, VAE), one job per swept hyperparameter, checks.json (claims 1, 4-7).
 # Figures use the first seed; Tables 2 and 4 gather every seed. At the end: the study's MNIST blocks.
-# The plain values every trajectory stage takes: mnist.n_train / n_test (the images used), mnist.target_min_purity
-# (the target prototype) and mnist.knn_k (the manifold distance); sections pass whole (section(...)).
+# Plain values the trajectory stages take: mnist.n_train / n_test (the images used), mnist.target_min_purity
+# (the target prototype), and mnist.knn_k where they measure the manifold distance; sections pass whole (section(...)).
 
 MNIST = "results/mnist"
 MSEED = "results/mnist/seed{seed}"

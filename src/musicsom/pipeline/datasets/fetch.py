@@ -5,8 +5,8 @@ inside a mirror laid out like ``../shared/data``, and the hashes it must have. :
 file from, in this order:
 
 1. the raw data folder itself, when a verified copy is already there;
-2. the **mirror** (:func:`data_mirror`: the ``MUSICSOM_DATA_MIRROR`` environment variable, which the
-   workflow sets from ``data.mirror`` in config.yaml);
+2. the **mirror** (:func:`data_mirror`: the fetch stages' ``--mirror``, which the workflow resolves from
+   ``data.mirror`` or the variable, else ``$MUSICSOM_DATA_MIRROR``);
 3. a copy installed by the operating system (Debian's ``dataset-fashion-mnist``);
 4. the canonical URLs, through pooch (hash registry, retries, progress bar). Not tried when a mirror is
    set: a mirror means "offline", and a file missing from it is an error.
