@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from musicsom.experiments.claims import across_seeds, combine
 
-__all__ = ["Setting", "ALL", "preserve_axis", "energy_points", "gmm_grid", "mnist_grid", "sweep_grid", "kmeans_grid", "faces_grid", "free_grid",
+__all__ = ["Setting", "ALL", "preserve_axis", "energy_points", "gmm_grid", "mnist_grid", "sweep_grid", "kmeans_grid", "faces_grid",
            "dim_grid", "claim_verdicts", "summarise", "ENERGY_FORMS"]
 
 ENERGY_FORMS = ("plain", "per_row_mean")
@@ -184,20 +184,11 @@ def faces_grid(grid: dict, music, paper: dict, free: dict) -> list[Setting]:
     return _dedup(pts)
 
 
-def free_grid(settings) -> list[Setting]:
-    """The settings that differ only in free evolution (step length, steps) from the default: their runs share informed paths."""
-    return [s for s in settings if set(s.values) >= {"free_eta", "free_steps"}]
-
-
 def setting_of(name: str, settings) -> Setting:
     for s in settings:
         if s.name == name:
             return s
     raise ValueError(f"no grid point named {name!r}")
-
-
-def with_default_flags(settings, default: dict, paper: dict | None) -> list[Setting]:
-    return [make(s.values, default, paper) for s in settings]
 
 
 # ---------------------------------------------------------------- where claims hold
@@ -244,8 +235,3 @@ def summarise(verdicts, settings_meta: dict) -> dict:
             "paper_settings": [r["setting"] for r in rows if settings_meta[r["setting"]]["is_paper"]],
         }
     return out
-
-
-def replace_music(base, **kw):
-    """``dataclasses.replace`` for :class:`~musicsom.music.MusicParams`, validated."""
-    return dataclasses.replace(base, **kw).validate()

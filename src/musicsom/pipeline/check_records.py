@@ -61,10 +61,3 @@ def tidy(checks: list[Check], **columns) -> pd.DataFrame:
              "low": c.low, "high": c.high, "op": c.op, "threshold": c.threshold, "n": c.n, "held": c.verdict == "held",
              "verdict": c.verdict, "reason": c.reason, **columns} for c in checks]
     return pd.DataFrame(rows, columns=TIDY + list(columns))
-
-
-def checks_from_tidy(frame: pd.DataFrame) -> list[Check]:
-    """Checks back from a tidy table (evidence is not kept there)."""
-    return [check_from_dict({"claim": r.claim, "seed": r.seed, "setting": r.setting, "name": r.check, "statistic": r.statistic,
-                             "value": r.value, "low": r.low, "high": r.high, "op": r.op, "threshold": r.threshold, "n": r.n,
-                             "reason": r.reason if isinstance(r.reason, str) else ""}) for r in frame.itertuples()]

@@ -134,6 +134,20 @@ def damaged_file(path, kind: str) -> InputError:
     )
 
 
+@contextlib.contextmanager
+def _reading(path: Path, kind: str, damaged, missing: str = "run the rule that produces it first") -> Iterator[None]:
+    """Read the input file ``path`` (``kind``, e.g. "an .npz") inside the block: a missing file, one that cannot be
+    read, and one whose reader raises ``damaged`` (an exception class or a tuple) raise :class:`InputError` with the fix."""
+    if not path.exists():
+        raise InputError(f"{path} does not exist; {missing}")
+    try:
+        yield
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
+    except damaged:
+        raise damaged_file(path, kind) from None
+
+
 def load_npz(path, required: tuple[str, ...] = ()) -> dict:
     """Load an ``.npz`` into a dict, checking that the named arrays are present.
 
@@ -141,17 +155,12 @@ def load_npz(path, required: tuple[str, ...] = ()) -> dict:
     ``BadZipFile`` or its advice to enable ``allow_pickle``).
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; run the rule that produces it first")
-    try:
+    # BadZipFile / EOFError: truncated or empty; ValueError: no zip at all (numpy takes it for a pickle), or a
+    # damaged array header; TypeError / AttributeError: a bare .npy array; zlib.error, OSError: a damaged member
+    damaged = (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError, zipfile.BadZipFile, zlib.error)
+    with _reading(path, "an .npz", damaged):
         with np.load(path, allow_pickle=False) as data:
             out = {k: data[k] for k in data.files}
-    except PermissionError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
-    except (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError, zipfile.BadZipFile, zlib.error):
-        # BadZipFile / EOFError: truncated or empty; ValueError: no zip at all (numpy takes it for a pickle), or a
-        # damaged array header; TypeError / AttributeError: a bare .npy array; zlib.error, OSError: a damaged member
-        raise damaged_file(path, "an .npz") from None
     missing = [k for k in required if k not in out]
     if missing:
         raise InputError(f"{path} lacks the arrays {missing}; it holds {sorted(out)}. Regenerate it.")
@@ -161,15 +170,9 @@ def load_npz(path, required: tuple[str, ...] = ()) -> dict:
 def load_json(path):
     """Read a JSON result file, with a clear error when the rule that makes it has not run."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; run the rule that produces it first")
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except PermissionError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError: truncated or not JSON
-        raise damaged_file(path, "a JSON file") from None
+    # JSONDecodeError, UnicodeDecodeError (ValueErrors): truncated or not JSON
+    with _reading(path, "a JSON file", ValueError), open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def load_csv(path, **read_csv) -> pd.DataFrame:
@@ -179,14 +182,9 @@ def load_csv(path, **read_csv) -> pd.DataFrame:
     quoted field, empty, lacking a requested column) raises :class:`InputError` naming it and the fix.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; run the rule that produces it first")
-    try:
+    # pandas' ParserError and EmptyDataError, and UnicodeDecodeError, are ValueErrors
+    with _reading(path, "a CSV file", ValueError):
         return pd.read_csv(path, **read_csv)
-    except PermissionError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
-    except (ValueError, UnicodeDecodeError):  # pandas' ParserError and EmptyDataError are ValueErrors
-        raise damaged_file(path, "a CSV file") from None
 
 
 def save_json(path, obj) -> None:
@@ -274,14 +272,9 @@ def load_model(path, model_class):
     import torch
 
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; run the rule that trains it first")
-    try:
+    # torch raises RuntimeError, UnpicklingError, EOFError, ... for a damaged file
+    with _reading(path, "a torch checkpoint", Exception, missing="run the rule that trains it first"):
         ck = torch.load(path, map_location="cpu", weights_only=True)
-    except PermissionError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror}); check its permissions") from None
-    except Exception:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, ... for a damaged file
-        raise damaged_file(path, "a torch checkpoint") from None
     if not isinstance(ck, dict) or not {"config", "state_dict"} <= set(ck):
         raise damaged_file(path, "a torch checkpoint")
     model = model_class(**ck["config"])

@@ -35,26 +35,32 @@ from musicsom.pipeline.files import InputError
 __all__ = ["add_section", "build", "require", "som"]
 
 
-def _parse_json_object(section: str):
-    def parse(text: str) -> dict:
+# what a section holds, as its errors and help name it: a JSON object (most sections) or a JSON list (mnist.pairs)
+_JSON_KINDS = {dict: "JSON object", list: "JSON list"}
+
+
+def _parse_json_object(section: str, kind: type = dict):
+    def parse(text: str):
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise argparse.ArgumentTypeError(f"the config section {section} is not valid JSON ({exc}); "
-                                             "pass the section as the rule does: a JSON object") from None
-        if not isinstance(value, dict):
-            raise argparse.ArgumentTypeError(f"the config section {section} must be a JSON object, not {type(value).__name__}")
+                                             f"pass the section as the rule does: a {_JSON_KINDS[kind]}") from None
+        if not isinstance(value, kind):
+            raise argparse.ArgumentTypeError(f"the config section {section} must be a {_JSON_KINDS[kind]}, not {type(value).__name__}")
         return value
 
-    parse.__name__ = "JSON object"  # what argparse names in its error message
+    parse.__name__ = _JSON_KINDS[kind]  # what argparse names in its error message
     return parse
 
 
-def add_section(parser: argparse.ArgumentParser, option: str, section: str, what: str) -> None:
-    """Add ``--<option> JSON``: the config section ``section`` (dotted, e.g. ``mnist.music``), passed whole."""
-    parser.add_argument(f"--{option}", required=True, metavar="JSON", type=_parse_json_object(section),
-                        help=f"{what}: the config section {section}, whole, as a JSON object "
-                             "(keys and defaults: workflow/schemas/config.schema.yaml)")
+def add_section(parser: argparse.ArgumentParser, option: str, section: str, what: str, kind: type = dict) -> None:
+    """Add ``--<option> JSON``: the config section ``section`` (dotted, e.g. ``mnist.music``), passed whole;
+    ``kind``: the JSON value it must be, ``dict`` (an object) or ``list``."""
+    defaults = "keys and defaults" if kind is dict else "its default"
+    parser.add_argument(f"--{option}", required=True, metavar="JSON", type=_parse_json_object(section, kind),
+                        help=f"{what}: the config section {section}, whole, as a {_JSON_KINDS[kind]} "
+                             f"({defaults}: workflow/schemas/config.schema.yaml)")
 
 
 def _key_problems(values: dict, section: str, required, allowed=None) -> None:

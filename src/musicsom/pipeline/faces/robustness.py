@@ -33,7 +33,7 @@ from musicsom.pipeline import files
 from musicsom.pipeline.check_records import bootstrap_of
 from musicsom.pipeline.faces.decoding import LatentDecoder, measure_paths
 from musicsom.pipeline.faces.options import add_claim8_args, add_files, add_sections, music, section
-from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table, music_at
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.faces.robustness")
@@ -78,10 +78,7 @@ def main(argv=None):
     free_runs, informed_runs, blocks, tables = {}, {}, [], []
     for s in settings:
         v = s.values
-        try:
-            params = s.music_params(default_music)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.faces, at {s.name}: {exc}") from None
+        params = music_at(s, default_music, "robustness.faces")
         fkey = (v["energy"], v["alpha"], v["free_eta"])
         if fkey not in free_runs:
             run = free_paths(W, X0, longest[fkey], float(free_cfg["change"]), int(free_cfg["n_preserve"]), params.alpha,

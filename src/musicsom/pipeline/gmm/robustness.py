@@ -1,8 +1,9 @@
 """Stage: claim 3 over the robustness grid of the Gaussian mixture, one seed (a whole grid block).
 
     python -m musicsom.pipeline.gmm.robustness --data results/gmm/seed0/data.npz --som results/gmm/seed0/som.npz \
-        --grid '{"grid": {...}, "music": {...}, "trajectories": {...}}' --seed 0 \
-        --checks results/robustness/gmm/seed0/checks.csv --trajectories results/robustness/gmm/seed0/trajectories.csv
+        --study '{"energy": {...}, "preserve": [...], "eta": [...], "cluster": [...]}' \
+        --trajectories '{"n_starts": 30, ...}' --music '{"alpha": 0.9, ...}' --verdicts '{...}' --seed 0 \
+        --checks results/robustness/gmm/seed0/checks.csv --metrics results/robustness/gmm/seed0/trajectories.csv
 
 Grid (:func:`musicsom.experiments.robustness.gmm_grid`): energy form and α × preservation set × trust
 radius crossed in full, and the cluster mode (a random target per step, or all targets with Gaussian
@@ -23,7 +24,7 @@ from musicsom.experiments.gmm import run_regimes, trajectory_table
 from musicsom.music import MusicParams
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import bootstrap_of
-from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table, music_at
 from musicsom.pipeline.sections import add_section, build, require
 
 log = logging.getLogger("musicsom.pipeline.gmm.robustness")
@@ -47,10 +48,7 @@ def main(argv=None):
     settings = rb.gmm_grid(a.study, default)
     blocks, tables = [], []
     for s in settings:
-        try:
-            params = s.music_params(default)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.gmm, at {s.name}: {exc}") from None
+        params = music_at(s, default, "robustness.gmm")
         trajs, starts, target, _ = run_regimes(W, d["x_train"], d["y_train"], d["x_test"], d["y_test"], params, int(t["n_starts"]),
                                                int(t["n_steps"]), int(t["component"]), a.seed, grid_shape, topology,
                                                s.values.get("cluster", "cluster_random"))

@@ -25,7 +25,7 @@ from musicsom.experiments.claims import claim9
 from musicsom.pipeline import files
 from musicsom.pipeline.mnist.context import add_context_args, add_table2_args, load_context, pairs_of
 from musicsom.pipeline.mnist.grid import add_grid_args, parse_block
-from musicsom.pipeline.robustness.blocks import block_table
+from musicsom.pipeline.robustness.blocks import block_table, music_at
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.kmeans.robustness")
@@ -49,10 +49,7 @@ def main(argv=None):
     arms = {name: (c, *mn.targets_of(c, jobs)) for name, c in (("som", som_ctx), ("kmeans", km_ctx))}
     blocks = []
     for s in rb.kmeans_grid(a.study, default, a.paper):
-        try:
-            params = s.music_params(default)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.mnist (k-means), at {s.name}: {exc}") from None
+        params = music_at(s, default, "robustness.mnist (k-means)")
         rows = []
         for name, (c, targets, relaxed) in arms.items():
             for r in mn.trajectory_rows(c, jobs, targets, relaxed, int(t["n_steps"]), params, a.seed, methods=("music",)):

@@ -10,9 +10,6 @@ where frames are compared with the training images); this module declares them o
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import numpy as np
 
 from musicsom.encoding import flatten_images
@@ -69,23 +66,9 @@ def add_context_args(p, vae: bool = True, knn: bool = True) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (the rule's threads)")
 
 
-def _json_pairs(text: str) -> list:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"mnist.pairs is not valid JSON ({exc})") from None
-    if not isinstance(value, list):
-        raise argparse.ArgumentTypeError(f"mnist.pairs must be a JSON list of [source, target] pairs, not {type(value).__name__}")
-    return value
-
-
-_json_pairs.__name__ = "JSON list"  # what argparse names in its error message
-
-
 def add_pairs_arg(p) -> None:
-    """``--pairs``: the config value ``mnist.pairs``, whole, as JSON."""
-    p.add_argument("--pairs", required=True, metavar="JSON", type=_json_pairs,
-                   help="config mnist.pairs: the digit pairs [[source, target], ...] of Table 2, as JSON")
+    """``--pairs``: the config value ``mnist.pairs``, whole, as a JSON list."""
+    add_section(p, "pairs", "mnist.pairs", "the digit pairs [[source, target], ...] of Table 2", kind=list)
 
 
 def pairs_of(values) -> list[tuple[int, int]]:

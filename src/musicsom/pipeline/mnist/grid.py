@@ -17,16 +17,15 @@ import pandas as pd
 from musicsom.experiments import mnist as mn
 from musicsom.experiments.claims import claim4, claim5, claim6
 from musicsom.music import MusicParams
-from musicsom.pipeline.check_records import add_verdict_args, bootstrap_of
-from musicsom.pipeline.robustness.blocks import add_study_args
+from musicsom.pipeline.check_records import bootstrap_of
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args
 from musicsom.pipeline.sections import build
 
 
 def add_grid_args(p) -> None:
     """``--study`` (the section ``robustness.mnist``), ``--paper`` (``robustness.paper``), ``--verdicts`` and ``--checks``."""
     add_study_args(p, "mnist")
-    add_verdict_args(p)
-    p.add_argument("--checks", required=True, help="the block's tidy checks table (CSV) to write")
+    add_block_args(p, seed=None)  # --seed: the context options' (add_context_args)
 
 
 def parse_block(p, argv):

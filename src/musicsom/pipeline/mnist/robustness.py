@@ -24,7 +24,7 @@ from musicsom.experiments import robustness as rb
 from musicsom.pipeline import files
 from musicsom.pipeline.mnist.context import add_context_args, add_table2_args, load_context, pairs_of
 from musicsom.pipeline.mnist.grid import Table2Block, add_grid_args, parse_block
-from musicsom.pipeline.robustness.blocks import block_table
+from musicsom.pipeline.robustness.blocks import block_table, music_at
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.mnist.robustness")
@@ -42,10 +42,7 @@ def main(argv=None):
                             int(t["knn_stride"]))
     blocks, tables = [], []
     for s in rb.mnist_grid(a.study, default, a.paper):
-        try:
-            params = s.music_params(default)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.mnist, at {s.name}: {exc}") from None
+        params = music_at(s, default, "robustness.mnist")
         rows, checks = block.checks_at(params, boot, s.name)
         blocks.append((s, checks))
         tables.append(rows[rows["method"] == "music"].assign(setting=s.name))

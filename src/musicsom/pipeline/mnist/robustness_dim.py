@@ -27,7 +27,7 @@ from musicsom.inversion import RankError, activations, invert_per_anchor
 from musicsom.pipeline import files
 from musicsom.pipeline.mnist.context import add_context_args, add_table2_args, load_context, pairs_of
 from musicsom.pipeline.mnist.grid import Table2Block, add_grid_args, parse_block
-from musicsom.pipeline.robustness.blocks import block_table
+from musicsom.pipeline.robustness.blocks import block_table, dimension, music_at
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.mnist.robustness_dim")
@@ -57,11 +57,6 @@ def inversion_checks(ctx, n_points: int, seed: int, boot: Bootstrap, setting: st
     return claim1.mnist_checks(None, seed, boot, setting=setting, reason=summary["reason"]), summary
 
 
-def dim_value(text: str) -> int | str:
-    """A D as the config writes it: an integer, or ``full``."""
-    return text if text == "full" else int(text)
-
-
 def main(argv=None):
     p = files.parser(__doc__.splitlines()[0])
     add_context_args(p)
@@ -74,18 +69,15 @@ def main(argv=None):
     t = require(a.table2, "mnist.table2", ("n_steps", "knn_stride"))
     study = require(a.study, "robustness.mnist", ("dims", "dim_starts", "dim_points"))
     ctx = load_context(a)
-    label = dim_value(a.dim_label)
-    settings = [s for s in rb.dim_grid(study, default, a.paper, dim_value(a.dim)) if s.values["dim"] == label]
+    label = dimension(a.dim_label)
+    settings = [s for s in rb.dim_grid(study, default, a.paper, dimension(a.dim)) if s.values["dim"] == label]
     block = Table2Block.run(ctx, pairs_of(a.pairs), int(study["dim_starts"]), int(t["n_steps"]), a.seed, a.knn_k,
                             int(t["knn_stride"]))
     blocks = []
     inversion, summary = inversion_checks(ctx, int(study["dim_points"]), a.seed, boot, "")  # the same at every setting of this D
     for s in settings:
         checks = [dataclasses.replace(c, setting=s.name, evidence=list(c.evidence)) for c in inversion]
-        try:
-            params = s.music_params(default)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.mnist, at {s.name}: {exc}") from None
+        params = music_at(s, default, "robustness.mnist")
         checks += block.checks_at(params, boot, s.name)[1]
         blocks.append((s, checks))
         log.info("%s: %s", s.name, {c.name: c.verdict for c in checks})

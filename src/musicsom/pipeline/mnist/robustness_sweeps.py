@@ -26,7 +26,7 @@ from musicsom.experiments.claims import claim7
 from musicsom.pipeline import files
 from musicsom.pipeline.mnist.context import add_context_args, add_sweep_args, load_context, transition_pair
 from musicsom.pipeline.mnist.grid import add_grid_args, parse_block
-from musicsom.pipeline.robustness.blocks import block_table
+from musicsom.pipeline.robustness.blocks import block_table, music_at
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.mnist.robustness_sweeps")
@@ -50,10 +50,7 @@ def main(argv=None):
     alphas = {"plain": study["energy"].get("plain", []), "per_row_mean": sweep["alpha"]}
     blocks, tables = [], []
     for s in rb.sweep_grid(study, default, a.paper):
-        try:
-            base = s.music_params(default)
-        except ValueError as exc:
-            raise files.InputError(f"robustness.mnist (sweeps), at {s.name}: {exc}") from None
+        base = music_at(s, default, "robustness.mnist (sweeps)")
         sweeps = {}
         for param in mn.SWEPT:
             vals = alphas[s.values["energy"]] if param == "alpha" else sweep[param]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from musicsom.experiments.robustness import AXES
+from musicsom.pipeline import files
 from musicsom.pipeline.check_records import add_verdict_args, tidy
 from musicsom.pipeline.sections import add_section
 
@@ -24,13 +25,30 @@ def add_study_args(p, experiment: str, paper: bool = True) -> None:
         add_section(p, "paper", "robustness.paper", "the paper's stated setup where the grids slice through it")
 
 
-def add_block_args(p, table: str, what: str, seed: str = "the seed of the map and of the starts") -> None:
+def add_block_args(p, table: str | None = None, what: str = "", seed: str | None = "the seed of the map and of the starts") -> None:
     """What every block takes and writes besides its sections: the seed, the bootstrap (``--verdicts``), the tidy
-    checks table (``--checks``) and its per-unit table (``--<table>``, ``what`` it holds)."""
-    p.add_argument("--seed", type=int, required=True, help=seed)
+    checks table (``--checks``) and its per-unit table (``--<table>``, ``what`` it holds). ``seed=None`` leaves out
+    ``--seed`` (a block whose context options declare it), ``table=None`` the per-unit table."""
+    if seed is not None:
+        p.add_argument("--seed", type=int, required=True, help=seed)
     add_verdict_args(p)
     p.add_argument("--checks", required=True, help="the block's tidy checks table (CSV) to write")
-    p.add_argument(f"--{table}", required=True, help=f"{what} (CSV) to write")
+    if table is not None:
+        p.add_argument(f"--{table}", required=True, help=f"{what} (CSV) to write")
+
+
+def music_at(setting, default, section: str):
+    """The MUSIC settings of grid point ``setting`` (``default`` changed along its axes); a library ``ValueError``
+    comes back as an :class:`~musicsom.pipeline.files.InputError` naming the study's section and the point."""
+    try:
+        return setting.music_params(default)
+    except ValueError as exc:
+        raise files.InputError(f"{section}, at {setting.name}: {exc}") from None
+
+
+def dimension(text: str) -> int | str:
+    """An MNIST whitening dimension as the config writes it: an integer or ``full``."""
+    return text if text == "full" else int(text)
 
 
 def block_table(checks_by_setting, experiment: str) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from musicsom.experiments.robustness import ALL, AXES, claim_verdicts, dim_grid,
 from musicsom.music import MusicParams
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import load_checks
-from musicsom.pipeline.robustness.blocks import add_study_args, block_table
+from musicsom.pipeline.robustness.blocks import add_study_args, block_table, dimension
 from musicsom.pipeline.sections import add_section, build
 
 log = logging.getLogger("musicsom.pipeline.robustness.collect")
@@ -115,11 +115,6 @@ def inversion_vs_dim(dim_files, default_files, default_dim) -> pd.DataFrame:
                      "max_relative_error": d.get("max_relative_error"), "median_condition_number": d.get("median_condition_number"),
                      "max_condition_number": d.get("max_condition_number"), "reason": d.get("reason", "") or "", "source": str(path)})
     return pd.DataFrame(rows)
-
-
-def dimension(text: str) -> int | str:
-    """An MNIST whitening dimension as the config writes it: an integer or ``full``."""
-    return text if text == "full" else int(text)
 
 
 def main(argv=None):
