@@ -1,6 +1,9 @@
-"""Input validation at the library boundary (scikit-learn style): clear ValueErrors naming the argument."""
+"""Input validation at the library boundary (scikit-learn style): clear ValueErrors naming the argument;
+the not-fitted error, the feature names and the scikit-learn protocol the estimators share."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -113,6 +116,88 @@ def check_edges(edges, n: int) -> np.ndarray:
         raise ValueError(f"edges holds self loops such as ({i}, {i}); an edge must join two different prototypes")
     arr = np.sort(arr.astype(np.int64), axis=1)
     return np.unique(arr, axis=0)
+
+
+# ---------------------------------------------------------------- fitted estimators (SOM, ActivationInverter)
+class NotFittedError(ValueError, AttributeError):
+    """A method of a :class:`SOM` that needs ``fit`` first was called before it.
+
+    A ValueError (like every error of this module) and an AttributeError; once scikit-learn is
+    imported it is also raised as a ``sklearn.exceptions.NotFittedError``.
+    """
+
+    def __reduce__(self):
+        return (_not_fitted_error, (self.args[0] if self.args else "",))
+
+
+NotFittedError.__module__ = "musicsom.som"  # its public home (tracebacks, pickles and the docs name it there)
+_NOT_FITTED_CLASSES: dict = {}
+
+
+def _not_fitted_error(message: str) -> NotFittedError:
+    """The NotFittedError to raise: also scikit-learn's when scikit-learn is loaded (it is never imported here)."""
+    skl = sys.modules.get("sklearn.exceptions")
+    base = getattr(skl, "NotFittedError", None)
+    if base is None or issubclass(NotFittedError, base):
+        return NotFittedError(message)
+    cls = _NOT_FITTED_CLASSES.get(base)
+    if cls is None:
+        cls = type("NotFittedError", (NotFittedError, base), {"__module__": NotFittedError.__module__, "__doc__": NotFittedError.__doc__})
+        _NOT_FITTED_CLASSES[base] = cls
+    return cls(message)
+
+
+def _not_fitted(estimator) -> NotFittedError:
+    """The NotFittedError of ``estimator`` used before ``fit`` (scikit-learn's message)."""
+    return _not_fitted_error(
+        f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this method."
+    )
+
+
+class _FittedTransformer:
+    """scikit-learn's estimator protocol for a float64 transformer fitted once ``prototypes_`` is set (mixin)."""
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags: a float64 transformer of 2-D arrays, no target (only scikit-learn calls this)."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64"]),
+            input_tags=InputTags(two_d_array=True),
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "prototypes_")
+
+
+# ---------------------------------------------------------------- feature names (scikit-learn's convention)
+def _feature_names(X) -> np.ndarray | None:
+    """The column names of X as an object array when X has a ``columns`` attribute of strings (a DataFrame), else None.
+
+    Duck-typed (pandas is never imported). Columns that are not strings (e.g. a DataFrame's default
+    0, 1, 2, ...) mean "no names", as in scikit-learn; a mix of strings and other types is refused.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(columns, (str, bytes)):
+        return None
+    try:
+        names = np.asarray(list(columns), dtype=object)
+    except TypeError:  # not an iterable of names
+        return None
+    if names.ndim != 1 or names.size == 0:
+        return None
+    is_str = np.array([isinstance(v, str) for v in names])
+    if is_str.all():
+        return names
+    if is_str.any():
+        kinds = sorted({type(v).__name__ for v in names})
+        raise ValueError(
+            f"X has column names of several types {kinds}; feature names are only used when all of them are strings: "
+            "convert them (e.g. X.columns = X.columns.astype(str)), or pass a plain array"
+        )
+    return None
 
 
 # ---------------------------------------------------------------- numerics shared by the core (private; no validation)

@@ -44,6 +44,9 @@ import numpy as np
 
 from . import _npzfile
 from ._validation import (
+    _feature_names,
+    _FittedTransformer,
+    _not_fitted,
     _pow2_exponent,
     check_indices,
     check_int,
@@ -374,6 +377,9 @@ class Inverter:
     def _relative_residuals(self, a, b, y_s) -> np.ndarray:
         """Per row, ``max_i |â_i − a_i| / max_i a_i`` with ``â`` the squared distances of the solution (private).
 
+        ``a`` (n, K) are the activations, ``b`` (n, m − 1) their right-hand sides and ``y_s`` (n, D) the
+        solutions at the inverter's scale (2-D: :meth:`ActivationInverter.inverse_transform` stacks its rows).
+
         In the anchored frame at the inverter's scale (``y = x − w_r``, ``u_i = w_i − w_r``) the
         solution's squared distances are ``||y||² − (2 u_iᵀ y − ||u_i||²)``, so ``â − a`` is the
         reference's mismatch ``||y||² − a_r`` minus the anchored least-squares residual ``A y − b``
@@ -382,18 +388,14 @@ class Inverter:
         fault). Both terms are divided by the row's largest activation before they are squared or
         summed, so nothing overflows. An all-zero row gets ``inf`` (no point is on every prototype).
         """
-        single = a.ndim == 1
-        a2, b2, y2 = np.atleast_2d(a), np.atleast_2d(b), np.atleast_2d(y_s)
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            a_s = np.ldexp(a2, np.int32(-2 * self._e)) if self._e else a2
+            a_s = np.ldexp(a, np.int32(-2 * self._e)) if self._e else a
             m = a_s.max(-1)
-            z = y2 / np.sqrt(m)[:, None]
+            z = y_s / np.sqrt(m)[:, None]
             common = (z * z).sum(-1) - a_s[:, self.reference] / m
-            anchored = (y2 @ self._A_s.T - b2) / m[:, None]
+            anchored = (y_s @ self._A_s.T - b) / m[:, None]
             res = np.maximum(np.abs(common), np.abs(common[:, None] - anchored).max(-1, initial=0.0))
-        res = np.where(m > 0, res, np.inf)
-        res = np.where(np.isnan(res), np.inf, res)
-        return res[0] if single else res
+        return np.where((m > 0) & ~np.isnan(res), res, np.inf)
 
     def error_bound(self, noise) -> np.ndarray:
         """Corollary 1 bound ``||e|| / σ_min`` for activation noise ``ε`` ((K,) or (n, K)).
@@ -523,24 +525,7 @@ _SAVE = _npzfile.SaveFormat(what="ActivationInverter", name="musicsom.Activation
 _SQUARED = "activations must be squared Euclidean distances ||x - w_i||^2"
 
 
-def _not_fitted(est):
-    from .som import _not_fitted_error
-
-    return _not_fitted_error(
-        f"This {type(est).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this method."
-    )
-
-
-def _column_names(X):
-    """The column names of a DataFrame-like ``X`` when they are all strings (scikit-learn's rule), else None."""
-    columns = getattr(X, "columns", None)
-    if columns is None:
-        return None
-    names = list(columns)
-    return np.asarray(names, dtype=object) if names and all(isinstance(n, str) for n in names) else None
-
-
-class ActivationInverter:
+class ActivationInverter(_FittedTransformer):
     """Squared-distance activations of a prototype map and their exact inverse: a scikit-learn transformer.
 
     ``transform`` maps inputs (n, D) to activations (n, K) (:func:`activations`); ``inverse_transform``
@@ -662,16 +647,6 @@ class ActivationInverter:
         shape = np.shape(self.prototypes) if self.prototypes is not None else None
         return f"ActivationInverter(prototypes=<array {shape}>, reference={self.reference!r}, residual_tol={self.residual_tol!r})"
 
-    def __sklearn_tags__(self):
-        """scikit-learn's estimator tags: a float64 transformer of 2-D arrays, no target (only scikit-learn calls this)."""
-        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
-
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False), input_tags=InputTags(two_d_array=True),
-                    transformer_tags=TransformerTags(preserves_dtype=["float64"]))
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "prototypes_")
-
     # -------------------------------------------------- fit, transform, inverse_transform
     def fit(self, X=None, y=None) -> "ActivationInverter":
         """Validate the parameters and ``X`` if given, and factor; returns self (``y`` is ignored).
@@ -695,11 +670,11 @@ class ActivationInverter:
         inverter = Inverter(W, first)  # raises RankError before anything is stored
         if X_arr is not None:
             check_matrix(X_arr, "X")
+        names = _feature_names(X) if X_arr is not None and X_arr.shape[1] == D else None
         self.prototypes_ = W
         self.n_features_in_, self.n_prototypes_ = D, K
         self.inverters_ = {first: inverter}
         self._ref, self._tol = ref, tol
-        names = _column_names(X) if X_arr is not None and X_arr.shape[1] == D else None
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
@@ -722,7 +697,7 @@ class ActivationInverter:
     def transform(self, X) -> np.ndarray:
         """Squared distances (n, K) of the inputs ``X`` (n, D) to the prototypes ((K,) for one input (D,))."""
         W = self._fitted_prototypes()
-        names, fitted = _column_names(X), getattr(self, "feature_names_in_", None)
+        names, fitted = _feature_names(X), getattr(self, "feature_names_in_", None)
         if names is not None and fitted is not None and not np.array_equal(names, fitted):
             raise ValueError(f"X has the columns {list(names)}, but ActivationInverter was fit on {list(fitted)}")
         return activations(X, W)

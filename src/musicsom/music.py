@@ -29,8 +29,8 @@ Validation. The public functions (:func:`jacobian`, :func:`solve_primal`, :func:
 :func:`music_direction`, :func:`trust_region`, :func:`energy_coefficients`) validate their
 arguments; the private ``_`` versions used inside :class:`Music` (which validates once) do not.
 
-Batches. :meth:`Music.run_batch` runs many trajectories at once by stacked solves; the engine, and
-:class:`TrajectoryBatch`, live in :mod:`musicsom.music_batch` (``TrajectoryBatch`` is importable from here too).
+Batches. :meth:`Music.run_batch` runs many trajectories at once by stacked solves and returns a
+:class:`TrajectoryBatch`; the engine lives in :mod:`musicsom.music_batch`.
 
 Examples
 --------
@@ -50,7 +50,6 @@ Steer an input toward a prototype by shrinking its *squared* distance to it, pre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -68,9 +67,6 @@ from ._validation import (
     check_vector,
 )
 from .lattice import _check_grid, _check_topology, lattice_ring
-
-if TYPE_CHECKING:  # the batch engine imports this module: Music.run_batch imports it when called
-    from .music_batch import TrajectoryBatch
 
 __all__ = [
     "energy_coefficients",
@@ -538,9 +534,31 @@ class Trajectory:
         return np.diff(self.states, axis=0)
 
 
+@dataclass
+class TrajectoryBatch:
+    """B trajectories of T steps: states (B, T+1, D), bmus (B, T+1), targets (B, T), clipped (B, T)."""
+
+    states: np.ndarray
+    bmus: np.ndarray
+    targets: np.ndarray
+    clipped: np.ndarray
+
+    def __len__(self) -> int:
+        return self.states.shape[0]
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.diff(self.states, axis=1)
+
+    def trajectory(self, b: int) -> Trajectory:
+        """Trajectory ``b`` as a :class:`Trajectory`."""
+        b = check_int(b, "b", -len(self), len(self) - 1)
+        return Trajectory(self.states[b], self.bmus[b], self.targets[b].tolist(), self.clipped[b])
+
+
 def _bmus_exact(states, W) -> np.ndarray:
     """Nearest prototype of each row by exact squared distances (:func:`musicsom.som.best_matching_units`; private)."""
-    from .som import _bmus
+    from .distances import _bmus
 
     return _bmus(states, W, 1, 8192)[:, 0]
 
@@ -841,7 +859,7 @@ class Music:
 
     # -- many trajectories at once
     def run_batch(self, X0, n_steps: int, mode: str, targets=None, cluster=None) -> TrajectoryBatch:
-        """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`~musicsom.music_batch.TrajectoryBatch`.
+        """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`TrajectoryBatch`.
 
         mode "informed": toward ``targets`` (one prototype index per trajectory, shape (B,), or one
         for all). mode "cluster_random": each trajectory draws its own random target in ``cluster``
@@ -894,12 +912,3 @@ class Music:
         from .music_batch import _run  # imported here: music_batch builds on this module
 
         return _run(self, X, T, mode, tg, cluster)
-
-
-def __getattr__(name):
-    # TrajectoryBatch lives with the batch engine, which imports this module: resolved on first use (PEP 562)
-    if name == "TrajectoryBatch":
-        from .music_batch import TrajectoryBatch
-
-        return TrajectoryBatch
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,19 +30,17 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.linalg import cho_solve
 
 from ._validation import _SQ_LO as _SQ_LO_ROWS
-from ._validation import _stable_sq_norms, check_int
+from ._validation import _stable_sq_norms
 from .music import (
     _NORM_LO,
     _OVERFLOW,
     _SAFE_HI,
     _SAFE_LO,
-    Trajectory,
+    TrajectoryBatch,
     _bmus_exact,
     _energy_coefficients,
     _ridge_lstsq,
@@ -51,34 +49,12 @@ from .music import (
     _wanted,
 )
 
-__all__ = ["TrajectoryBatch"]
+__all__ = ["TrajectoryBatch"]  # defined in musicsom.music (the result of Music.run_batch); importable from here too
 
 # trajectories × rows × features held at once (16 MiB of float64)
 _CHUNK_ELEMENTS = 1 << 21
 # largest system (D or k) solved as one stacked LU by numpy rather than by per-system Cholesky solves
 _STACKED_SOLVE_MAX = 256
-
-
-@dataclass
-class TrajectoryBatch:
-    """B trajectories of T steps: states (B, T+1, D), bmus (B, T+1), targets (B, T), clipped (B, T)."""
-
-    states: np.ndarray
-    bmus: np.ndarray
-    targets: np.ndarray
-    clipped: np.ndarray
-
-    def __len__(self) -> int:
-        return self.states.shape[0]
-
-    @property
-    def steps(self) -> np.ndarray:
-        return np.diff(self.states, axis=1)
-
-    def trajectory(self, b: int) -> Trajectory:
-        """Trajectory ``b`` as a :class:`~musicsom.music.Trajectory`."""
-        b = check_int(b, "b", -len(self), len(self) - 1)
-        return Trajectory(self.states[b], self.bmus[b], self.targets[b].tolist(), self.clipped[b])
 
 
 def _trust_region_rows(delta, eta: float) -> tuple[np.ndarray, np.ndarray]:

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import sys
 import warnings
 from collections import Counter, defaultdict
 
@@ -64,10 +63,16 @@ import numpy as np
 from scipy import sparse
 
 from . import _npzfile
-from ._validation import check_int, check_scalar
+from ._validation import (
+    NotFittedError,
+    _feature_names,
+    _FittedTransformer,
+    _not_fitted,
+    check_int,
+    check_scalar,
+)
 from .distances import (
     _as_matrix,
-    _bmus,  # noqa: F401 - re-exported: musicsom.music takes its exact BMUs from here
     _check_chunk_size,
     _neighbour_distance_table,
     _neighbour_sum,
@@ -114,62 +119,7 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------- argument checks
-class NotFittedError(ValueError, AttributeError):
-    """A method of a :class:`SOM` that needs ``fit`` first was called before it.
-
-    A ValueError (like every error of this module) and an AttributeError; once scikit-learn is
-    imported it is also raised as a ``sklearn.exceptions.NotFittedError``.
-    """
-
-    def __reduce__(self):
-        return (_not_fitted_error, (self.args[0] if self.args else "",))
-
-
-_NOT_FITTED_CLASSES: dict = {}
-
-
-def _not_fitted_error(message: str) -> NotFittedError:
-    """The NotFittedError to raise: also scikit-learn's when scikit-learn is loaded (it is never imported here)."""
-    skl = sys.modules.get("sklearn.exceptions")
-    base = getattr(skl, "NotFittedError", None)
-    if base is None or issubclass(NotFittedError, base):
-        return NotFittedError(message)
-    cls = _NOT_FITTED_CLASSES.get(base)
-    if cls is None:
-        cls = type("NotFittedError", (NotFittedError, base), {"__module__": __name__, "__doc__": NotFittedError.__doc__})
-        _NOT_FITTED_CLASSES[base] = cls
-    return cls(message)
-
-
 # ---------------------------------------------------------------- feature names (scikit-learn's convention)
-def _feature_names(X) -> np.ndarray | None:
-    """The column names of X as an object array when X has a ``columns`` attribute of strings (a DataFrame), else None.
-
-    Duck-typed (pandas is never imported). Columns that are not strings (e.g. a DataFrame's default
-    0, 1, 2, ...) mean "no names", as in scikit-learn; a mix of strings and other types is refused.
-    """
-    columns = getattr(X, "columns", None)
-    if columns is None or isinstance(columns, (str, bytes)):
-        return None
-    try:
-        names = np.asarray(list(columns), dtype=object)
-    except TypeError:  # not an iterable of names
-        return None
-    if names.ndim != 1 or names.size == 0:
-        return None
-    is_str = np.array([isinstance(v, str) for v in names])
-    if is_str.all():
-        return names
-    if is_str.any():
-        kinds = sorted({type(v).__name__ for v in names})
-        raise ValueError(
-            f"X has column names of several types {kinds}; feature names are only used when all of them are strings: "
-            "convert them (e.g. X.columns = X.columns.astype(str)), or pass a plain array"
-        )
-    return None
-
-
 def _name_list(names: list, most: int = 5) -> str:
     """The names as "- name" lines, the first ``most`` of them (scikit-learn's layout)."""
     lines = [f"- {name}\n" for name in names[:most]]
@@ -219,7 +169,7 @@ def _params_from_json(text: str, names: list[str]) -> dict:
 
 
 # ---------------------------------------------------------------- the map
-class SOM:
+class SOM(_FittedTransformer):
     """Batch self-organising map; a scikit-learn-style transformer (scikit-learn itself is optional).
 
     ``fit(X)`` sets ``prototypes_`` (K × D), row-major over ``grid_shape``. ``transform(X)`` gives the
@@ -369,20 +319,6 @@ class SOM:
                 changed.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def __sklearn_tags__(self):
-        """scikit-learn's estimator tags (imports scikit-learn; only scikit-learn calls this)."""
-        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
-
-        return Tags(
-            estimator_type=None,
-            target_tags=TargetTags(required=False),
-            transformer_tags=TransformerTags(preserves_dtype=["float64"]),
-            input_tags=InputTags(two_d_array=True),
-        )
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "prototypes_")
-
     # -------------------------------------------------- validation
     def _checked_params(self) -> dict:
         """Validated copies of the parameters (the stored ones are never changed)."""
@@ -417,9 +353,7 @@ class SOM:
     def _W(self) -> np.ndarray:
         W = getattr(self, "prototypes_", None)
         if W is None:
-            raise _not_fitted_error(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments before using this method."
-            )
+            raise _not_fitted(self)
         return W
 
     def _grid(self) -> tuple[int, int]:
@@ -543,12 +477,12 @@ class SOM:
         names = _feature_names(X)
         X = _as_matrix(X, "X", min_rows=2)
         grid_shape = p["grid_shape"]
-        self._sigma_start(grid_shape, p)  # before any work: a growing neighbourhood is refused
+        sigmas = self._sigmas(grid_shape, p)  # before any work: a growing neighbourhood is refused
         W = self._initial(X, grid_shape, p)
         history = []
         with _TrainingBmus(X, W.shape[0], np.dtype(p["bmu_dtype"]), p["chunk_size"], p["n_threads"]) as search:
             with _single_blas_thread():
-                W = self._epochs(X, W, search, grid_shape, p, history, callback)
+                W = self._epochs(X, W, search, grid_shape, p, sigmas, history, callback)
         self.prototypes_ = W
         self.grid_shape_ = grid_shape
         self.topology_ = p["topology"]
@@ -560,7 +494,7 @@ class SOM:
             del self.feature_names_in_
         return self
 
-    def _epochs(self, X, W, search, grid_shape, p, history, callback):
+    def _epochs(self, X, W, search, grid_shape, p, sigmas, history, callback):
         rows, cols = grid_shape
         topology = p["topology"]
         hexa = _is_hex(topology)
@@ -569,7 +503,7 @@ class SOM:
         K = W.shape[0]
         indptr = np.arange(n + 1)
         ones = np.ones(n)
-        for epoch, sigma in enumerate(self._sigmas(grid_shape, p)):
+        for epoch, sigma in enumerate(sigmas):
             bmu = search(W)
             # one-hot assignment (n × K, one entry per row); its transpose sums the samples per unit
             hits = sparse.csr_matrix((ones, bmu, indptr), shape=(n, K))
@@ -657,9 +591,7 @@ class SOM:
         return np.asarray([f"{type(self).__name__.lower()}{k}" for k in range(W.shape[0])], dtype=object)
 
     # -------------------------------------------------- conveniences on the fitted map (MiniSom's names)
-    def bmu(self, X) -> np.ndarray:
-        """Index of the best-matching unit of each row of X (as :meth:`predict`)."""
-        return best_matching_units(self._fitted_X(X), self._W(), chunk_size=self.chunk_size)
+    bmu = predict  # index of the best-matching unit of each row of X
 
     def quantization_error(self, X) -> float:
         """Mean Euclidean distance of each row of X to its BMU."""
