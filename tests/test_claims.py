@@ -155,6 +155,26 @@ def test_claim8_and_claim9_on_clear_cases():
     assert v9 == {"SOM motion more continuous": "held", "SOM paths straighter": "failed"}
 
 
+def test_claim8_reads_identity_drift_toward_the_configured_target_cluster():
+    """faces.target_cluster decides which paths claim 8 compares: an effect planted toward one cluster is found
+    there, its reversal toward another cluster is found there, and neither leaks into the other's check."""
+    rows = []
+    for s in range(15):
+        for k, music, linear in (("darker_skinned", 0.3, 0.6), ("female", 0.6, 0.3)):  # held / reversed
+            rows.append({"experiment": "informed", "method": "music", "cluster": k, "start": s, "monotone_share": 0.97,
+                         "initial_cluster_distance": 5.0, "final_cluster_distance": 2.0, "mean_identity_drift": music})
+            rows.append({"experiment": "linear", "method": "linear", "cluster": k, "start": s, "mean_identity_drift": linear})
+    frame = pd.DataFrame(rows)
+
+    def drift(target):
+        (check,) = [c for c in claim8.checks(frame, 0, 0.9, BOOT, target_cluster=target) if c.name == "linear drifts more in identity"]
+        return check
+
+    assert drift("darker_skinned").verdict == "held" and "darker_skinned" in drift("darker_skinned").statistic
+    assert drift("female").verdict == "failed" and "female" in drift("female").statistic
+    assert not [c for c in claim8.checks(frame, 0, 0.9, BOOT, target_cluster="random") if c.name == "linear drifts more in identity"]
+
+
 def test_collect_groups_checks_by_claim_and_seed():
     checks = [C.Check(3, "a", s, "x", 1.0, 0.5, 1.5, ">", 0.0) for s in (0, 1)]
     checks.append(C.Check(3, "b", 0, "y", -1.0, -2.0, -0.5, ">", 0.0))
