@@ -50,7 +50,59 @@ def log_span(run: Path) -> tuple[float | None, str | None]:
     return None, None
 
 
-def render(run: Path, label: str, df: pd.DataFrame, wall: float | None, logname: str | None, rec: dict) -> str:
+def newest_log(run: Path) -> Path | None:
+    logs = sorted((run / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else None
+
+
+def schedule(log: Path, cores: int) -> dict | None:
+    """How busy the cores were, from the start and finish lines of a Snakemake log (1-s resolution).
+
+    Each job block (``[stamp]`` then ``rule NAME:`` ... ``jobid: N`` ... ``threads: T``; no threads line
+    means 1) opens an interval that ``Finished jobid: N`` closes. The busy cores at a time are the summed
+    threads of the jobs running then, capped at ``cores``; the idle-core share is
+    ``1 − ∫busy dt / (cores · wall)``. The tail is the stretch at the end of the run during which at most
+    one job ran: the time a 2-thread job waiting for both cores, or a last long job, leaves a core idle.
+    """
+    if log is None:
+        return None
+    start, threads, finish, names = {}, {}, {}, {}
+    stamp = rule = current = None
+    for line in log.read_text(errors="replace").splitlines():
+        if m := STAMP.match(line):
+            stamp = dt.datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y")
+            rule = current = None
+        elif m := re.match(r"^(?:local)?rule (\w+):$", line):
+            rule = m.group(1)
+        elif rule and (m := re.match(r"^\s+jobid: (\d+)$", line)):
+            current = int(m.group(1))
+            start[current], names[current], threads[current] = stamp, rule, 1
+        elif rule and current is not None and (m := re.match(r"^\s+threads: (\d+)$", line)):
+            threads[current] = int(m.group(1))
+        elif m := re.match(r"^Finished jobid: (\d+)", line):
+            finish[int(m.group(1))] = stamp
+    done = [j for j in start if j in finish]
+    if not done:
+        return None
+    t0 = min(start[j] for j in done)
+    t1 = max(finish[j] for j in done)
+    wall = (t1 - t0).total_seconds()
+    events = sorted([((start[j] - t0).total_seconds(), threads[j], 1) for j in done]
+                    + [((finish[j] - t0).total_seconds(), -threads[j], -1) for j in done])
+    busy_area, busy, running, last, tail_from = 0.0, 0, 0, 0.0, 0.0
+    for t, d_threads, d_jobs in events:
+        busy_area += min(busy, cores) * (t - last)
+        busy, running, last = busy + d_threads, running + d_jobs, t
+        if running >= 2:
+            tail_from = t
+    # the tail: from the last moment two or more jobs ran to the end
+    tail_jobs = sorted({names[j] for j in done if (finish[j] - t0).total_seconds() > tail_from})
+    return {"wall_s": wall, "idle_share": 1.0 - busy_area / (cores * wall) if wall > 0 else 0.0,
+            "tail_s": wall - tail_from, "tail_rules": tail_jobs, "jobs": len(done), "cores": cores}
+
+
+def render(run: Path, label: str, df: pd.DataFrame, wall: float | None, logname: str | None, rec: dict,
+           sched: dict | None = None) -> str:
     stages = (
         df.groupby("stage")
         .agg(jobs=("job", "size"), wall_sum=("s", "sum"), wall_max=("s", "max"), cpu=("cpu_time", "sum"), rss=("max_rss", "max"))
@@ -79,6 +131,9 @@ def render(run: Path, label: str, df: pd.DataFrame, wall: float | None, logname:
         f"- run wall time: **{wall_txt}**; summed job time {total / 60:.1f} min over {len(df)} jobs\n",
         f"- peak memory: largest job {peak_one / GIB:.2f} GiB ({df.loc[rss_sorted.index[0], 'job']}); "
         f"at most {peak_two / GIB:.2f} GiB with the two largest running together\n",
+        (f"- schedule ({sched['jobs']} jobs on {sched['cores']} cores, from the log's start and finish lines): "
+         f"**idle-core share {sched['idle_share']:.1%}**; the last {sched['tail_s'] / 60:.1f} min ran one job at a time "
+         f"({', '.join(sched['tail_rules'])})\n" if sched else "- schedule: unknown (no Snakemake log)\n"),
         f"- dominant stage: **{dominant}** ({stages.loc[dominant, 'wall_sum'] / total:.0%} of the summed job time)\n\n",
         common.md_table(["stage", "jobs", "job time (s)", "share", "longest job", "CPU time (s)", "max RSS (MiB)"], rows),
         "\nLongest jobs:\n\n",
@@ -93,6 +148,7 @@ def main(argv=None):
                     help="the run's working directory (holds results/ and .snakemake/); several = partial runs of one config, one stage each, merged")
     ap.add_argument("--label", default="full", help="section name: e2e-<label> (full, smoke, ...)")
     ap.add_argument("--wall", type=float, help="the run's wall time in seconds, if measured outside Snakemake")
+    ap.add_argument("--cores", type=int, default=2, help="the cores the run was given (--cores), for the idle-core share")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args(argv)
     runs = [r.resolve() for r in args.run]
@@ -111,8 +167,10 @@ def main(argv=None):
         wall = sum(known) if known else None
         logname = "sum of the newest logs of " + ", ".join(f"{r.name} ({w / 60:.1f} min)" for r, (w, _) in zip(runs, walls) if w is not None)
     rec = common.machine_record()
-    text = render(runs[0] if len(runs) == 1 else Path(" + ".join(str(r) for r in runs)), args.label, df, wall, logname, rec)
-    common.save_json(f"bench_end_to_end_{args.label}", {"runs": [str(r) for r in runs], "wall_s": wall, "jobs": df.to_dict(orient="records")})
+    sched = schedule(newest_log(runs[0]), args.cores) if len(runs) == 1 else None
+    text = render(runs[0] if len(runs) == 1 else Path(" + ".join(str(r) for r in runs)), args.label, df, wall, logname, rec, sched)
+    common.save_json(f"bench_end_to_end_{args.label}", {"runs": [str(r) for r in runs], "wall_s": wall, "schedule": sched,
+                                                         "jobs": df.to_dict(orient="records")})
     print(text)
     if not args.no_doc:
         common.write_section(f"e2e-{args.label}", text)

@@ -1,7 +1,7 @@
 """Stage (k-means control): k-means prototypes with the SOM's K on the same encoding, saved like a SOM.
 
     python -m musicsom.pipeline.kmeans.fit --latent results/mnist/latent.npz --k 900 \
-        --kmeans '{"n_init": 1, "max_iter": 100}' --seed 0 --threads 2 --out results/kmeans/seed0/prototypes.npz
+        --kmeans '{"n_init": 1, "max_iter": 100}' --seed 0 --threads 1 --out results/kmeans/seed0/prototypes.npz
 
 The paper's §6 says unstructured prototypes such as k-means give unstable, uninterpretable MUSIC
 motion but never shows it; this stage makes the prototypes to test that. The output has the keys
