@@ -3,6 +3,7 @@
     musicsom list                    # every stage, with what it does
     musicsom run gmm.trajectories --help
     musicsom run train_som --data results/gmm/seed0/data.npz --rows 20 --cols 15 ... --out som.npz
+    musicsom explore RUN_DIR         # a local page to steer inputs through a finished run's map (docs/EXPLORE.md)
 
 ``musicsom run STAGE ARGS`` is ``python -m musicsom.pipeline.STAGE ARGS``: the command each Snakemake
 rule runs. Listing reads the stages' docstrings from the source, so it works without the pipeline's
@@ -36,6 +37,22 @@ def stages() -> dict[str, str]:
     return out
 
 
+def _explore(a) -> int:
+    """``musicsom explore``: serve the explorer; a missing extra or an unreadable run folder is one clear line."""
+    from musicsom.explore.app import missing_extra, serve
+    from musicsom.explore.run import RunError
+
+    missing = missing_extra()  # checked before reading the run: the commonest problem, and the cheapest to name
+    if missing:
+        print(f"musicsom explore: {missing}", file=sys.stderr)
+        return 1
+    try:
+        return serve(a.run_dir, port=a.port, seed=a.seed, threads=a.threads)
+    except (RunError, ValueError) as exc:
+        print(f"musicsom explore: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from musicsom import __version__
@@ -46,6 +63,12 @@ def main(argv=None) -> int:
     sub.add_parser("list", help="list the stages (one per Snakemake rule)")
     run = sub.add_parser("run", help="run one stage: musicsom run STAGE [its options]", add_help=False)
     run.add_argument("stage")
+    explore = sub.add_parser("explore", help="serve a page on 127.0.0.1 to steer inputs through a finished run's map "
+                                             "(docs/EXPLORE.md; needs the explore extra)")
+    explore.add_argument("run_dir", nargs="?", default=".", help="the folder of a finished full or smoke run (default: .)")
+    explore.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: a free one, printed)")
+    explore.add_argument("--seed", type=int, default=None, help="the map's seed (default: the run's first seed)")
+    explore.add_argument("--threads", type=int, default=1, help="torch threads of the classifier (default 1)")
     if argv[:1] == ["run"] and len(argv) >= 2:
         stage, rest = argv[1], argv[2:]
     else:
@@ -56,6 +79,8 @@ def main(argv=None) -> int:
             for name, doc in sorted(found.items()):
                 print(f"{name:<{width}}  {doc}")
             return 0
+        if a.command == "explore":
+            return _explore(a)
         p.error("run needs a stage name; see 'musicsom list'")
     found = stages()
     if stage not in found:
