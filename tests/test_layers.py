@@ -34,6 +34,7 @@ OPTIONAL = {
     "threadpoolctl": "som: keeps BLAS on one thread inside fit when installed",
     "sklearn": "som/inversion: __sklearn_tags__, called by scikit-learn only",
     "pandas": "stats: the table helpers, which take a DataFrame",
+    "torch": "_torch_backend: the optional engine of SOM.fit and Music.run_batch, imported only for backend='torch'",
 }
 CORE = {"numpy", "scipy", "musicsom"}
 

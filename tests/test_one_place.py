@@ -44,7 +44,7 @@ def test_a_new_music_setting_touches_three_files_and_reaches_every_stage(tmp_pat
     # 2. the schema: the pipeline's default, in every MUSIC section
     schema = repo / "workflow" / "schemas" / "config.schema.yaml"
     text = schema.read_text()
-    solver = re.compile(r"^( +)solver: \{enum: \[auto, primal, dual\].*\n", re.M)
+    solver = re.compile(r"^( +)solver: \{enum: \[auto, direct, iterative, primal, dual\].*\n", re.M)
     assert len(solver.findall(text)) == len(MUSIC_SECTIONS)
     schema.write_text(solver.sub(lambda m: m.group(0) + f"{m.group(1)}demo_setting: {{type: number, default: 0.0}}\n", text))
     # 3. the config: a value for MNIST

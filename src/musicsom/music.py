@@ -13,8 +13,23 @@ weights ``(c_P, c_T) = (1 − α, α)``, each divided by its row count with ``pe
     δ = (MᵀM + λI)⁻¹ Mᵀ y           (primal, D × D)
       = Mᵀ (M Mᵀ + λI)⁻¹ y           (dual,   k × k)
 
-and the smaller system is solved by Cholesky. A trust region ``||δ|| ≤ η`` follows, then the
-map is relinearised at the new point. No file I/O here.
+A trust region ``||δ|| ≤ η`` follows, then the map is relinearised at the new point. No file I/O here.
+
+How it is solved (``MusicParams.solver``). "direct": the smaller system by Cholesky, formed and factored
+at every step ("primal" and "dual" force that form). "iterative": along a run (:meth:`Music.run`,
+:meth:`Music.run_batch`) x moves by at most η per step, so the primal matrix barely changes; the Cholesky
+factor of a recent step (same trajectory, same row set) preconditions conjugate gradients on the current
+system, whose products ``v ↦ Mᵀ(Mv) + λv`` go through W (one matrix product for a whole batch) without
+forming M or the Gram: 3-8 iterations per step instead of k·D² + D³/3 flops. PCG stops when the
+preconditioned residual is below 1e-12 ‖δ‖ (the steps equal the direct ones to ~1e-12 relative); a step
+refactors (solves directly, keeping the new factor) when there is no factor, the row set changed (a ring
+or graph neighbourhood moved), the previous step cost more iterations than the average since the factor
+was made, or PCG gives up (30 iterations, a stalled residual, numbers out of range); the direct solve keeps
+its scaled and least-squares fallbacks. Only the numbers decide, never timing. A dual system (k < D) and a
+single solve without a history (:func:`music_direction`, :meth:`Music.step`) are always direct. "auto"
+(the default) is iterative for primal systems with D >= 128 over runs of at least 4 steps, direct
+otherwise (measured: at D = 50 the direct solve is cheaper; at D = 712 the iterative one is ~5-10× faster
+in batches, ~3× for one trajectory).
 
 Numerics. Distances and norms are computed so that they neither overflow nor underflow
 (power-of-two scaling where the plain sums of squares leave the safe range; bit for bit the plain
@@ -192,12 +207,11 @@ _OVERFLOW = (
 def _solve(M, y, lam: float, solver: str) -> np.ndarray:
     """δ = (MᵀM + λI)⁻¹ Mᵀ y, at a power-of-two scale where M or y leave the safe range (private; does not validate).
 
-    ``solver`` is "primal", "dual" or "auto" (dual when k < D). Raises a ValueError when the
-    wanted change or the step overflows.
+    ``solver`` is "primal", "dual", or one of "auto", "direct", "iterative" (one solve without a history:
+    the smaller form, dual when k < D). Raises a ValueError when the wanted change or the step overflows.
     """
     k, D = M.shape
-    if solver == "auto":
-        solver = "dual" if k < D else "primal"
+    solver = _form(solver, k, D)
     if not np.all(np.isfinite(y)):
         raise ValueError(_OVERFLOW)
     my = float(np.abs(y).max(initial=0.0))
@@ -219,6 +233,321 @@ def _solve(M, y, lam: float, solver: str) -> np.ndarray:
     if not np.all(np.isfinite(delta)):
         raise ValueError(_OVERFLOW)
     return delta
+
+
+# ---------------------------------------------------------------- iterative solve along a trajectory (private)
+# Along a trajectory x moves by at most η per step, so the primal matrix MᵀM + λI of one step is close to that
+# of the steps before. Instead of forming and factoring it anew (k·D² + D³/3 flops), the factor of a recent
+# step preconditions conjugate gradients on the current system, whose products go through W (never forming
+# M or the Gram). Measured on 900 × 712 maps (random and whitened, plain energy at α = 0.999 and 0.5, per-row-
+# mean energy): 3-8 iterations per step to a preconditioned residual of 1e-12 ‖δ‖, steps within 1e-11 of the
+# direct solve. A low-rank update of the old factor does not apply: every row weight 1/d_i² changes each step
+# (a full-rank change of MᵀM), and it is the slow drift of all of them that PCG absorbs.
+#
+# PCG stops when ‖P⁻¹r‖ ≤ _PCG_TOL ‖δ‖: with P close to the current matrix, P⁻¹r is close to the error δ* − δ,
+# so this bounds the relative error with three orders of margin below the 1e-9 the tests ask.
+_PCG_TOL = 1e-12
+# give up (and refactor at this step) after this many iterations, or when ‖P⁻¹r‖ has not halved in
+# _PCG_STALL iterations (a factor too old, or a changed row set, to help)
+_PCG_MAXIT = 30
+_PCG_STALL = 5
+# the cost of a refactorisation in PCG iterations (direct step / PCG iteration, measured at K = 900, D = 712:
+# 12-16 for one trajectory, 20-40 per trajectory in a batch). A factor is renewed at the first step whose
+# iteration count exceeds the average cost per step (this constant included) since it was made: the classic
+# renewal rule, which keeps the cost per step near its minimum whatever the drift. It depends only on
+# iteration counts, so results never depend on timing.
+_REFACTOR_COST = 16.0
+# "auto" goes iterative for primal systems (k >= D) of at least this size, over runs of at least
+# _ITERATIVE_MIN_STEPS steps. Measured (benchmarks/bench_music_solver.py, K = 900): at D = 50 the direct solve
+# is cheaper (a 50 × 50 Cholesky costs less than the Python overhead of a PCG iteration); from D ≈ 128 up the
+# iterative one is faster, by 5-10× at D = 712 in batches.
+_ITERATIVE_MIN_DIM = 128
+_ITERATIVE_MIN_STEPS = 4
+# "auto" in a batch holds B factors of D² float32 values: above this many bytes it stays direct
+_FACTOR_BUDGET = 2**31
+# a point whose squared distance to a prototype is below 1/64 of (‖x − c‖ + ‖w − c‖)² (c: the mean prototype)
+# gets that row exactly (x − w) instead of through the products with W, whose cancellation there would cost
+# more than 6 bits
+_NEAR_RATIO2 = 64.0
+# the implicit products need squares that neither overflow nor underflow; outside, the direct solve takes over
+_IMPLICIT_LO, _IMPLICIT_HI = 2.0**-400, 2.0**400
+
+_SOLVERS = ("auto", "direct", "iterative", "primal", "dual")
+
+
+def _form(solver: str, k: int, D: int) -> str:
+    """The direct form of ``solver``: "primal" or "dual" (the smaller system for auto/direct/iterative) (private)."""
+    if solver in ("primal", "dual"):
+        return solver
+    return "dual" if k < D else "primal"
+
+
+def _use_iterative(solver: str, D: int, n_steps: int, jitter: float) -> bool:
+    """Whether a run of ``n_steps`` in dimension ``D`` solves iteratively (private; the rule of "auto" above).
+
+    Jitter perturbs M at random each step (no reusable structure); "primal"/"dual"/"direct" are direct solves.
+    """
+    if jitter > 0 or solver not in ("auto", "iterative"):
+        return False
+    return solver == "iterative" or (D >= _ITERATIVE_MIN_DIM and n_steps >= _ITERATIVE_MIN_STEPS)
+
+
+class _Frame:
+    """The prototypes centred on their mean, for the products of the implicit operator (private).
+
+    ``Wc = W − c``, ``wc2 = ‖Wc‖²`` per row, ``wcn = ‖Wc‖``; ``ok``: whether W is in the range where the
+    products neither overflow nor underflow (else every step is solved directly).
+    """
+
+    def __init__(self, W):
+        self.W = W
+        m = float(np.abs(W).max(initial=0.0))
+        self.ok = bool(_IMPLICIT_LO <= m <= _IMPLICIT_HI) or m == 0.0
+        self.c = W.mean(axis=0)
+        self.Wc = W - self.c
+        self.wc2 = np.einsum("ij,ij->i", self.Wc, self.Wc)
+        self.wcn = np.sqrt(self.wc2)
+
+
+class _Implicit:
+    """n primal systems ``(M_bᵀM_b + λI) δ_b = M_bᵀ y_b`` whose rows go through products with W (private).
+
+    Rows of M_b: every prototype i with weight ``wP[b, i] > 0``, as ``√w (x_b − w_i)/d_bi`` (unit rows) or
+    ``2√w (x_b − w_i)`` (raw), applied as ``(x_b − c)·v − (W − c) v`` in one matrix product for all b; plus the
+    explicit rows ``E`` (trajectory ``eb``): the targets, and every preserved row near x_b (see _NEAR_RATIO2).
+    ``ok`` (n,): the systems whose numbers stay in range (the others must be solved directly).
+    """
+
+    def __init__(self, fr: _Frame, X, wP, E, eb, lam: float, normalise: bool):
+        self.fr, self.lam = fr, lam
+        n, D = X.shape
+        W = fr.W
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            Xc = X - fr.c
+            xc2 = np.einsum("ij,ij->i", Xc, Xc)
+            S = (xc2[:, None] - 2.0 * (Xc @ fr.Wc.T)) + fr.wc2
+            scale2 = (np.sqrt(xc2)[:, None] + fr.wcn) ** 2
+            live = wP > 0
+            near = live & ~(_NEAR_RATIO2 * S >= scale2)
+            pb, pi = np.nonzero(near)
+            Rp = X[pb] - W[pi]
+            Sp = np.einsum("ij,ij->i", Rp, Rp)
+            S[pb, pi] = Sp
+            lo = np.where(live, S, np.inf).min(axis=1, initial=np.inf)
+            hi = np.where(live, S, 0.0).max(axis=1, initial=0.0)
+            wmax = wP.max(axis=1, initial=0.0)
+            self.ok = (
+                np.isfinite(xc2) & (xc2 < _IMPLICIT_HI) & ((lo >= _IMPLICIT_LO) | (lo == 0.0)) & (hi <= _IMPLICIT_HI)
+                & (wmax <= _IMPLICIT_HI) & ((wmax >= _IMPLICIT_LO) | (wmax == 0.0))
+            )
+            if normalise:
+                f2 = np.where(live & (S > 0), wP / np.where(S > 0, S, 1.0), 0.0)
+            else:
+                f2 = 4.0 * wP
+        self.Xc = Xc
+        self.F2 = f2
+        fp = np.sqrt(f2[pb, pi])
+        f2[pb, pi] = 0.0  # those rows are explicit
+        self.E = np.vstack([E, fp[:, None] * Rp])
+        self.eb = np.concatenate([eb, pb]).astype(np.int64)
+
+    def apply(self, V, sub):
+        """``(M_bᵀM_b + λI) v_b`` for the systems ``sub`` (rows of V) (private)."""
+        Wc = self.fr.Wc
+        Xc, F2 = self.Xc[sub], self.F2[sub]
+        Q = np.einsum("ij,ij->i", Xc, V)[:, None] - V @ Wc.T  # (x − w)·v per row, for all rows at once
+        Q *= F2
+        out = Xc * Q.sum(axis=1)[:, None]
+        out -= Q @ Wc
+        out += self.lam * V
+        if self.eb.size:
+            pos = np.full(self.Xc.shape[0], -1, dtype=np.int64)
+            pos[sub] = np.arange(len(sub))
+            sel = pos[self.eb] >= 0
+            if sel.any():
+                E, at = self.E[sel], pos[self.eb[sel]]
+                ev = np.einsum("ij,ij->i", E, V[at])
+                np.add.at(out, at, ev[:, None] * E)
+        return out
+
+
+def _precondition(R, factors, sub):
+    """``P_b⁻¹ r_b`` for the rows of R, with the stored upper factors ``U = Lᵀ`` (float32, Fortran order) (private).
+
+    Two triangular solves per system by BLAS: memory-bound, and single precision halves the memory read.
+    A preconditioner this close to the matrix (to ~1e-7 from rounding, ~10 % from drift) only changes the
+    iteration count, never the converged δ; the Polak-Ribière form of β in :func:`_pcg` keeps CG's
+    convergence with a preconditioner applied in lower precision.
+    """
+    from scipy.linalg.blas import strsv
+
+    out = np.empty_like(R)
+    R32 = R.astype(np.float32)
+    for j, b in enumerate(sub):
+        U = factors[b]
+        out[j] = strsv(U, strsv(U, R32[j], lower=0, trans=1), lower=0, trans=0)
+    return out
+
+
+def _pcg(system: _Implicit, B, factors, sub):
+    """Preconditioned CG on the systems of ``system`` (right-hand sides: the rows of B); system j uses the
+    factor ``factors[sub[j]]`` (private).
+
+    Returns ``(δ, iterations, converged)`` per system. Stops a system when ``‖P⁻¹r‖ <= _PCG_TOL ‖δ‖``;
+    gives up on it after _PCG_MAXIT iterations, at a stall (‖P⁻¹r‖ not halved in _PCG_STALL iterations)
+    or a breakdown (pᵀAp not positive, or not finite). Only the numbers decide.
+    """
+    sub = np.asarray(sub, dtype=np.int64)
+    n, m = B.shape
+    x = np.zeros((n, m))
+    r = B.copy()
+    z = _precondition(r, factors, sub)
+    p = z.copy()
+    rz = np.einsum("ij,ij->i", r, z)
+    its = np.zeros(n, dtype=np.int64)
+    conv = np.zeros(n, dtype=bool)
+    failed = ~np.isfinite(rz) | (rz < 0)
+    zn_hist = [np.sqrt(np.einsum("ij,ij->i", z, z))]  # ‖P⁻¹r‖ per iteration, for the stall test
+    conv |= (zn_hist[0] == 0.0) & ~failed  # b = 0: δ = 0
+    act = np.flatnonzero(~conv & ~failed)
+    for it in range(1, _PCG_MAXIT + 1):
+        if not act.size:
+            break
+        pa = p[act]
+        Ap = system.apply(pa, act)
+        pAp = np.einsum("ij,ij->i", pa, Ap)
+        bad = ~(pAp > 0) | ~np.isfinite(pAp)
+        a = np.where(bad, 0.0, rz[act] / np.where(bad, 1.0, pAp))
+        x[act] += a[:, None] * pa
+        r_old = r[act]
+        r_new = r_old - a[:, None] * Ap
+        z_new = _precondition(r_new, factors, sub[act])
+        rz_new = np.einsum("ij,ij->i", r_new, z_new)
+        beta = np.einsum("ij,ij->i", z_new, r_new - r_old) / np.where(rz[act] != 0, rz[act], 1.0)  # Polak-Ribière
+        zn = np.sqrt(np.einsum("ij,ij->i", z_new, z_new))
+        xn = np.sqrt(np.einsum("ij,ij->i", x[act], x[act]))
+        its[act] = it
+        r[act], z[act], rz[act] = r_new, z_new, rz_new
+        p[act] = z_new + np.maximum(beta, 0.0)[:, None] * pa
+        done = (zn <= _PCG_TOL * xn) & ~bad
+        hist = np.full(n, np.inf)
+        hist[act] = zn
+        zn_hist.append(hist)
+        stall = np.zeros(act.size, dtype=bool)
+        if it >= _PCG_STALL:
+            stall = zn > 0.5 * zn_hist[it - _PCG_STALL][act]
+        conv[act[done]] = True
+        failed[act[(bad | stall | ~np.isfinite(zn)) & ~done]] = True
+        act = act[~done & ~bad & ~stall & np.isfinite(zn)]
+    return x, its, conv & ~failed
+
+
+class _Factors:
+    """The factors held for n trajectories during one run, and when to renew them (private).
+
+    ``U[b]``: the upper factor ``Lᵀ`` (float32, Fortran order) of trajectory b's matrix at its last direct
+    step, or None; ``key[b]``: the row set it belongs to (another row set needs a new factor). ``cost``/
+    ``steps``: the cost (in iterations; a direct step counts _REFACTOR_COST) and the steps since the factor
+    was made; ``renew[b]``: the last PCG step cost more than that average, so the next step refactors.
+    Totals for reports: ``iterations``, ``pcg_steps``, ``refactors``.
+    """
+
+    def __init__(self, n: int):
+        self.U = [None] * n
+        self.key = [None] * n
+        self.cost = np.zeros(n)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.renew = np.zeros(n, dtype=bool)
+        self.iterations = 0
+        self.pcg_steps = 0
+        self.refactors = 0
+
+    def usable(self, b: int, key) -> bool:
+        k = self.key[b]
+        same = k is None if key is None else (k is not None and k.shape == key.shape and np.array_equal(k, key))
+        return self.U[b] is not None and not self.renew[b] and same
+
+    def store(self, b: int, L, key) -> None:
+        """Keep the lower Cholesky factor L (or None: the direct step fell back and left no factor)."""
+        # strsv reads only the upper triangle of Lᵀ: whatever cho_factor left in L's other triangle is never used
+        self.U[b] = None if L is None else np.asfortranarray(L.T, dtype=np.float32)
+        self.key[b] = key
+        self.cost[b], self.steps[b], self.renew[b] = _REFACTOR_COST, 1, False
+        self.refactors += 1
+
+    def record(self, b: int, its: int) -> None:
+        """A PCG step of ``its`` iterations: renew when it cost more than the average step since the factor."""
+        c = its + 1.0  # + the preconditioned start
+        self.cost[b] += c
+        self.steps[b] += 1
+        self.renew[b] = c > self.cost[b] / self.steps[b]
+        self.iterations += its
+        self.pcg_steps += 1
+
+    def stats(self) -> dict:
+        steps = self.pcg_steps + self.refactors
+        return {
+            "steps": steps,
+            "mean_iterations": self.iterations / max(self.pcg_steps, 1),
+            "refactors_per_100_steps": 100.0 * self.refactors / max(steps, 1),
+        }
+
+
+def _solve_keep(M, y, lam: float):
+    """:func:`_solve` in the primal form, also returning the Cholesky factor it used (None where it fell back) (private).
+
+    The same operations as the direct solve (same δ to the bit) where M and y are in the safe range.
+    """
+    if not np.all(np.isfinite(y)):
+        raise ValueError(_OVERFLOW)
+    D = M.shape[1]
+    my = float(np.abs(y).max(initial=0.0))
+    mM = float(np.abs(M).max(initial=0.0))
+    if my == 0.0 or mM == 0.0 or not (_SAFE_LO <= mM <= _SAFE_HI and _SAFE_LO <= my <= _SAFE_HI):
+        return _solve(M, y, lam, "primal"), None
+    G = M.T @ M
+    G[np.diag_indices(D)] += lam
+    try:
+        c = cho_factor(G, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return _solve(M, y, lam, "primal"), None
+    delta = cho_solve(c, M.T @ y, check_finite=False)
+    if not np.all(np.isfinite(delta)):
+        raise ValueError(_OVERFLOW)
+    return delta, c[0]
+
+
+class _RunSolver:
+    """The iterative solver of one :meth:`Music.run` (one trajectory; lives for that run only) (private)."""
+
+    def __init__(self, W):
+        self.frame = _Frame(W)
+        self.factors = _Factors(1)
+
+    def pcg(self, x, rows, wP, M_T, y_T, lam: float, normalise: bool):
+        """δ by PCG with the held factor, or None when there is none for ``rows`` or PCG gives up."""
+        f = self.factors
+        if not self.frame.ok or not f.usable(0, rows):
+            return None
+        if not np.all(np.isfinite(y_T)):
+            raise ValueError(_OVERFLOW)
+        my = float(np.abs(y_T).max(initial=0.0))
+        if not (_SAFE_LO <= my <= _SAFE_HI):
+            return None
+        sys_ = _Implicit(self.frame, x[None, :], wP[None, :], M_T, np.zeros(M_T.shape[0], dtype=np.int64), lam, normalise)
+        if not sys_.ok[0]:
+            return None
+        b = (M_T.T @ y_T)[None, :]
+        delta, its, conv = _pcg(sys_, b, f.U, np.zeros(1, dtype=np.int64))
+        if not conv[0] or not np.all(np.isfinite(delta)):
+            return None
+        f.record(0, int(its[0]))
+        return delta[0]
+
+    def direct(self, M, y, lam: float, rows):
+        delta, L = _solve_keep(M, y, lam)
+        self.factors.store(0, L, rows)
+        return delta
 
 
 def _trust_region(delta, eta: float) -> tuple[np.ndarray, bool]:
@@ -256,34 +585,55 @@ def _check_weights(w, name: str, n: int):
 
 
 def _check_solver(solver) -> str:
-    if solver not in ("auto", "primal", "dual"):
-        raise ValueError(f"solver must be 'auto', 'primal' or 'dual'; got {solver!r}")
+    if not isinstance(solver, str) or solver not in _SOLVERS:
+        raise ValueError(
+            f"solver must be 'auto', 'direct', 'iterative', 'primal' or 'dual' ('primal'/'dual': a direct solve of "
+            f"that form); got {solver!r}"
+        )
     return solver
 
 
 def _direction(
     x, W, targets, preserved, alpha, lam, delta_a=None, rel=None, w_T=None, w_P=None,
-    normalise=True, per_row_mean=False, solver="auto", jitter=0.0, rng=None,
+    normalise=True, per_row_mean=False, solver="auto", jitter=0.0, rng=None, cache=None,
 ) -> np.ndarray:
-    """:func:`music_direction` without validation; the wanted change as ``delta_a`` or relative ``rel`` (private)."""
+    """:func:`music_direction` without validation; the wanted change as ``delta_a`` or relative ``rel`` (private).
+
+    ``cache``: the :class:`_RunSolver` of a run solving iteratively (None: a direct solve). With it, a primal
+    system (k >= D) is solved by PCG on the factor held for the same row set, where one is held and PCG
+    converges; otherwise directly, keeping the new factor for the next steps.
+    """
     J_T, d_T, S_T, e_T = _rows(x, W[targets], normalise)
-    if preserved.size:
-        J_P = _rows(x, W[preserved], normalise)[0]
-    else:
-        J_P = np.zeros((0, x.size))
     delta = _wanted(d_T, S_T, e_T, normalise, delta_a, rel)
     w_T = np.ones(targets.size) if w_T is None else w_T
     w_P = np.ones(preserved.size) if w_P is None else w_P
     c_P, c_T = _energy_coefficients(alpha, preserved.size, targets.size, per_row_mean)
-    sP = np.sqrt(c_P * w_P)[:, None]
     sT = np.sqrt(c_T * w_T)
-    M = np.vstack([sP * J_P, sT[:, None] * J_T])
     with np.errstate(over="ignore", invalid="ignore"):
-        y = np.concatenate([np.zeros(preserved.size), sT * delta])
+        y_T = sT * delta
+    k, D = preserved.size + targets.size, x.size
+    rows = None
+    if cache is not None and jitter == 0 and k >= D:
+        # the row set (order does not matter in the primal form): a factor of another set is no preconditioner
+        rows = np.sort(np.concatenate([preserved, targets]))
+        wP = np.zeros(W.shape[0])
+        wP[preserved] = c_P * w_P
+        d = cache.pcg(x, rows, wP, sT[:, None] * J_T, y_T, lam, normalise)
+        if d is not None:
+            return d
+    if preserved.size:
+        J_P = _rows(x, W[preserved], normalise)[0]
+    else:
+        J_P = np.zeros((0, x.size))
+    sP = np.sqrt(c_P * w_P)[:, None]
+    M = np.vstack([sP * J_P, sT[:, None] * J_T])
+    y = np.concatenate([np.zeros(preserved.size), y_T])
     if jitter > 0:
         rng = np.random.default_rng() if rng is None else rng
         E = rng.standard_normal(M.shape)
         M = M + jitter * E / np.linalg.norm(E)
+    if rows is not None:
+        return cache.direct(M, y, lam, rows)
     return _solve(M, y, lam, solver)
 
 
@@ -412,7 +762,8 @@ def music_direction(
     target); with row normalisation it is divided by ``2 d_t`` to match the unit rows (a target at
     distance 0 does not steer: see the module docstring). ``per_row_mean`` divides each term by its
     row count (:func:`energy_coefficients`). ``jitter`` adds a random perturbation of Frobenius norm
-    ``jitter`` to the stacked Jacobian (S8).
+    ``jitter`` to the stacked Jacobian (S8). ``solver``: any value of ``MusicParams.solver``; one solve
+    has no earlier factor to reuse, so "auto", "direct" and "iterative" all solve the smaller system directly.
 
     Validates everything: ``targets`` non-empty unique indices, ``preserved`` unique indices (may be
     empty) disjoint from ``targets``, weights finite and ``>= 0``, α in [0, 1], λ > 0, jitter >= 0.
@@ -471,7 +822,8 @@ class MusicParams:
     passes per cluster step. cluster_width: width (> 0) of the Gaussian target weights relative to the
     median target distance. free_subspace: how many low-eigenvalue directions free mode mixes.
     radial_pull: fraction of a free step pulled toward the BMU. sigma_step, sigma_target, jitter:
-    optional noise injection (S8).
+    optional noise injection (S8). solver: "auto" (default), "direct", "iterative", or the direct forms
+    "primal"/"dual" (see the module docstring, "How it is solved").
 
     Examples
     --------
@@ -726,7 +1078,7 @@ class Music:
         return check_vector(x, "x", self.W.shape[1])
 
     # -- one step of each mode (private versions: validated arguments in, (δ, clipped) out)
-    def _step(self, x, targets, preserved, delta_a=None, rel=None, w_T=None, w_P=None):
+    def _step(self, x, targets, preserved, delta_a=None, rel=None, w_T=None, w_P=None, cache=None):
         p = self.params
         if p.sigma_target > 0:
             if rel is not None:
@@ -736,16 +1088,17 @@ class Music:
         d = _direction(
             x, self.W, targets, preserved, p.alpha, p.lam, delta_a=delta_a, rel=rel, w_T=w_T, w_P=w_P,
             normalise=p.normalise_rows, per_row_mean=p.per_row_mean, solver=p.solver, jitter=p.jitter, rng=self.rng,
+            cache=cache,
         )
         if p.sigma_step > 0:
             d = d + p.sigma_step * self.rng.standard_normal(d.shape)
         return _trust_region(d, p.eta)
 
-    def _informed(self, x, t: int):
+    def _informed(self, x, t: int, cache=None):
         targets = np.array([t], dtype=np.int64)
-        return self._step(x, targets, self._preserved(x, targets), rel=np.array([-self.params.kappa]))
+        return self._step(x, targets, self._preserved(x, targets), rel=np.array([-self.params.kappa]), cache=cache)
 
-    def _cluster(self, x, cluster):
+    def _cluster(self, x, cluster, cache=None):
         p = self.params
         total = np.zeros_like(x)
         y = x.copy()
@@ -756,7 +1109,7 @@ class Music:
             width = p.cluster_width * (med if med > 0 else 1.0)
             z = (d - d.min()) / width
             w = np.exp(-0.5 * z * z)
-            delta, c = self._step(y, cluster, self._preserved(y, cluster), rel=np.full(cluster.size, -p.kappa), w_T=w)
+            delta, c = self._step(y, cluster, self._preserved(y, cluster), rel=np.full(cluster.size, -p.kappa), w_T=w, cache=cache)
             y = y + delta
             total = total + delta
             clipped |= c
@@ -840,25 +1193,31 @@ class Music:
         states = [x.copy()]
         targets = []
         clipped = np.zeros(n_steps, dtype=bool)
+        p = self.params
+        # the factors of an iterative run live for this run only (a new run starts from a direct step)
+        cache = _RunSolver(self.W) if _use_iterative(p.solver, self.W.shape[1], n_steps, p.jitter) else None
+        self._last_solver_stats = None
         for i in range(n_steps):
             if mode == "informed":
-                (d, c), t = self._informed(x, target), target
+                (d, c), t = self._informed(x, target, cache), target
             elif mode == "cluster":
-                (d, c), t = self._cluster(x, cluster), -1
+                (d, c), t = self._cluster(x, cluster, cache), -1
             elif mode == "cluster_random":
                 t = int(self.rng.choice(cluster))
-                d, c = self._informed(x, t)
+                d, c = self._informed(x, t, cache)
             else:
                 (d, c), t = self._free(x), -1
             x = x + d
             states.append(x.copy())
             targets.append(t)
             clipped[i] = c
+        if cache is not None:  # for benchmarks: mean PCG iterations, refactorisations per 100 steps
+            self._last_solver_stats = cache.factors.stats()
         S = np.asarray(states)
         return Trajectory(S, _bmus_exact(S, self.W), targets, clipped)
 
     # -- many trajectories at once
-    def run_batch(self, X0, n_steps: int, mode: str, targets=None, cluster=None) -> TrajectoryBatch:
+    def run_batch(self, X0, n_steps: int, mode: str, targets=None, cluster=None, backend="numpy", device="cpu") -> TrajectoryBatch:
         """Run B trajectories from the rows of ``X0`` (B, D) at once; returns a :class:`TrajectoryBatch`.
 
         mode "informed": toward ``targets`` (one prototype index per trajectory, shape (B,), or one
@@ -866,6 +1225,8 @@ class Music:
         at each step (seeded by ``random_state``; not the stream :meth:`run` draws). Informed mode has
         no randomness (without noise parameters) and equals :meth:`run` per trajectory to round-off.
         The noise parameters (sigma_step, sigma_target, jitter) are drawn for the whole batch per step.
+        ``backend="torch"`` runs the steps on ``device`` ("cpu", "cuda", "cuda:N", "auto") with PyTorch
+        (``pip install torch``): the same draws and the same trajectories, to round-off.
 
         Examples
         --------
@@ -909,6 +1270,12 @@ class Music:
             cluster = check_indices(cluster, "cluster", K)
         else:
             raise ValueError(f"run_batch supports mode 'informed' or 'cluster_random'; got {mode!r} (use run() for 'cluster' and 'free')")
+        from ._torch_backend import _check_backend
+
+        if _check_backend(backend, device)[0] == "torch":  # torch itself is imported only here
+            from ._torch_backend import _music_run
+
+            return _music_run(self, X, T, mode, tg, cluster, device)
         from .music_batch import _run  # imported here: music_batch builds on this module
 
         return _run(self, X, T, mode, tg, cluster)

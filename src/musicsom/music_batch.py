@@ -10,6 +10,14 @@ rows, padded to the largest set with zero-weight rows, and the dual (k × k) for
 ``k < D`` (as ``solver="auto"`` does for one trajectory; padding rows are zero rows of ``M``, so both
 forms stay exact).
 
+Iteratively (``solver`` "iterative", or "auto" with D >= 128 over at least 4 steps; every other prototype
+preserved, K >= D, no jitter): each trajectory keeps the Cholesky factor of its last direct step (float32,
+B·D² values) and the others of a step run preconditioned conjugate gradients together, each iteration two
+products of W with all their directions and one pair of triangular solves per trajectory. A trajectory
+without a usable factor (the first step, a renewal after a step that cost more than its cycle's average,
+a PCG that gave up, numbers out of range) takes the stacked direct solve above, which leaves its new
+factor. See :mod:`musicsom.music` for the stopping rule and the accuracy (steps equal to ~1e-12).
+
 The single step, its numerics and the validation live in :mod:`musicsom.music`; this module reuses
 its private building blocks (wanted changes, energy weights, the scaled single solver as fallback,
 the trust region), so that informed mode equals :meth:`~musicsom.music.Music.run` per trajectory to
@@ -42,10 +50,18 @@ from .music import (
     _SAFE_LO,
     TrajectoryBatch,
     _bmus_exact,
+    _FACTOR_BUDGET,
     _energy_coefficients,
+    _Factors,
+    _form,
+    _Frame,
+    _Implicit,
+    _pcg,
     _ridge_lstsq,
+    _rows,
     _solve,
     _trust_region,
+    _use_iterative,
     _wanted,
 )
 
@@ -81,12 +97,24 @@ def _run(music, X, n_steps: int, mode: str, targets, cluster) -> TrajectoryBatch
     tgt = np.empty((B, T), dtype=np.int64)
     clipped = np.zeros((B, T), dtype=bool)
     bmus = np.empty((B, T + 1), dtype=np.int64)
+    K = music.K
+    # iterative: every other prototype preserved (k = K rows, the same set at every step, so one factor per
+    # trajectory serves until it is renewed) and the primal form (K >= D); a ring gives small dual systems
+    iterative = p.preserve_ring is None and _form(p.solver, K, D) == "primal" and _use_iterative(p.solver, D, T, p.jitter)
+    if p.solver == "auto" and 4.0 * B * D * D > _FACTOR_BUDGET:
+        iterative = False  # the held factors would not fit the memory budget
+    frame = _Frame(music.W) if iterative else None
+    factors = _Factors(B) if iterative else None
+    music._last_solver_stats = None
     for t in range(T):
         tt = targets if mode == "informed" else cluster[music.rng.integers(0, cluster.size, size=B)]
         rel = np.full(B, -p.kappa)
         if p.sigma_target > 0:
             rel = rel + p.sigma_target * music.rng.standard_normal(B) * np.abs(rel)
-        d, bm = _directions(music, X, tt, rel)
+        if iterative:
+            d, bm = _directions_iterative(music, X, tt, rel, frame, factors)
+        else:
+            d, bm = _directions(music, X, tt, rel)
         bmus[:, t] = bm
         if p.sigma_step > 0:
             d = d + p.sigma_step * music.rng.standard_normal(d.shape)
@@ -95,7 +123,66 @@ def _run(music, X, n_steps: int, mode: str, targets, cluster) -> TrajectoryBatch
         states[:, t + 1] = X
         tgt[:, t] = tt
     bmus[:, T] = _bmus_exact(X, music.W)
+    if factors is not None:  # for benchmarks: mean PCG iterations, refactorisations per 100 trajectory-steps
+        music._last_solver_stats = factors.stats()
     return TrajectoryBatch(states, bmus, tgt, clipped)
+
+
+def _directions_iterative(music, X, tt, rel, frame, factors) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_directions` with every other prototype preserved, by PCG where a trajectory holds a factor (private).
+
+    Trajectories without a usable factor (the first step, a renewal, a PCG that gave up, numbers out of
+    the implicit products' range) take the direct stacked solve of :func:`_directions`, which leaves
+    their new factors in ``factors``. The others run PCG together: each iteration is two products of W
+    with all their directions (BLAS-3) and one pair of triangular solves per trajectory.
+    """
+    p = music.params
+    W = music.W
+    K, D = W.shape
+    B = X.shape[0]
+    out = np.empty((B, D))
+    bmus = np.empty(B, dtype=np.int64)
+    use = np.array([factors.usable(b, None) for b in range(B)], dtype=bool) & frame.ok
+    sub = np.flatnonzero(use)
+    direct = np.flatnonzero(~use)
+    if sub.size:
+        Xs, ts = X[sub], tt[sub]
+        J_t, d_t, S_t, e_t = _rows(Xs, W[ts], p.normalise_rows)
+        delta = _wanted(d_t, S_t, e_t, p.normalise_rows, rel=rel[sub])
+        c_P, c_T = _energy_coefficients(p.alpha, K - 1, 1, p.per_row_mean)
+        s_T = np.sqrt(c_T)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_t = s_T * delta
+        if not np.all(np.isfinite(y_t)):
+            raise ValueError(_OVERFLOW)
+        my = np.abs(y_t)
+        ok = (my == 0.0) | ((my >= _SAFE_LO) & (my <= _SAFE_HI))
+        wP = np.full((sub.size, K), float(c_P))
+        wP[np.arange(sub.size), ts] = 0.0
+        E = s_T * J_t
+        system = _Implicit(frame, Xs, wP, E, np.arange(sub.size), p.lam, p.normalise_rows)
+        ok &= system.ok
+        if not ok.all():  # rare: rebuild on the systems in range, the others go direct
+            keep = np.flatnonzero(ok)
+            direct = np.concatenate([direct, sub[~ok]])
+            sub, Xs, wP, E, y_t = sub[keep], Xs[keep], wP[keep], E[keep], y_t[keep]
+            system = _Implicit(frame, Xs, wP, E, np.arange(sub.size), p.lam, p.normalise_rows)
+        if sub.size:
+            rhs = E * y_t[:, None]  # Mᵀ y: y is non-zero at the target row only
+            sol, its, conv = _pcg(system, rhs, factors.U, sub)
+            conv &= np.all(np.isfinite(sol), axis=1)
+            for j in np.flatnonzero(conv):
+                factors.record(int(sub[j]), int(its[j]))
+            out[sub[conv]] = sol[conv]
+            bmus[sub] = _bmus_exact(X[sub], W)
+            direct = np.concatenate([direct, sub[~conv]])
+    if direct.size:
+        direct = np.sort(direct)
+        held = [None] * direct.size
+        out[direct], bmus[direct] = _directions(music, X[direct], tt[direct], rel[direct], held)
+        for b, L in zip(direct.tolist(), held):
+            factors.store(b, L, None)
+    return out, bmus
 
 
 def _step_rows(music, X, tt):
@@ -121,8 +208,12 @@ def _step_rows(music, X, tt):
     return idx, n_P, members, n_P, bm
 
 
-def _directions(music, X, tt, rel) -> tuple[np.ndarray, np.ndarray]:
-    """MUSIC directions (before noise and trust region) of every row of ``X`` toward ``tt``, and the BMUs of ``X`` (private)."""
+def _directions(music, X, tt, rel, factors=None) -> tuple[np.ndarray, np.ndarray]:
+    """MUSIC directions (before noise and trust region) of every row of ``X`` toward ``tt``, and the BMUs of ``X`` (private).
+
+    ``factors``: None, or a list (one entry per row of X) that receives each primal system's lower Cholesky
+    factor (None where the solve fell back), for the iterative steps that follow.
+    """
     p = music.params
     W = music.W
     K, D = W.shape
@@ -185,21 +276,25 @@ def _directions(music, X, tt, rel) -> tuple[np.ndarray, np.ndarray]:
             mM = np.where((u >= _SAFE_LO * np.sqrt(D)) & (u <= _SAFE_HI), 1.0, np.where(u > 0, np.nan, 0.0))
         else:
             mM = None
-        out[sl] = _solve_stacked(M, y_t, tcol, p.lam, p.solver, mM)
+        held = None if factors is None else [None] * n
+        out[sl] = _solve_stacked(M, y_t, tcol, p.lam, p.solver, mM, held)
+        if factors is not None:
+            factors[s : s + n] = held
     return out, bmus
 
 
-def _solve_stacked(M, y_t, tcol, lam: float, solver: str, mM=None) -> np.ndarray:
+def _solve_stacked(M, y_t, tcol, lam: float, solver: str, mM=None, factors=None) -> np.ndarray:
     """Stacked single solves of (n, k, D) systems whose ``y`` is ``y_t`` at column ``tcol`` and 0 elsewhere (private).
 
     One stacked Cholesky (numpy), then one stacked LU solve for systems of size <= 256 or triangular
     solves on the factors (scipy) for larger ones; per-trajectory fallbacks
     where Cholesky fails (least squares, as the single solver) or the scale leaves the safe range
     (the scaled single solver). ``mM``: 1 where max |M_b| is known to be in the safe range, 0 where
-    M_b is 0, NaN where unknown; None = compute it.
+    M_b is 0, NaN where unknown; None = compute it. ``factors``: None, or a list of n that receives the
+    lower Cholesky factor of each primal system solved by it (the others keep None).
     """
     n, k, D = M.shape
-    solver = solver if solver != "auto" else ("dual" if k < D else "primal")
+    solver = _form(solver, k, D)
     if not np.all(np.isfinite(y_t)):
         raise ValueError(_OVERFLOW)
     out = np.zeros((n, D))
@@ -257,6 +352,10 @@ def _solve_stacked(M, y_t, tcol, lam: float, solver: str, mM=None) -> np.ndarray
         else:
             Lk = L if ok.all() else L[ok]
             z[ok] = cho_solve((Lk, True), rhs[ok][..., None], check_finite=False)[..., 0]
+    if factors is not None and solver == "primal":
+        for i, f in enumerate(np.flatnonzero(fast).tolist()):
+            if ok[i]:
+                factors[f] = L[i]
     sol = z if solver == "primal" else (Mt @ z[..., None])[..., 0]
     for i in np.flatnonzero(~ok):
         y = np.zeros(k)

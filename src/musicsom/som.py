@@ -63,6 +63,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _npzfile
+from ._torch_backend import _check_backend  # names only: torch is imported when backend='torch' fits
 from ._validation import (
     NotFittedError,
     _feature_names,
@@ -149,6 +150,8 @@ def _params_from_json(text: str, names: list[str]) -> dict:
         params = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"its parameters are not valid JSON ({e})") from None
+    if isinstance(params, dict):  # saves written before the torch backend existed: the numpy defaults
+        params = {"backend": "numpy", "device": "cpu", **params}
     if not isinstance(params, dict) or sorted(params) != sorted(names):
         got = sorted(params) if isinstance(params, dict) else type(params).__name__
         raise ValueError(f"its parameters should be {sorted(names)}; got {got}")
@@ -166,6 +169,89 @@ def _params_from_json(text: str, names: list[str]) -> dict:
             raise ValueError(f"its random_state holds an invalid {state['bit_generator']} state ({e})") from None
         params["random_state"] = np.random.Generator(bit_generator)
     return params
+
+
+# ---------------------------------------------------------------- the steps of a training epoch, after the BMU search
+class _UnitSums:
+    """``unit_sums(bmu)``: the (K, D) sums of the rows of X assigned to each unit, and the (K,) counts; no validation.
+
+    The one-hot assignment (n × K, one entry per row) is a sparse matrix whose transpose times X adds
+    each unit's rows in row order, in float64 (with a float32 search too: prototypes are means of the
+    data, not of its single-precision copy). An order of magnitude faster here than ``np.add.at`` or
+    a ``bincount`` per column, and its order of additions is the one the pinned maps were made with.
+    """
+
+    def __init__(self, X: np.ndarray, K: int):
+        self.X, self.K = X, K
+        self.indptr = np.arange(X.shape[0] + 1)
+        self.ones = np.ones(X.shape[0])
+
+    def __call__(self, bmu: np.ndarray):
+        hits = sparse.csr_matrix((self.ones, bmu, self.indptr), shape=(self.X.shape[0], self.K))
+        return np.asarray(hits.T @ self.X), np.bincount(bmu, minlength=self.K).astype(np.float64)
+
+
+class _RectNeighbourhood:
+    """``(H n, H S)`` on a rectangular or toroidal lattice for one σ: the separable kernel H = H_rows ⊗ H_cols; no validation.
+
+    Two small 1-D Gaussian kernels applied along the lattice axes: (rows + cols)·K·D multiply-adds
+    instead of the K²·D of the dense K × K kernel (15× fewer on a 30 × 30 lattice), and no K × K array.
+    """
+
+    def __init__(self, rows: int, cols: int, toroidal: bool):
+        self.rows, self.cols, self.toroidal = rows, cols, toroidal
+
+    def __call__(self, sums: np.ndarray, counts: np.ndarray, sigma: float):
+        rows, cols, (K, D) = self.rows, self.cols, sums.shape
+        h_r = _gaussian_1d(rows, sigma, self.toroidal)
+        h_c = _gaussian_1d(cols, sigma, self.toroidal)
+        denom = (h_r @ counts.reshape(rows, cols) @ h_c).ravel()
+        numer = (h_c @ (h_r @ sums.reshape(rows, cols * D)).reshape(rows, cols, D)).reshape(K, D)
+        return denom, numer
+
+
+_HEX_KEPT = 1 << 23  # hexagonal lattice distances kept between epochs up to 8M entries (64 MB, 2896 units)
+
+
+class _HexNeighbourhood:
+    """``(H n, H S)`` on a hexagonal lattice for one σ: the dense K × K Gaussian kernel, in row blocks of units; no validation.
+
+    The lattice distances do not change between epochs, so each block's are computed once (kept up to
+    ``_HEX_KEPT`` entries; recomputed at every epoch beyond), and each epoch exponentiates them in place
+    in one reused buffer (blocks of at most 4M entries): the fresh temporaries of the distances and of
+    ``np.exp(-d² / 2σ²)`` cost several times the exponential itself (30 × 30 lattice: an update took
+    ~20 ms, now ~3). The kernel is that formula's bit for bit (``d² / (−2σ²)`` is ``−d² / (2σ²)``
+    exactly) and the blocks are the same, so the products are too.
+    """
+
+    def __init__(self, rows: int, cols: int, toroidal: bool):
+        self.rows, self.cols, self.toroidal = rows, cols, toroidal
+        K = rows * cols
+        self.starts = range(0, K, max(1, (1 << 22) // K))
+        self.sq = [self._sq(s) for s in self.starts] if K * K <= _HEX_KEPT else None
+        self.buf = np.empty((min(self.starts.step, K), K))
+
+    def _sq(self, start: int) -> np.ndarray:
+        units = np.arange(start, min(self.rows * self.cols, start + self.starts.step))
+        return _hex_sq_block(units, self.rows, self.cols, self.toroidal)
+
+    def __call__(self, sums: np.ndarray, counts: np.ndarray, sigma: float):
+        denom = np.empty(sums.shape[0])
+        numer = np.empty_like(sums)
+        for i, s in enumerate(self.starts):
+            sq = self.sq[i] if self.sq is not None else self._sq(s)
+            H = self.buf[: sq.shape[0]]
+            np.divide(sq, -2.0 * sigma**2, out=H)
+            np.exp(H, out=H)
+            denom[s : s + H.shape[0]] = H @ counts
+            numer[s : s + H.shape[0]] = H @ sums
+        return denom, numer
+
+
+def _new_prototypes(W: np.ndarray, denom: np.ndarray, numer: np.ndarray) -> np.ndarray:
+    """The batch rule ``W = H S / (H n)``; a unit whose neighbourhood holds (almost) no samples keeps its prototype."""
+    ok = denom > 1e-12 * max(denom.max(), 1e-300)
+    return np.where(ok[:, None], numer / np.where(ok, denom, 1.0)[:, None], W)
 
 
 # ---------------------------------------------------------------- the map
@@ -196,6 +282,11 @@ class SOM(_FittedTransformer):
         that float32 cannot resolve (far outliers) are searched in float64, with a RuntimeWarning.
     n_threads : threads of the BMU search in ``fit`` (None = the CPUs this process may use). BLAS runs
         single-threaded inside ``fit`` and the row blocks are shared among these threads instead.
+    backend : "numpy" (default) or "torch": where the epochs of ``fit`` run (PyTorch, imported only then:
+        ``pip install torch``). Initialisation, sigma schedule and BMU precision are the same, and so is
+        the map, to round-off; ``n_threads`` and ``chunk_size`` concern the numpy search only.
+    device : "cpu" (default); with backend="torch" also "cuda", "cuda:N" or "auto" (cuda if available,
+        else cpu). An unavailable device raises a RuntimeError at ``fit``.
 
     Attributes (after ``fit``)
     --------------------------
@@ -276,6 +367,8 @@ class SOM(_FittedTransformer):
         chunk_size=8192,
         bmu_dtype="float64",
         n_threads=None,
+        backend="numpy",
+        device="cpu",
     ):
         self.grid_shape = grid_shape
         self.topology = topology
@@ -287,6 +380,8 @@ class SOM(_FittedTransformer):
         self.chunk_size = chunk_size
         self.bmu_dtype = bmu_dtype
         self.n_threads = n_threads
+        self.backend = backend
+        self.device = device
 
     # -------------------------------------------------- the estimator protocol (scikit-learn's, without importing it)
     @classmethod
@@ -345,9 +440,11 @@ class SOM(_FittedTransformer):
             raise ValueError(f"bmu_dtype must be 'float64' or 'float32'; got {self.bmu_dtype!r}")
         chunk_size = _check_chunk_size(self.chunk_size)
         n_threads = None if self.n_threads is None else check_int(self.n_threads, "n_threads (None = all CPUs)", low=1)
+        backend, device = _check_backend(self.backend, self.device)  # availability is checked by fit
         return dict(
             grid_shape=grid, topology=topology, epochs=epochs, sigma_start=sigma_start, sigma_end=sigma_end,
             init=self.init, random_state=rs, chunk_size=chunk_size, bmu_dtype=dtype, n_threads=n_threads,
+            backend=backend, device=device,
         )
 
     def _W(self) -> np.ndarray:
@@ -495,48 +592,27 @@ class SOM(_FittedTransformer):
         return self
 
     def _epochs(self, X, W, search, grid_shape, p, sigmas, history, callback):
-        rows, cols = grid_shape
+        if p["backend"] == "torch":  # the same epochs on a torch device (init, schedule and search set-up stay numpy's)
+            from ._torch_backend import _som_epochs
+
+            return _som_epochs(X, W, search, grid_shape, p, sigmas, history, callback)
+        # one epoch: BMU search (the products; threads), per-unit sums, neighbourhood, new prototypes.
+        # benchmarks/bench_som_parts.py times these same steps one by one.
         topology = p["topology"]
-        hexa = _is_hex(topology)
-        tor = topology == "toroidal"
-        n, D = X.shape
-        K = W.shape[0]
-        indptr = np.arange(n + 1)
-        ones = np.ones(n)
+        unit_sums = _UnitSums(X, W.shape[0])
+        if _is_hex(topology):
+            neighbourhood = _HexNeighbourhood(*grid_shape, topology == "hexagonal_toroidal")
+        else:
+            neighbourhood = _RectNeighbourhood(*grid_shape, topology == "toroidal")
         for epoch, sigma in enumerate(sigmas):
             bmu = search(W)
-            # one-hot assignment (n × K, one entry per row); its transpose sums the samples per unit
-            hits = sparse.csr_matrix((ones, bmu, indptr), shape=(n, K))
-            sums = np.asarray(hits.T @ X)  # (K, D) per-unit sums
-            counts = np.bincount(bmu, minlength=K).astype(np.float64)
-            if hexa:
-                denom, numer = self._hex_update(sums, counts, rows, cols, topology == "hexagonal_toroidal", sigma)
-            else:
-                # separable neighbourhood: H = H_rows ⊗ H_cols, applied along each lattice axis
-                h_r = _gaussian_1d(rows, sigma, tor)
-                h_c = _gaussian_1d(cols, sigma, tor)
-                denom = (h_r @ counts.reshape(rows, cols) @ h_c).ravel()
-                numer = (h_c @ (h_r @ sums.reshape(rows, cols * D)).reshape(rows, cols, D)).reshape(K, D)
-            ok = denom > 1e-12 * max(denom.max(), 1e-300)
-            W = np.where(ok[:, None], numer / np.where(ok, denom, 1.0)[:, None], W)
+            sums, counts = unit_sums(bmu)
+            denom, numer = neighbourhood(sums, counts, sigma)
+            W = _new_prototypes(W, denom, numer)
             history.append({"epoch": epoch, "sigma": float(sigma)})
             if callback is not None:
                 callback(epoch, sigma, W)
         return W
-
-    @staticmethod
-    def _hex_update(sums, counts, rows, cols, toroidal, sigma):
-        """Dense-kernel update of a hexagonal lattice, ``H n`` and ``H S``, in blocks of units; no validation."""
-        K = rows * cols
-        denom = np.empty(K)
-        numer = np.empty_like(sums)
-        step = max(1, (1 << 22) // K)
-        for s in range(0, K, step):
-            units = np.arange(s, min(K, s + step))
-            H = np.exp(-_hex_sq_block(units, rows, cols, toroidal) / (2.0 * sigma**2))
-            denom[units] = H @ counts
-            numer[units] = H @ sums
-        return denom, numer
 
     # -------------------------------------------------- scikit-learn methods
     def transform(self, X) -> np.ndarray:
