@@ -98,9 +98,11 @@ rule faces_som:
         **job_resources("faces_som"),
     params:
         som=section("faces", "som"),
+        backend=config["som_backend"],
+        device=config["device"],
     shell:
         "python -m musicsom.pipeline.train_som --data {input.data} --key x_train --som {params.som:q}"
-        " --seed {wildcards.seed} --threads {threads} --out {output} > {log} 2>&1"
+        " --seed {wildcards.seed} --threads {threads} --backend {params.backend} --device {params.device} --out {output} > {log} 2>&1"
 
 
 rule faces_inversion:

@@ -81,9 +81,11 @@ rule gmm_som:
         **job_resources("gmm_som"),
     params:
         som=section("gmm", "som"),
+        backend=config["som_backend"],
+        device=config["device"],
     shell:
         "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        " --threads {threads} --backend {params.backend} --device {params.device} --out {output} > {log} 2>&1"
 
 
 rule gmm_fig05:

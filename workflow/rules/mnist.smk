@@ -143,9 +143,11 @@ rule mnist_som:
         **job_resources("mnist_som"),
     params:
         som=section("mnist", "som"),
+        backend=config["som_backend"],
+        device=config["device"],
     shell:
         "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        " --threads {threads} --backend {params.backend} --device {params.device} --out {output} > {log} 2>&1"
 
 
 rule mnist_labels:
@@ -793,9 +795,11 @@ rule robustness_mnist_som:
         **job_resources("robustness_mnist_som"),
     params:
         som=section("mnist", "som"),
+        backend=config["som_backend"],
+        device=config["device"],
     shell:
         "python -m musicsom.pipeline.train_som --data {input.data} --som {params.som:q} --seed {wildcards.seed}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        " --threads {threads} --backend {params.backend} --device {params.device} --out {output} > {log} 2>&1"
 
 
 rule robustness_mnist_labels:

@@ -104,8 +104,10 @@ def require(values: dict, section: str, keys) -> MappingProxyType:
 SOM_KEYS = ("rows", "cols", "topology", "epochs", "sigma_start", "sigma_end", "init")
 
 
-def som(values: dict, section: str, *, random_state: int, n_threads: int = 1) -> Any:
-    """The unfitted :class:`~musicsom.som.SOM` of a SOM config section; the seed and threads come from the rule.
+def som(values: dict, section: str, *, random_state: int, n_threads: int = 1, backend: str = "numpy",
+        device: str = "cpu") -> Any:
+    """The unfitted :class:`~musicsom.som.SOM` of a SOM config section; the seed, threads, backend and device come
+    from the rule (the config's ``som_backend`` and ``device``).
 
     Every key but ``rows`` and ``cols`` is a parameter of the estimator under the same name, so a new SOM
     setting reaches every map by the estimator, the schema and the config.
@@ -115,6 +117,15 @@ def som(values: dict, section: str, *, random_state: int, n_threads: int = 1) ->
     _key_problems(values, section, SOM_KEYS)
     kw = {k: v for k, v in values.items() if k not in ("rows", "cols")}
     try:
-        return SOM((int(values["rows"]), int(values["cols"])), random_state=random_state, n_threads=n_threads, **kw)
+        som = SOM((int(values["rows"]), int(values["cols"])), random_state=random_state, n_threads=n_threads,
+                  backend=backend, device=device, **kw)
     except TypeError as exc:  # a key the estimator does not take
         raise InputError(f"the config section {section}: {exc}") from None
+    if backend == "torch":  # a device torch cannot use (cuda without a GPU) stops here, before any data is read
+        from musicsom._torch_backend import resolve_device
+
+        try:
+            resolve_device(device)
+        except (ImportError, RuntimeError, ValueError) as exc:
+            raise InputError(f"som_backend torch on device {device!r}: {exc} (or set som_backend: numpy)") from None
+    return som

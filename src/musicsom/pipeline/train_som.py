@@ -2,7 +2,7 @@
 
     python -m musicsom.pipeline.train_som --data results/gmm/seed0/data.npz --som '{"rows": 20, "cols": 15,
         "topology": "rectangular", "epochs": 30, "sigma_start": null, "sigma_end": 1.0, "init": "pca"}' \
-        --seed 0 --threads 1 --out results/gmm/seed0/som.npz
+        --seed 0 --threads 1 --backend numpy --device cpu --out results/gmm/seed0/som.npz
 
 The output holds ``prototypes`` (K×D), ``grid_shape``, ``topology``, the quantization and
 topographic errors on the training data, and the training settings. Shared by every experiment.
@@ -29,9 +29,13 @@ def main(argv=None):
     p.add_argument("--seed", type=int, required=True, help="seed of the random initialisation (one of the config's seeds)")
     p.add_argument("--threads", type=int, default=1,
                    help="threads of the BMU search (the rule's threads; BLAS stays on one; the result does not depend on it)")
+    p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="the engine of the epochs (the config's som_backend; numpy is the reference)")
+    p.add_argument("--device", default="cpu", help="where the torch backend runs (the config's device: cpu, cuda, auto)")
     p.add_argument("--out", required=True, help=".npz to write")
     args = p.parse_args(argv)
-    som = sections.som(args.som, "<experiment>.som", random_state=args.seed, n_threads=max(1, args.threads))
+    som = sections.som(args.som, "<experiment>.som", random_state=args.seed, n_threads=max(1, args.threads),
+                       backend=args.backend, device=args.device if args.backend == "torch" else "cpu")
     rows, cols = som.grid_shape
 
     data = files.load_npz(args.data, required=(args.key,))
@@ -54,6 +58,7 @@ def main(argv=None):
         topographic_error=np.array(te),
         sigmas=som.sigmas((rows, cols)),
         seed=np.array(args.seed),
+        backend=np.array(args.backend),
     )
 
 
