@@ -19,7 +19,15 @@ Libraries:
   numpy user writes, and the reference the targets are stated against;
 * ``intrasom`` (``faster=True``, its fastest mode) and ``xpysom`` (numpy backend, float32 as it
   ships) run in their own virtual environment (``MUSICSOM_PEERS_PYTHON``): their licences
-  (intrasom: CC BY-NC-SA 4.0) and dependencies stay out of the project.
+  (intrasom: CC BY-NC-SA 4.0) and dependencies stay out of the project;
+* ``minisom``: MiniSom's batch algorithm, ``train_batch_offline`` (Kohonen 2013, as it documents:
+  one update per pass over the data), with ``learning_rate=1`` held constant (the plain batch rule
+  ``W = H S / (H n)``), its Gaussian neighbourhood and PCA init, σ from half the larger side decaying
+  to 1 (``inverse_decay_to_one``: MiniSom offers no geometric decay; its epoch costs the same for
+  any σ). It runs in the project's environment (MiniSom is a test dependency). Its epoch is a Python
+  loop over the samples, seconds long, so its runs are 1 and 3 epochs (after a 1-epoch warm-up), not
+  ``--short``/``--long``: the per-epoch difference is measured the same way, and setup costs are
+  negligible beside it. Its QE/TE are therefore those of a 3-epoch map.
 
 Per-epoch time is the same for every library: a fresh subprocess trains ``--short`` epochs once
 untimed (a warm-up, so that one-time costs of the first call in a process are not charged to the
@@ -59,7 +67,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 PEERS_PY = Path(os.environ.get("MUSICSOM_PEERS_PYTHON", "/tmp/peers-venv/bin/python"))
-LIBS = ["plain", "plain_f32", "musicsom", "musicsom_f32", "intrasom", "xpysom"]
+LIBS = ["plain", "plain_f32", "musicsom", "musicsom_f32", "intrasom", "xpysom", "minisom"]
+# (short, long) epochs for a library whose epochs are too slow for --short/--long (see the docstring)
+EPOCHS = {"minisom": (1, 3)}
 CASES = {
     # name: (n, d, grid)
     "small": (20000, 50, (30, 30)),
@@ -113,6 +123,16 @@ def train(lib: str, X: np.ndarray, grid, epochs: int) -> tuple[np.ndarray, float
         som.pca_weights_init(X32)
         som.train(X32, epochs)
         return np.asarray(som.get_weights(), np.float64).reshape(rows * cols, D), time.perf_counter() - t0
+    if lib == "minisom":
+        from minisom import MiniSom
+
+        som = MiniSom(rows, cols, D, sigma=s0, learning_rate=1.0, decay_function=_constant_rate,
+                      neighborhood_function="gaussian", sigma_decay_function="inverse_decay_to_one", random_seed=0)
+        som.pca_weights_init(X)
+        t0 = time.perf_counter()
+        som.train_batch_offline(X, epochs)
+        seconds = time.perf_counter() - t0
+        return np.asarray(som.get_weights(), np.float64).reshape(rows * cols, D), seconds  # (rows, cols, D): row-major
     if lib == "intrasom":
         import contextlib
         import io
@@ -137,6 +157,11 @@ def train(lib: str, X: np.ndarray, grid, epochs: int) -> tuple[np.ndarray, float
     raise ValueError(f"unknown library {lib!r}")
 
 
+def _constant_rate(learning_rate, t, max_iter):
+    """MiniSom's learning-rate schedule for the plain batch rule: the rate (1) at every epoch."""
+    return learning_rate
+
+
 def reorder_intrasom(W: np.ndarray, rows: int, cols: int, som) -> np.ndarray:
     """intrasom's units in the row-major (row, col) order of the other libraries, read from its lattice coordinates."""
     try:
@@ -153,15 +178,16 @@ def worker(args) -> None:
     X = np.load(args.data)
     os.chdir(tempfile.mkdtemp(prefix="bench_som_worker_"))  # intrasom writes Results/params_*.json into the working directory
     grid = CASES[args.case][2]
+    short, long = EPOCHS.get(args.worker, (args.short, args.long))
     # an untimed warm-up run first: one-time costs of the first call in a process (lazy imports such as
     # threadpoolctl or scipy.sparse, thread-pool start-up, first-touch page faults) would otherwise fall
     # on the short run alone and bias the difference (one such run read 4.8 ms/epoch where 11 is right)
-    train(args.worker, X, grid, args.short)
-    _, t_short = train(args.worker, X, grid, args.short)
-    W, t_long = train(args.worker, X, grid, args.long)
+    train(args.worker, X, grid, short)
+    _, t_short = train(args.worker, X, grid, short)
+    W, t_long = train(args.worker, X, grid, long)
     np.save(args.out + ".npy", W)
-    Path(args.out + ".json").write_text(json.dumps({"short_s": t_short, "long_s": t_long,
-                                                    "per_epoch_s": (t_long - t_short) / (args.long - args.short)}))
+    Path(args.out + ".json").write_text(json.dumps({"short_s": t_short, "long_s": t_long, "short": short, "long": long,
+                                                    "per_epoch_s": (t_long - t_short) / (long - short)}))
 
 
 def rates_worker(args) -> None:
@@ -302,12 +328,14 @@ def render(results) -> str:
             if v is None:
                 row.append("")
                 continue
-            floor = f32 if lib.endswith("f32") or lib == "xpysom" else f64
+            floor = f32 if lib.endswith("f32") or lib == "xpysom" else f64  # MiniSom computes in float64
             row.append(f"{v['median_ms']:.1f} ({v['median_ms'] / floor:.1f}×)")
         rows.append(row)
-    out.append("\nEach cell: median ms per epoch (× the floor of its precision; xpysom computes in float32).\n\n")
+    out.append("\nEach cell: median ms per epoch (× the floor of its precision; xpysom computes in float32)."
+               + (f" minisom: (t({EPOCHS['minisom'][1]}) − t({EPOCHS['minisom'][0]})) / {EPOCHS['minisom'][1] - EPOCHS['minisom'][0]}, "
+                  "its epochs being seconds long." if "minisom (ms)" in header else "") + "\n\n")
     out.append(common.md_table(header, rows))
-    qrows = [[run["condition"], run["case"], lib, round(v["qe"], 4), round(v["te"], 4)]
+    qrows = [[run["condition"], run["case"], f"{lib} ({EPOCHS[lib][1]} epochs)" if lib in EPOCHS else lib, round(v["qe"], 4), round(v["te"], 4)]
              for run in results["runs"].values() for lib, v in run["libs"].items()]
     out.append("\n\nMap quality of the long run (QE = mean distance to the BMU, TE = share of samples whose two nearest "
                "units are not lattice neighbours):\n\n")
