@@ -188,7 +188,7 @@ def test_each_file_is_an_output_of_the_rule_named_for_it():
 
 
 def test_importing_the_package_loads_neither_panel_nor_torch():
-    code = ("import sys, musicsom, musicsom.explore, musicsom.explore.model\n"
+    code = ("import sys, musicsom, musicsom.explore, musicsom.explore.model, musicsom.explore.maps\n"
             "print(sorted(m for m in ('panel', 'bokeh', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
@@ -216,3 +216,285 @@ def test_the_page_builds_and_steps_without_a_server(run_dir):
     assert not np.array_equal(before, view.frame_src.data["image"][0])
     assert "data-step='3'" in view.status.object and "goal: prototype 9" in view.status.object
     assert set(GOALS) == {"prototype", "class", "free"}
+
+
+# ---------------------------------------------------------------- the GMM and face maps, the k-NN manifold distance
+GROWS, GCOLS, GD = 4, 5, 4
+
+
+def write_gmm(root, mixture: bool = True):
+    """The GMM files of a run (results/gmm/seed0/{data,som}.npz) as the pipeline writes them, and its config."""
+    import json
+
+    from musicsom.experiments.gmm import standardise, synthesise_mixture
+
+    rng = np.random.default_rng(1)
+    shape = (GD, 3, 3.0, 0.5, 0.1)
+    x_train, y_train, means = synthesise_mixture(400, *shape, rng)
+    x_test, y_test, _ = synthesise_mixture(60, *shape, rng)
+    x_train, x_test, means, mean, scale = standardise(x_train, x_test, means)
+    gmm = root / "results" / "gmm" / "seed0"
+    gmm.mkdir(parents=True, exist_ok=True)
+    np.savez(gmm / "data.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, means=means, mean=mean, scale=scale)
+    W = x_train[rng.choice(len(x_train), GROWS * GCOLS, replace=False)]
+    np.savez(gmm / "som.npz", prototypes=W, grid_shape=np.array([GROWS, GCOLS]), topology=np.array("rectangular"))
+    config = {"seeds": [0], "gmm": {"music": {"alpha": 0.9, "eta": 0.2, "kappa": 0.1, "lam": 0.01, "per_row_mean": False},
+                                    "trajectories": {"n_steps": 15}}}
+    if mixture:
+        config["gmm"]["mixture"] = {"dim": GD, "components": 3, "radius": 3.0, "spread": 0.5, "noise": 0.1}
+    (root / "results" / "report").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "report" / "config.json").write_text(json.dumps(config))
+    return root
+
+
+FROWS, FCOLS, FD = 4, 4, 6
+
+
+def write_faces(root, every: int = 0):
+    """The face files of a run (latent, som, clusters, starts, a tiny untrained autoencoder) and its config."""
+    import json
+
+    from musicsom.experiments.models import checkpoint
+    from musicsom.experiments.models.face_autoencoder import FaceAutoencoder
+
+    rng = np.random.default_rng(2)
+    torch.manual_seed(0)
+    ae = FaceAutoencoder(size=16, code_dim=12, channels=(4, 8))
+    faces = root / "results" / "faces"
+    (faces / "seed0").mkdir(parents=True, exist_ok=True)
+    torch.save(checkpoint(ae, []), faces / "autoencoder.pt")
+    codes = rng.standard_normal((80, 12))
+    enc = PCAWhitening(n_components=FD).fit(codes)
+    z = enc.encode(codes)
+    np.savez(faces / "latent.npz", x_train=z[:60], x_test=z[60:], pca_mean=enc.mean_, pca_components=enc.components_,
+             pca_variance=enc.explained_variance_, pca_total_variance=np.array(enc.total_variance_),
+             image_id_test=np.array([f"Person_{i}_0001" for i in range(20)]), person_test=np.array([f"Person_{i}" for i in range(20)]))
+    np.savez(faces / "seed0" / "som.npz", prototypes=rng.standard_normal((FROWS * FCOLS, FD)), grid_shape=np.array([FROWS, FCOLS]),
+             topology=np.array("rectangular"))
+    clusters = {"darker_skinned": {"units": [3], "description": "d"}, "female": {"units": [5, 6, 9], "description": "f"},
+                "random": {"units": [0, 6, 12, 15], "description": "r"}, "settings": {"grid_shape": [FROWS, FCOLS]}}
+    (faces / "seed0" / "clusters.json").write_text(json.dumps(clusters))
+    (faces / "seed0" / "starts.json").write_text(json.dumps({"test_rows": [7, 2]}))
+    (root / "results" / "report").mkdir(parents=True, exist_ok=True)
+    (root / "results" / "report" / "config.json").write_text(json.dumps({
+        "seeds": [0], "faces": {"music": {"alpha": 0.9, "eta": 0.5, "kappa": 0.1, "lam": 0.01, "per_row_mean": True},
+                                "informed": {"n_steps": 8}, "target_cluster": "female", "identity": {"every": every}}}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def gmm_dir(tmp_path_factory):
+    return write_gmm(tmp_path_factory.mktemp("explore_gmm"))
+
+
+@pytest.fixture(scope="module")
+def face_dir(tmp_path_factory):
+    return write_faces(tmp_path_factory.mktemp("explore_faces"))
+
+
+def copy_run(run_dir, tmp_path):
+    """A copy of the module's MNIST run folder to add to or break (write_run's PCA fit costs seconds on a loaded machine)."""
+    import shutil
+
+    return shutil.copytree(run_dir, tmp_path / "run")
+
+
+def reference_path(model, T):
+    """Music.run from the model's start to its goal over T steps: what the page's stepping must equal."""
+    run = model.run
+    music = Music(run.W, MusicParams(**run.music), grid_shape=run.grid_shape, topology=run.topology, random_state=run.seed)
+    kw = {"target": model.target} if model.mode == "informed" else {"cluster": model.cluster} if model.mode != "free" else {}
+    return music.run(run.z_test[model.start_index], T, model.mode, **kw)
+
+
+@pytest.mark.parametrize("mode, goal", [("informed", ("prototype", 7)), ("informed", ("class", 0)), ("cluster", ("class", 2)),
+                                        ("cluster_random", ("class", 1)), ("free", ("free", None))])
+def test_gmm_stepping_equals_one_music_run(gmm_dir, mode, goal):
+    from musicsom.explore.maps import GmmModel
+    from musicsom.explore.run import load_gmm
+
+    model = GmmModel(load_gmm(gmm_dir))
+    model.set_goal(*goal, mode=mode)
+    model.step(2)
+    model.step(3)
+    ref = reference_path(model, 5)
+    assert np.array_equal(model.states(), ref.states) and np.array_equal(model.bmus(), ref.bmus)
+    ns: dict = {}
+    exec(model.snippet().replace("print(", "_ = ("), ns)
+    assert np.array_equal(ns["path"].states, model.states())
+    P = model.probs()
+    assert P.shape == (6, 3) and np.allclose(P.sum(1), 1)  # the component posterior of every state
+    assert model.frame().shape == (2,) and model.mean_distances().shape == (6, 3)
+    if goal[0] == "class":  # the region is the pipeline's component_prototypes
+        from musicsom.experiments.gmm import component_prototypes
+
+        assert np.array_equal(model.class_units(goal[1]), component_prototypes(model.run.W, model.run.x_train, model.run.y_train, goal[1]))
+
+
+def test_gmm_posterior_and_its_fallback(tmp_path, gmm_dir):
+    from musicsom.explore.maps import GmmModel
+    from musicsom.explore.run import load_gmm
+
+    run = load_gmm(gmm_dir)
+    assert (run.posterior(run.z_test).argmax(1) == run.y_test).mean() > 0.9  # the mixture's own labels
+    paths = GmmModel(run).compare()
+    assert set(paths) == {"music", "linear"} and np.allclose(paths["linear"].states[-1], run.W[GmmModel(run).target])
+    bare = load_gmm(write_gmm(tmp_path / "run", mixture=False))
+    assert bare.posterior is None and any("distances to the component means" in n for n in bare.notes)
+    model = GmmModel(bare)
+    model.step(2)
+    P = model.probs()  # no mixture parameters: the BMU's component, one-hot
+    assert np.array_equal(P.argmax(1), bare.labels[model.bmus()]) and set(np.unique(P)) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="no images"):
+        model.gif()
+    with pytest.raises(ValueError, match="component"):
+        model.set_goal("class", 7)
+
+
+@pytest.mark.parametrize("mode, goal", [("informed", ("prototype", 10)), ("cluster_random", ("cluster", "female")),
+                                        ("cluster", ("cluster", "random")), ("informed", ("cluster", "female")),
+                                        ("free", ("free", None))])
+def test_face_stepping_equals_one_music_run(face_dir, mode, goal):
+    from musicsom.experiments.faces import cluster_distance
+    from musicsom.explore.maps import FaceModel
+    from musicsom.explore.run import load_faces
+
+    model = FaceModel(load_faces(face_dir))
+    assert model.start_index == 7 and model.goal_value == "female"  # the pipeline's first start and target cluster
+    model.set_goal(*goal, mode=mode)
+    model.step(2)
+    model.step(2)
+    ref = reference_path(model, 4)
+    assert np.array_equal(model.states(), ref.states) and np.array_equal(model.bmus(), ref.bmus)
+    ns: dict = {}
+    exec(model.snippet().replace("print(", "_ = ("), ns)
+    assert np.array_equal(ns["path"].states, model.states())
+    run = model.run
+    assert model.frame().shape == (16, 16, 3) and model.frame().dtype == np.uint8
+    assert np.array_equal(model.frame(), run.decode(model.states()[-1:])[0])
+    for c, name in enumerate(model.cluster_names):  # the pipeline's cluster distance, per labelled cluster
+        assert np.allclose(model.probs()[:, c], cluster_distance(model.states(), run.W, run.clusters[name]))
+    if goal[0] == "cluster" and mode == "informed":  # toward the cluster's prototype nearest the start
+        units = run.clusters[goal[1]]
+        assert model.target == units[np.argmin(((run.W[units] - model.x0) ** 2).sum(1))]
+
+
+def test_face_exports_and_bad_input(face_dir):
+    from PIL import Image
+
+    from musicsom.explore.maps import FaceModel
+    from musicsom.explore.run import load_faces
+
+    model = FaceModel(load_faces(face_dir))
+    model.step(3)
+    rows = list(csv.DictReader(io.StringIO(model.to_csv())))
+    assert len(rows) == 4 and "cluster_distance_female" in rows[0] and "identity_drift" in rows[0]
+    assert np.array_equal(np.array([[float(r[f"x{d}"]) for d in range(FD)] for r in rows]), model.states())
+    assert model.strip_png()[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(model.gif())).n_frames == 4
+    paths = model.compare()
+    assert set(paths) == {"music", "linear"} and paths["linear"].images.shape == (model.horizon + 1, 16, 16, 3)
+    assert paths["music"].metrics["cluster_distance_end"] == pytest.approx(model.probs()[-1, 1])
+    for call, message in [(lambda: model.set_goal("cluster", "male"), "cluster must be one of"),
+                          (lambda: model.set_goal("class", 1), "goal must be one of"),
+                          (lambda: model.set_start(cls=3), "no classes"), (lambda: model.set_start(index=20), "index")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_face_identity_is_measured_every_nth_step_and_on_demand(tmp_path):
+    """dlib's descriptors (~0.1 s a frame): every faces.identity.every steps on the worker, or on demand."""
+    from musicsom.experiments import face_id
+    from musicsom.explore.maps import FaceModel
+    from musicsom.explore.run import load_faces
+
+    if not face_id.available():
+        pytest.skip("dlib or face-recognition-models is not installed (pip install face-recognition-models dlib)")
+    model = FaceModel(load_faces(write_faces(tmp_path / "run", every=2)))
+    model.step(3)
+    steps, drift = model.identity()
+    assert steps.tolist() == [0, 2] and drift[0] == 0.0 and np.all(drift >= 0)
+    assert model.measure_identity() >= 0 and model.identity()[0].tolist() == [0, 2, 3]
+    from musicsom.experiments.face_id import identity_drift
+
+    fid = model.run.face_id()
+    desc, _ = fid.describe_many([model.frame(0), model.frame(2)])
+    assert drift[1] == pytest.approx(identity_drift(desc[1:], desc[0])[0])  # the pipeline's measure
+
+
+@pytest.mark.parametrize("experiment, key", [("gmm", "data"), ("gmm", "som"), ("faces", "latent"), ("faces", "som"),
+                                             ("faces", "clusters"), ("faces", "autoencoder")])
+def test_a_missing_map_file_names_the_rule_that_writes_it(tmp_path, run_dir, experiment, key):
+    from musicsom.explore.run import MAP_FILES, load_faces, load_gmm, load_maps
+
+    root = copy_run(run_dir, tmp_path)
+    write_gmm(root) if experiment == "gmm" else write_faces(root)
+    pattern, rule, _, _ = MAP_FILES[experiment][key]
+    (root / pattern.format(seed=0)).unlink()
+    expected = rf"{re.escape(pattern.format(seed=0))} is missing: it is written by the rule {rule}"
+    with pytest.raises(RunError, match=expected):
+        (load_gmm if experiment == "gmm" else load_faces)(root)
+    maps, notes = load_maps(root)  # the page still opens, without that map, and says why
+    assert experiment not in maps and "mnist" in maps and any(re.search(expected, n) for n in notes)
+
+
+def test_each_map_file_is_an_output_of_the_rule_named_for_it():
+    from musicsom.explore.run import MAP_FILES
+
+    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
+    blocks = dict(re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", text, re.M | re.S))
+    for experiment, files in MAP_FILES.items():
+        for key, (pattern, rule, _, _) in files.items():
+            assert rule in blocks, f"{experiment}.{key}: no rule {rule}"
+            name = pattern.rsplit("/", 1)[-1].replace("{seed}", "")
+            assert name in blocks[rule], f"{experiment}.{key}: rule {rule} does not write {pattern}"
+
+
+def test_the_knn_manifold_distance_is_computing_until_the_index_is_ready(tmp_path, run_dir):
+    """MNIST: the k-NN index of the training images builds on a background thread; until then the metric says so."""
+    from musicsom.encoding import flatten_images
+    from musicsom.explore.model import COMPUTING
+    from musicsom.image_metrics import KnnIndex
+
+    root = copy_run(run_dir, tmp_path)
+    rng = np.random.default_rng(0)
+    lat = np.load(root / "results/mnist/latent.npz")
+    (root / "results/data").mkdir()
+    np.savez(root / "results/data/digits.npz",
+             x_train=rng.integers(0, 256, (150, 28, 28), dtype=np.uint8), y_train=np.arange(150) % 10,
+             x_test=rng.integers(0, 256, (len(lat["y_test"]), 28, 28), dtype=np.uint8), y_test=lat["y_test"])
+    run = load_run(root)
+    assert run.pix_train.shape == (150, 784) and run.knn_state() == "idle"
+    model = ExploreModel(run)
+    model.set_goal("prototype", 4)
+    model.step(3)
+    assert model.compare()["music"].metrics["manifold_distance"] == COMPUTING  # the first call starts the build
+    run._knn.result(timeout=60)
+    assert model.fill_manifold() and run.knn_state() == "ready"
+    paths = model.compare()
+    knn = KnnIndex(flatten_images(np.load(root / "results/data/digits.npz")["x_train"]).astype(np.float32))
+    for name in ("music", "linear"):
+        expect = knn.mean_distance(paths[name].images.reshape(len(paths[name].images), -1), 5).mean()
+        assert paths[name].metrics["manifold_distance"] == pytest.approx(expect)
+    model.step(1)  # a step measures its new frame on the worker
+    assert not np.isnan(model._manifold).any() and len(model._manifold) == 5
+
+
+def test_the_gmm_and_face_pages_build_and_step_without_a_server(run_dir, tmp_path):
+    pytest.importorskip("panel")
+    from musicsom.explore.app import ExplorerPage, FaceView, GmmView
+    from musicsom.explore.run import load_maps
+
+    root = write_faces(write_gmm(copy_run(run_dir, tmp_path)))
+    maps, notes = load_maps(root)
+    assert list(maps) == ["mnist", "gmm", "faces"] and notes == []
+    page = ExplorerPage(maps)
+    for name, cls in (("gmm", GmmView), ("faces", FaceView)):
+        view = page.show(name)
+        assert isinstance(view, cls) and page.body.objects == [view.layout]
+        for _ in range(3):
+            assert view.advance(1)
+        assert view.model.t == 3 and f"data-map='{name}'" in view.status.object and "data-step='3'" in view.status.object
+        assert len(view.prob_src.data["step"]) == 4 and not view.errors
+    assert page.show("mnist").model.t == 0  # each map keeps its own path
+    with pytest.raises(ValueError, match="no planet map"):
+        page.view("planet")

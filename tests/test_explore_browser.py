@@ -2,7 +2,8 @@
 
 The server runs as the user runs it (``python -m musicsom explore RUN --port P``); the page is loaded
 once per test module and the tests follow each other on it: load, click a prototype and step ten
-times, export the CSV, and, throughout, every request the page made stayed on 127.0.0.1.
+times, export the CSV, switch to the GMM and face maps and step on each, and, throughout, every request
+the page made stayed on 127.0.0.1.
 ``playwright install`` cannot download here: the tests use /usr/bin/chromium (or any Chromium on
 PATH) and skip with the command that installs it when there is none. Screenshots go to tmp folders.
 """
@@ -141,6 +142,36 @@ def test_the_csv_export_holds_music_run_states(session, tmp_path):
     ref = music.run(run.z_test[int(s["start"])], 10, "informed", target=int(s["target"]))
     assert np.array_equal(states, ref.states)
     assert [int(r["bmu"]) for r in rows] == ref.bmus.tolist() == [int(b) for b in s["path"].split()]
+
+
+@pytest.mark.parametrize("name, label", [("gmm", "GMM"), ("faces", "faces")])
+def test_the_map_switch_shows_the_gmm_and_face_maps_and_steps(session, tmp_path, name, label):
+    """Switch to the smoke run's GMM map, then its face map, and step three times on each (then back to MNIST,
+    whose path the switch kept). Face renders go to a tmp folder only (LFW faces are never committed)."""
+    from musicsom.explore.maps import model_for
+    from musicsom.explore.run import load_gmm, load_faces
+
+    page, _, workdir = session
+    page.get_by_role("button", name=label, exact=True).click()
+    page.locator(f"#explore-status[data-map='{name}'][data-step='0']").wait_for(timeout=60_000)
+    frame = page.locator(".explore-frame")
+    assert page.locator(".explore-map").is_visible() and frame.is_visible() and page.locator(".explore-probs").is_visible()
+    frame0 = frame.screenshot()
+    step = page.get_by_role("button", name="step", exact=True)
+    for i in range(1, 4):
+        step.click()
+        page.locator(f"#explore-status[data-map='{name}'][data-step='{i}']").wait_for(timeout=30_000)
+    s = status(page)
+    model = model_for((load_gmm if name == "gmm" else load_faces)(workdir))  # the page's defaults, stepped here
+    model.step(3)
+    assert [int(b) for b in s["path"].split()] == model.bmus().tolist() and s["target"] == str(model.target)
+    if name == "gmm":  # the state moves on the projection (a face frame may not: the smoke autoencoder decodes grey)
+        assert frame.screenshot() != frame0, "the state's point did not move"
+    else:
+        assert page.locator(".explore-identity").is_visible()
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    page.get_by_role("button", name="MNIST", exact=True).click()
+    page.locator("#explore-status[data-map='mnist'][data-step='10']").wait_for(timeout=30_000)
 
 
 def test_no_request_leaves_the_machine(session):

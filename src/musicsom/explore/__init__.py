@@ -1,10 +1,12 @@
-"""``musicsom explore RUN_DIR``: a local web page to steer inputs through a finished run's MNIST map.
+"""``musicsom explore RUN_DIR``: a local web page to steer inputs through a finished run's maps (MNIST, GMM, faces).
 
-- :mod:`musicsom.explore.run`: read a run folder (map, encoding, labels, classifier, VAE, config);
-  a missing or outdated file is named with the rule that writes it;
+- :mod:`musicsom.explore.run`: read a run folder (each map with what its view needs: encodings, labels,
+  classifier, VAE, the mixture, the face decoder and clusters, config); a missing or outdated file is
+  named with the rule that writes it;
 - :mod:`musicsom.explore.model`: the explorer's state and logic without any UI (start, goal, mode,
   MUSIC settings, stepping, comparison with linear and VAE interpolation, CSV/PNG/GIF export, the
   reproducing snippet);
+- :mod:`musicsom.explore.maps`: the GMM and face maps' models (what a state is shown as and measured by);
 - :mod:`musicsom.explore.app`: the Panel/Bokeh page and its server (127.0.0.1 only, every resource
   served by the app itself).
 
@@ -15,9 +17,11 @@ panel is imported only by :mod:`musicsom.explore.app` (docs/EXPLORE.md).
 
 from __future__ import annotations
 
-__all__ = ["load_run", "RunData", "RunError", "ExploreModel", "serve"]
+__all__ = ["load_run", "load_gmm", "load_faces", "load_maps", "RunData", "GmmData", "FaceData", "RunError", "ExploreModel",
+           "GmmModel", "FaceModel", "serve"]
 
-_WHERE = {"load_run": "run", "RunData": "run", "RunError": "run", "ExploreModel": "model", "serve": "app"}
+_WHERE = {"load_run": "run", "load_gmm": "run", "load_faces": "run", "load_maps": "run", "RunData": "run", "GmmData": "run",
+          "FaceData": "run", "RunError": "run", "ExploreModel": "model", "GmmModel": "maps", "FaceModel": "maps", "serve": "app"}
 
 
 def __getattr__(name):

@@ -1,7 +1,7 @@
 """The explorer's state and logic, free of any UI: start, goal, mode, settings, stepping, comparison, export.
 
 :class:`ExploreModel` holds one trajectory of :class:`musicsom.music.Music` on a run's MNIST map and
-grows it a step at a time. Stepping calls ``Music.run(x, 1, ...)`` on one ``Music`` object, which
+grows it a step at a time (the GMM and face maps subclass it: :mod:`musicsom.explore.maps`). Stepping calls ``Music.run(x, 1, ...)`` on one ``Music`` object, which
 performs the same arithmetic and draws the same random numbers (cluster_random, free) as one
 ``Music.run(x0, T, ...)``: the states it exports are those of the snippet it shows, bit for bit.
 Changing the start, the goal, the mode or a setting restarts the trajectory for the same reason.
@@ -27,14 +27,16 @@ from musicsom.som import best_matching_units, u_matrix
 
 from .run import MUSIC_KEYS, RunData
 
-__all__ = ["GOALS", "MODES", "ExploreModel", "Path", "mosaic", "torus_path", "to_uint8"]
+__all__ = ["GOALS", "MODES", "METRICS", "COMPUTING", "ExploreModel", "Path", "mosaic", "torus_path", "to_uint8"]
 
 #: what the user can aim at, and the MUSIC modes each allows (the first is the default)
 GOALS = {"prototype": ("informed",), "class": ("informed", "cluster", "cluster_random"), "free": ("free",)}
 MODES = ("informed", "cluster", "cluster_random", "free")
 #: the metrics shown for each compared path (keys of musicsom.experiments.mnist.path_metrics)
 METRICS = ("mean_confidence", "min_confidence", "crossing_step", "commit_step", "third_class_steps", "final_label",
-           "sharpness", "path_length", "convergence_ratio")
+           "sharpness", "manifold_distance", "path_length", "convergence_ratio")
+#: what the manifold distance shows while the k-NN index of the training images is being built
+COMPUTING = "computing…"
 SIDE = mn.SIDE
 MAX_STEPS = 5000  # a trajectory longer than this is refused: the page would hold its every frame
 
@@ -97,23 +99,40 @@ class Path:
 class ExploreModel:
     """A MUSIC trajectory on a run's MNIST map, grown step by step (no UI; see the module docstring).
 
+    The GMM and face maps (:mod:`musicsom.explore.maps`) subclass it: they replace the hooks ``_setup``
+    (what the map draws), ``_score`` (what is measured per state), ``_decode``, the goals and the exports.
+
     Parameters
     ----------
     run : the :class:`musicsom.explore.run.RunData` of :func:`musicsom.explore.run.load_run`.
     """
 
-    def __init__(self, run: RunData):
-        if not isinstance(run, RunData):
-            raise ValueError(f"run must be a RunData (musicsom.explore.run.load_run); got {type(run).__name__}")
+    #: the map's name (the page's switch) and the data it reads
+    map_name = "mnist"
+    data_type: type = RunData
+    goals = GOALS
+    #: where the snippet finds the map and the start (relative to the run folder)
+    som_file = "results/mnist/seed{seed}/som.npz"
+    start_file = "results/mnist/latent.npz"
+
+    def __init__(self, run):
+        if not isinstance(run, self.data_type):
+            raise ValueError(f"run must be a {self.data_type.__name__} (musicsom.explore.run); got {type(run).__name__}")
         self.run = run.validate()
         self._lock = threading.RLock()
         self._rng = np.random.default_rng(run.seed)
         self.params = MusicParams(**run.music).validate()
         self.horizon = max(1, int(run.n_steps))
         self.wrap = "toroidal" in run.topology
-        self._proto_images = mn.to_images(run.enc, run.W)
         self._umatrix = u_matrix(run.W, run.grid_shape, run.topology)
         self._compare_cache: dict = {}
+        self._setup()
+        self.reset()
+
+    def _setup(self) -> None:
+        """The map's own state and the first start and goal (MNIST: decoded prototypes, class 0 -> 1)."""
+        run = self.run
+        self._proto_images = mn.to_images(run.enc, run.W)
         # the start: the first test image of the class of the run's own transition (0 -> 1 unless configured)
         classes = np.unique(run.y_test)
         self.start_class = int(classes[0])
@@ -121,7 +140,18 @@ class ExploreModel:
         self.start_index = int(np.flatnonzero(run.y_test == self.start_class)[0])
         goal = 1 if np.any(run.labels == 1) and self.start_class != 1 else int(run.labels[0])
         self.goal_kind, self.goal_value, self.mode = "class", goal, "informed"
-        self.reset()
+
+    # ------------------------------------------------------------ what each map measures (hooks)
+    def _score(self, S) -> np.ndarray:
+        """Per state (n, D) → the row shown along the path (MNIST: the classifier's class probabilities)."""
+        return np.asarray(self.run.classify(np.atleast_2d(S)))
+
+    def _decode(self, S) -> np.ndarray:
+        """States (n, D) → images (MNIST: (n, 28, 28) in [0, 1])."""
+        return mn.to_images(self.run.enc, S)
+
+    def _after_steps(self, start: int) -> None:
+        """Called (lock held, worker thread) after states ``start``.. were added: per-step measures beyond ``_score``."""
 
     # ------------------------------------------------------------ the map
     @property
@@ -176,17 +206,15 @@ class ExploreModel:
         ``mode``: one of :data:`GOALS`\\[kind] (default: keep the current mode when allowed, else the first).
         Restarts the trajectory.
         """
-        if kind not in GOALS:
-            raise ValueError(f"goal must be one of {list(GOALS)}; got {kind!r}")
+        if kind not in self.goals:
+            raise ValueError(f"goal must be one of {list(self.goals)}; got {kind!r}")
         if kind == "prototype":
             value = check_int(value, "prototype", 0, self.run.K - 1)
-        elif kind == "class":
-            value = check_int(value, "class", 0)
-            if not np.any(self.run.labels == value):
-                raise ValueError(f"no prototype of the map is labelled {value}: that class has no region to aim at")
-        else:
+        elif kind == "free":
             value = None
-        allowed = GOALS[kind]
+        else:
+            value = self._check_region(value)
+        allowed = self.goals[kind]
         if mode is None:
             mode = self.mode if self.mode in allowed else allowed[0]
         if mode not in allowed:
@@ -194,6 +222,12 @@ class ExploreModel:
         with self._lock:
             self.goal_kind, self.goal_value, self.mode = kind, value, mode
             self.reset()
+
+    def _check_region(self, value):
+        value = check_int(value, "class", 0)
+        if not np.any(self.run.labels == value):
+            raise ValueError(f"no prototype of the map is labelled {value}: that class has no region to aim at")
+        return value
 
     def set_params(self, **changes) -> MusicParams:
         """Change MUSIC settings (``alpha``, ``lam``, ``kappa``, ``eta``, ``per_row_mean``, ``preserve_ring``, or any
@@ -260,7 +294,8 @@ class ExploreModel:
             self._bmus = [int(self._music.bmu(x0))]
             self._targets: list[int] = []
             self._clipped: list[bool] = []
-            self._probs = [np.asarray(r.classify(x0[None]))[0]]
+            self._probs = [self._score(x0[None])[0]]
+            self._manifold = [np.nan]  # per MUSIC frame: the k-NN manifold distance, filled once the index is ready
 
     def step(self, n: int = 1) -> int:
         """Take ``n`` MUSIC steps (1 ≤ n ≤ 1000); returns the number of steps taken so far."""
@@ -277,8 +312,13 @@ class ExploreModel:
                 self._bmus.append(int(tr.bmus[-1]))
                 self._targets.append(int(tr.targets[0]))
                 self._clipped.append(bool(tr.clipped[0]))
+            first = len(self._states)
             self._states.extend(new)
-            self._probs.extend(np.asarray(self.run.classify(np.asarray(new))))
+            self._probs.extend(self._score(np.asarray(new)))
+            self._manifold.extend([np.nan] * len(new))
+            self._after_steps(first)
+            if isinstance(self.run, RunData) and self.run.knn_state() == "ready":  # the new frames' manifold distances, here on the worker thread
+                self.fill_manifold()
             return len(self._states) - 1
 
     @property
@@ -306,11 +346,11 @@ class ExploreModel:
         return ((self.run.W - x) ** 2).sum(1)
 
     def frame(self, t: int | None = None) -> np.ndarray:
-        """State ``t`` (default the last) decoded to a (28, 28) image in [0, 1] (the run's PCA decoder, clipped)."""
+        """State ``t`` (default the last) decoded to an image (MNIST: (28, 28) in [0, 1], the run's PCA decoder, clipped)."""
         with self._lock:
             t = self.t if t is None else check_int(t, "t", 0, self.t)
             x = self._states[t]
-        return mn.to_images(self.run.enc, x)[0]
+        return self._decode(x[None])[0]
 
     def bmu_path(self) -> tuple[np.ndarray, np.ndarray]:
         """Display coordinates of the BMU path (:func:`torus_path`)."""
@@ -324,17 +364,52 @@ class ExploreModel:
         with self._lock:
             S = self.states()
             P = self.probs()
+            self.run.knn_index()  # starts the index build (on its own thread) the first time
             out = {}
             if with_music:
-                out["music"] = self._path("music", S, mn.to_images(self.run.enc, S), P, self.bmus())
+                music = None if np.isnan(self._manifold).any() else np.asarray(self._manifold)
+                out["music"] = self._path("music", S, mn.to_images(self.run.enc, S), P, self.bmus(), music)
             if self._target is None:
                 return out
-            key = (self.start_index, self._target, self.horizon)
-            if key not in self._compare_cache:
-                self._compare_cache = {key: self._baselines()}
-            for m, (states, images, probs, bmus) in self._compare_cache[key].items():
-                out[m] = self._path(m, states, images, probs, bmus)
+            cached = self._baseline_paths()
+            for m in [k for k in cached if not k.endswith(":manifold")]:
+                states, images, probs, bmus = cached[m]
+                out[m] = self._path(m, states, images, probs, bmus, cached.get(f"{m}:manifold"))
             return out
+
+    def _baseline_paths(self) -> dict:
+        key = (self.start_index, self._target, self.horizon)
+        if key not in self._compare_cache:
+            self._compare_cache = {key: self._baselines()}
+        return self._compare_cache[key]
+
+    def fill_manifold(self) -> bool:
+        """Measure the k-NN manifold distance of every frame not measured yet (MUSIC, linear, VAE): ~1 ms a frame, so
+        the page calls it on its worker thread (after each step, and once the index is ready), never in a redraw.
+
+        Returns True when every compared path is measured, False while the index is not ready (or the run has none).
+        """
+        knn = self.run.knn_index()
+        if knn is None:
+            return False
+        with self._lock:
+            todo = [i for i, v in enumerate(self._manifold) if np.isnan(v)]
+            if todo:
+                images = mn.to_images(self.run.enc, np.asarray(self._states)[todo])
+                for i, v in zip(todo, knn.mean_distance(images.reshape(len(todo), -1), self.run.knn_k)):
+                    self._manifold[i] = float(v)
+            if self._target is not None:
+                cached = self._baseline_paths()
+                for m in [k for k in cached if not k.endswith(":manifold")]:
+                    if f"{m}:manifold" not in cached:  # once per path
+                        images = cached[m][1]
+                        cached[f"{m}:manifold"] = knn.mean_distance(images.reshape(len(images), -1), self.run.knn_k)
+        return True
+
+    def manifold_state(self) -> str:
+        """The k-NN manifold distance: ``off`` (the run has no training pixels), ``computing``, ``ready`` or ``failed: ...``."""
+        state = self.run.knn_state()
+        return "computing" if state == "idle" else state
 
     def _baselines(self) -> dict:
         r, t, H = self.run, self._target, self.horizon
@@ -348,17 +423,26 @@ class ExploreModel:
             out["vae"] = (Z, frames, r.classify(r.enc.encode(frames.reshape(len(frames), -1))), None)
         return out
 
-    def _path(self, method, states, images, probs, bmus) -> Path:
+    def _path(self, method, states, images, probs, bmus, manifold=None) -> Path:
         goal = self.goal_class
+        pending = self.manifold_state() in ("computing", "ready")  # the index or this path's series is not measured yet
         if states.shape[0] < 2:  # no step yet: the path metrics need a step; show the start's confidence only
             conf = float(np.max(probs[0]))
             metrics = dict.fromkeys(METRICS)
             metrics.update(mean_confidence=conf, min_confidence=conf, final_label=int(np.argmax(probs[0])), path_length=0.0)
+            if manifold is not None:
+                metrics["manifold_distance"] = float(manifold[0])
+            elif pending:
+                metrics["manifold_distance"] = COMPUTING
             return Path(method, states, images, probs, bmus, metrics)
         end = self.run.W[self._target] if self._target is not None and method != "vae" else states[-1]
+        # the pipeline's metrics (musicsom.experiments.mnist.path_metrics), with the manifold series measured here
+        series = np.full(states.shape[0], np.nan) if manifold is None else np.asarray(manifold, dtype=np.float64)
         row, _ = mn.path_metrics({"states": states, "probs": probs, "images": images, "target_state": end},
-                                 self.start_class, -1 if goal is None else goal, knn=None)
+                                 self.start_class, -1 if goal is None else goal, knn=None, manifold=series)
         metrics = {k: row[k] for k in METRICS}
+        if manifold is None:
+            metrics["manifold_distance"] = COMPUTING if pending else None
         if goal is None:  # no goal class: the crossing metrics mean nothing
             for k in ("crossing_step", "commit_step", "third_class_steps"):
                 metrics[k] = None
@@ -418,7 +502,7 @@ class ExploreModel:
     def snippet(self) -> str:
         """Python that reproduces the trajectory with the library alone (numpy + musicsom)."""
         r, p = self.run, self.params
-        som = f"results/mnist/seed{r.seed}/som.npz"
+        som = self.som_file.format(seed=r.seed)
         settings = ", ".join(f"{k}={getattr(p, k)!r}" for k in MUSIC_KEYS)
         rest = {k: v for k, v in asdict(p).items() if k not in MUSIC_KEYS and v != getattr(MusicParams(), k)}
         if rest:
@@ -434,17 +518,21 @@ class ExploreModel:
             "from musicsom.music import Music, MusicParams\n\n"
             f"run = {str(r.run_dir)!r}\n"
             f'som = np.load(f"{{run}}/{som}")\n'
-            f'x0 = np.load(f"{{run}}/results/mnist/latent.npz")["x_test"][{self.start_index}]   # test image {self.start_index} (a {self.start_class})\n'
+            f'x0 = np.load(f"{{run}}/{self.start_file.format(seed=r.seed)}")["x_test"][{self.start_index}]   # {self._start_words()}\n'
             f"params = MusicParams({settings})\n"
             f'music = Music(som["prototypes"], params, grid_shape=tuple(som["grid_shape"]), topology=str(som["topology"]), random_state={r.seed})\n'
             f"path = music.run(x0, {self.t}, {call})\n"
             "print(path.states.shape, path.bmus)\n"
         )
 
+    def _start_words(self) -> str:
+        return f"test image {self.start_index} (a {self.start_class})"
+
     def summary(self) -> dict:
         """What the page prints above the map: start, goal, mode, step, BMU, predicted class."""
         with self._lock:
             p = self._probs[-1]
-            return {"start_index": self.start_index, "start_class": self.start_class, "start_rank": self.start_rank,
-                    "goal": self.goal_kind, "goal_value": self.goal_value, "mode": self.mode, "target": self._target,
-                    "t": self.t, "bmu": self._bmus[-1], "label": int(np.argmax(p)), "confidence": float(np.max(p))}
+            return {"map": self.map_name, "start_index": self.start_index, "start_class": self.start_class,
+                    "start_rank": self.start_rank, "goal": self.goal_kind, "goal_value": self.goal_value, "mode": self.mode,
+                    "target": self._target, "t": self.t, "bmu": self._bmus[-1], "label": int(np.argmax(p)),
+                    "confidence": float(np.max(p))}

@@ -3,7 +3,7 @@
     musicsom list                    # every stage, with what it does
     musicsom run gmm.trajectories --help
     musicsom run train_som --data results/gmm/seed0/data.npz --rows 20 --cols 15 ... --out som.npz
-    musicsom explore RUN_DIR         # a local page to steer inputs through a finished run's map (docs/EXPLORE.md)
+    musicsom explore RUN_DIR         # a local page to steer inputs through a finished run's maps (MNIST, GMM, faces) (docs/EXPLORE.md)
 
 ``musicsom run STAGE ARGS`` is ``python -m musicsom.pipeline.STAGE ARGS``: the command each Snakemake
 rule runs. Listing reads the stages' docstrings from the source, so it works without the pipeline's
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     sub.add_parser("list", help="list the stages (one per Snakemake rule)")
     run = sub.add_parser("run", help="run one stage: musicsom run STAGE [its options]", add_help=False)
     run.add_argument("stage")
-    explore = sub.add_parser("explore", help="serve a page on 127.0.0.1 to steer inputs through a finished run's map "
+    explore = sub.add_parser("explore", help="serve a page on 127.0.0.1 to steer inputs through a finished run's maps (MNIST, GMM, faces) "
                                              "(docs/EXPLORE.md; needs the explore extra)")
     explore.add_argument("run_dir", nargs="?", default=".", help="the folder of a finished full or smoke run (default: .)")
     explore.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default 0: a free one, printed)")
