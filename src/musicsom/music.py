@@ -255,8 +255,10 @@ _PCG_STALL = 5
 # 12-16 for one trajectory, 20-40 per trajectory in a batch). A factor is renewed at the first step whose
 # iteration count exceeds the average cost per step (this constant included) since it was made: the classic
 # renewal rule, which keeps the cost per step near its minimum whatever the drift. It depends only on
-# iteration counts, so results never depend on timing.
-_REFACTOR_COST = 16.0
+# iteration counts, so results never depend on timing. 40 rather than the single trajectory's 16: on the
+# paper's MNIST map (30 trajectories × 100 steps, one BLAS thread) 16 gave 11.4 refactorisations per 100 steps
+# and 12.0 s, 40 gave 4.1 and 9.1 s, 100 gave 2.5 and 9.2 s (more iterations per step eat the saving).
+_REFACTOR_COST = 40.0
 # "auto" goes iterative for primal systems (k >= D) of at least this size, over runs of at least
 # _ITERATIVE_MIN_STEPS steps. Measured (benchmarks/bench_music_solver.py, K = 900): at D = 50 the direct solve
 # is cheaper (a 50 × 50 Cholesky costs less than the Python overhead of a PCG iteration); from D ≈ 128 up the
