@@ -47,7 +47,7 @@ def write_run(root, n_test: int = 60, vae: bool = False):
     np.savez(mnist / "seed0" / "labels.npz", labels=labels, counts=np.eye(10)[labels] * 5, purity=np.linspace(0.5, 1.0, ROWS * COLS))
     torch.manual_seed(0)
     clf = MLPClassifier(D, 10, hidden=[16], dropout=0.0)
-    torch.save(checkpoint(clf, []), mnist / "classifier.pt")
+    torch.save(checkpoint(clf, []), mnist / "seed0" / "classifier.pt")
     (root / "results" / "report").mkdir(parents=True)
     import json
 

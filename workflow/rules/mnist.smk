@@ -1,8 +1,7 @@
 # MNIST (paper §5.3): Figs 7-10, 16-20, Tables 2 and 4.
-# Once, with the first seed: PCA whitening, the latent-space classifier, the pixel VAE (one thread each:
-# on a shared 2-core machine, two torch threads contend badly; the VAE overlaps the per-seed jobs instead).
-# Per seed: toroidal SOM -> majority labels, inversion check, the 0 -> 1 transition, one job per digit
-# pair (MUSIC, linear, VAE), one job per swept hyperparameter, checks.json (claims 1, 4-7).
+# Once: PCA whitening (deterministic). Per seed: the latent-space classifier and the pixel VAE (one thread each:
+# on a shared 2-core machine, two torch threads contend badly), toroidal SOM -> majority labels, inversion check,
+# the 0 -> 1 transition, one job per digit pair (MUSIC, linear, VAE), one job per swept hyperparameter, checks.json (claims 1, 4-7).
 # Figures use the first seed; Tables 2 and 4 gather every seed. At the end: the study's MNIST blocks.
 # Plain values the trajectory stages take: mnist.n_train / n_test (the images used), mnist.target_min_purity
 # (the target prototype), and mnist.knn_k where they measure the manifold distance; sections pass whole (section(...)).
@@ -37,8 +36,9 @@ rule mnist_all:
         "results/tables/table2_mnist_trajectories.csv",
         "results/tables/table4_vae.csv",
         f"{MNIST}/encoding.json",
-        f"{MNIST}/classifier.json",
-        f"{MNIST}/vae.json",
+        expand(f"{MSEED}/classifier.json", seed=SEEDS),
+        expand(f"{MSEED}/vae.json", seed=SEEDS),
+        "results/tables/models_mnist.csv",
         expand(f"{MSEED}/labels.json", seed=SEEDS),
         expand(f"{MSEED}/inversion.json", seed=SEEDS),
         expand(f"{MSEED}/checks.json", seed=SEEDS),
@@ -71,18 +71,19 @@ rule mnist_encode:
         " > {log} 2>&1"
 
 
-# The classifier and the VAE train once with the first seed (documented deviation from per-seed runs).
+# Per seed: the latent classifier and the pixel VAE (the seed decides their initialisation and batches), so that
+# model variance enters every interval taken over seeds.
 rule mnist_classifier:
     input:
         latent=f"{MNIST}/latent.npz",
         code=stage_code("mnist.classifier"),
     output:
-        model=f"{MNIST}/classifier.pt",
-        summary=f"{MNIST}/classifier.json",
+        model=f"{MSEED}/classifier.pt",
+        summary=f"{MSEED}/classifier.json",
     log:
-        "results/logs/mnist/classifier.log",
+        "results/logs/mnist/classifier_seed{seed}.log",
     benchmark:
-        "results/benchmarks/mnist/classifier.tsv"
+        "results/benchmarks/mnist/classifier_seed{seed}.tsv"
     conda:
         ENV
     threads: rule_threads("mnist_classifier")
@@ -90,11 +91,10 @@ rule mnist_classifier:
         **job_resources("mnist_classifier"),
     params:
         classifier=section("mnist", "classifier"),
-        seed=SEEDS[0],
         device=config["device"],
     shell:
         "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --classifier {params.classifier:q}"
-        " --seed {params.seed} --threads {threads} --device {params.device}"
+        " --seed {wildcards.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
@@ -103,12 +103,12 @@ rule mnist_vae:
         data="results/data/digits.npz",
         code=stage_code("mnist.vae"),
     output:
-        model=f"{MNIST}/vae.pt",
-        summary=f"{MNIST}/vae.json",
+        model=f"{MSEED}/vae.pt",
+        summary=f"{MSEED}/vae.json",
     log:
-        "results/logs/mnist/vae.log",
+        "results/logs/mnist/vae_seed{seed}.log",
     benchmark:
-        "results/benchmarks/mnist/vae.tsv"
+        "results/benchmarks/mnist/vae_seed{seed}.tsv"
     priority: LONG_JOBS_FIRST
     conda:
         ENV
@@ -118,12 +118,36 @@ rule mnist_vae:
     params:
         n_train=config["mnist"]["n_train"],
         vae=section("mnist", "vae"),
-        seed=SEEDS[0],
         device=config["device"],
     shell:
         "python -m musicsom.pipeline.mnist.vae --data {input.data} --n-train {params.n_train} --vae {params.vae:q}"
-        " --seed {params.seed} --threads {threads} --device {params.device}"
+        " --seed {wildcards.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
+
+
+# The models of every seed in one table (their spread enters every interval over seeds).
+rule mnist_models_table:
+    input:
+        classifier=expand(f"{MSEED}/classifier.json", seed=SEEDS),
+        vae=expand(f"{MSEED}/vae.json", seed=SEEDS),
+        code=stage_code("mnist.models_table"),
+    output:
+        table="results/tables/models_mnist.csv",
+        markdown="results/tables/models_mnist.md",
+    log:
+        "results/logs/mnist/models_table.log",
+    benchmark:
+        "results/benchmarks/mnist/models_table.tsv"
+    group:
+        "figures"
+    conda:
+        ENV
+    threads: rule_threads("mnist_models_table")
+    resources:
+        **job_resources("mnist_models_table"),
+    shell:
+        "python -m musicsom.pipeline.mnist.models_table --classifier {input.classifier} --vae {input.vae}"
+        " --table {output.table} > {log} 2>&1"
 
 
 rule mnist_som:
@@ -233,8 +257,8 @@ rule mnist_transition:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
-        vae=f"{MNIST}/vae.pt",
+        classifier=f"{MSEED}/classifier.pt",
+        vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.transition"),
     output:
         trajectory=f"{MSEED}/transition.npz",
@@ -360,8 +384,8 @@ rule mnist_trajectories:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
-        vae=f"{MNIST}/vae.pt",
+        classifier=f"{MSEED}/classifier.pt",
+        vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.trajectories"),
     output:
         f"{MSEED}/pairs.csv",
@@ -457,7 +481,7 @@ rule mnist_reference:
     input:
         data="results/data/digits.npz",
         encoding=f"{MNIST}/encoding.npz",
-        vae=f"{MNIST}/vae.pt",
+        vae=f"{MSEED0}/vae.pt",
         som=f"{MSEED0}/som.npz",
         code=stage_code("mnist.reference"),
     output:
@@ -493,7 +517,7 @@ rule mnist_sweep:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
+        classifier=f"{MSEED}/classifier.pt",
         code=stage_code("mnist.sweep"),
     output:
         f"{MSEED}/sweep_{{param}}.csv",
@@ -562,7 +586,7 @@ rule mnist_fig20:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED0}/som.npz",
         labels=f"{MSEED0}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
+        classifier=f"{MSEED0}/classifier.pt",
         lam_sweep=f"{MSEED0}/sweep_lam.csv",
         code=stage_code("mnist.fig20"),
     output:
@@ -646,8 +670,8 @@ rule robustness_mnist:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
-        vae=f"{MNIST}/vae.pt",
+        classifier=f"{MSEED}/classifier.pt",
+        vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.robustness"),
     output:
         checks="results/robustness/mnist/seed{seed}/checks.csv",
@@ -689,7 +713,7 @@ rule robustness_sweeps:
         latent=f"{MNIST}/latent.npz",
         som=f"{MSEED}/som.npz",
         labels=f"{MSEED}/labels.npz",
-        classifier=f"{MNIST}/classifier.pt",
+        classifier=f"{MSEED}/classifier.pt",
         code=stage_code("mnist.robustness_sweeps"),
     output:
         checks="results/robustness/sweeps/seed{seed}/checks.csv",
@@ -757,12 +781,12 @@ rule robustness_mnist_classifier:
         latent=f"{MNIST_DIM}/latent.npz",
         code=stage_code("mnist.classifier"),
     output:
-        model=f"{MNIST_DIM}/classifier.pt",
-        summary=f"{MNIST_DIM}/classifier.json",
+        model=f"{MNIST_DIM}/seed{{seed}}/classifier.pt",
+        summary=f"{MNIST_DIM}/seed{{seed}}/classifier.json",
     log:
-        "results/logs/robustness/mnist_dim{dim}_classifier.log",
+        "results/logs/robustness/mnist_dim{dim}_classifier_seed{seed}.log",
     benchmark:
-        "results/benchmarks/robustness/mnist_dim{dim}_classifier.tsv"
+        "results/benchmarks/robustness/mnist_dim{dim}_classifier_seed{seed}.tsv"
     conda:
         ENV
     threads: rule_threads("robustness_mnist_classifier")
@@ -770,11 +794,10 @@ rule robustness_mnist_classifier:
         **job_resources("robustness_mnist_classifier"),
     params:
         classifier=section("mnist", "classifier"),
-        seed=SEEDS[0],
         device=config["device"],
     shell:
         "python -m musicsom.pipeline.mnist.classifier --latent {input.latent} --classifier {params.classifier:q}"
-        " --seed {params.seed} --threads {threads} --device {params.device}"
+        " --seed {wildcards.seed} --threads {threads} --device {params.device}"
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
@@ -831,8 +854,8 @@ rule robustness_mnist_dim:
         latent=f"{MNIST_DIM}/latent.npz",
         som=f"{MNIST_DIM}/seed{{seed}}/som.npz",
         labels=f"{MNIST_DIM}/seed{{seed}}/labels.npz",
-        classifier=f"{MNIST_DIM}/classifier.pt",
-        vae=f"{MNIST}/vae.pt",
+        classifier=f"{MNIST_DIM}/seed{{seed}}/classifier.pt",
+        vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.robustness_dim"),
     output:
         checks=f"{MNIST_DIM}/seed{{seed}}/checks.csv",

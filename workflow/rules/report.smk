@@ -19,6 +19,7 @@ rule report_all:
         "results/tables/table2_mnist_pairs.html",
         "results/tables/table2_mnist_trajectories.html",
         "results/tables/table4_vae.html",
+        "results/tables/models_mnist.html",
         "results/tables/table3_faces.html",
         "results/tables/table5_kmeans_vs_som.html",
         (
@@ -221,6 +222,31 @@ rule report_html_table4_vae:
         "results/logs/report/html_table4_vae.log",
     benchmark:
         "results/benchmarks/report/html_table4_vae.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_models_mnist:
+    input:
+        csv="results/tables/models_mnist.csv",
+        markdown="results/tables/models_mnist.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/models_mnist.html",
+            caption="../report/models_mnist.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_models_mnist.log",
+    benchmark:
+        "results/benchmarks/report/html_models_mnist.tsv"
     conda:
         ENV
     threads: rule_threads("report_html_table")

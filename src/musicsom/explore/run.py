@@ -43,8 +43,8 @@ MNIST_FILES: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
     "latent": (f"{MNIST}/latent.npz", "mnist_encode", ("x_test", "y_test"), True),
     "som": (f"{MNIST}/seed{{seed}}/som.npz", "mnist_som", ("prototypes", "grid_shape", "topology"), True),
     "labels": (f"{MNIST}/seed{{seed}}/labels.npz", "mnist_labels", ("labels", "purity"), True),
-    "classifier": (f"{MNIST}/classifier.pt", "mnist_classifier", (), True),
-    "vae": (f"{MNIST}/vae.pt", "mnist_vae", (), False),
+    "classifier": (f"{MNIST}/seed{{seed}}/classifier.pt", "mnist_classifier", (), True),
+    "vae": (f"{MNIST}/seed{{seed}}/vae.pt", "mnist_vae", (), False),
     "digits": ("results/data/digits.npz", "data_fetch_digits", ("x_test", "y_test"), False),
     "config": ("results/report/config.json", "run_config", (), False),
 }
@@ -327,7 +327,7 @@ def load_run(run_dir=".", seed: int | None = None, threads: int = 1) -> RunData:
             data.notes.append("results/data/digits.npz holds no training images for mnist.n_train: no k-NN manifold distance")
     else:
         data.notes.append("results/data/digits.npz is missing (rule data_fetch_digits): no VAE arm, no k-NN manifold distance")
-    vae_path = run / MNIST_FILES["vae"][0]
+    vae_path = run / MNIST_FILES["vae"][0].format(seed=seed)
     if data.pix_test is not None and vae_path.is_file():
         data.vae_encode, data.vae_decode = _vae(run, seed)
     elif data.pix_test is not None:

@@ -5,9 +5,9 @@ loading files is left to the stage command-line entries.
 """
 
 from .classifier import MLPClassifier, predict_proba, train_classifier
-from .vae import VAE, train_vae, vae_decode, vae_encode
+from .vae import VAE, train_vae, vae_decode, vae_encode, vae_test_loss
 
-__all__ = ["VAE", "MLPClassifier", "checkpoint", "model_device", "predict_proba", "resolve_device", "seed_everything", "train_classifier", "train_vae", "vae_decode", "vae_encode"]
+__all__ = ["VAE", "MLPClassifier", "checkpoint", "model_device", "predict_proba", "resolve_device", "seed_everything", "train_classifier", "train_vae", "vae_decode", "vae_encode", "vae_test_loss"]
 
 
 def seed_everything(seed: int, threads: int | None = None) -> None:

@@ -1,8 +1,8 @@
-"""Stage: the MLP classifier in the whitened latent (paper §5.3.3); trained once, with the first seed.
+"""Stage: the MLP classifier in the whitened latent (paper §5.3.3); one per seed (it decides initialisation and batches).
 
     python -m musicsom.pipeline.mnist.classifier --latent results/mnist/latent.npz \
         --classifier '{"hidden": [256, 256], "dropout": 0.1, "epochs": 20, "batch_size": 256, "lr": 0.001}' \
-        --seed 0 --threads 1 --device cpu --model results/mnist/classifier.pt --summary results/mnist/classifier.json
+        --seed 0 --threads 1 --device cpu --model results/mnist/seed0/classifier.pt --summary results/mnist/seed0/classifier.json
 
 Reports the test accuracy (the paper's "validation accuracy"); the test images are never used for training.
 """

@@ -1,7 +1,7 @@
 """Stage (Table 4 reference rows): sharpness and manifold distance of real and reconstructed images.
 
     python -m musicsom.pipeline.mnist.reference --data results/data/digits.npz --n-train 0 --n-test 0 \
-        --encoding results/mnist/encoding.npz --vae results/mnist/vae.pt --som results/mnist/seed0/som.npz \
+        --encoding results/mnist/encoding.npz --vae results/mnist/seed0/vae.pt --som results/mnist/seed0/som.npz \
         --reference-images 200 --knn-k 5 --seed 0 --out results/mnist/reference.json
 
 Calibrates the two image metrics of Table 4 on a seeded sample of ``--reference-images`` test images

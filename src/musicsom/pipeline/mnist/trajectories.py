@@ -2,7 +2,7 @@
 
     python -m musicsom.pipeline.mnist.trajectories --data results/data/digits.npz --n-train 0 --n-test 0 \
         --encoding results/mnist/encoding.npz --latent results/mnist/latent.npz --som results/mnist/seed0/som.npz \
-        --labels results/mnist/seed0/labels.npz --classifier results/mnist/classifier.pt --vae results/mnist/vae.pt \
+        --labels results/mnist/seed0/labels.npz --classifier results/mnist/seed0/classifier.pt --vae results/mnist/seed0/vae.pt \
         --target-min-purity 0.7 --knn-k 5 --seed 0 --pairs '[[0, 1], [1, 7], [2, 3]]' \
         --table2 '{"n_starts": 3, "n_steps": 200, "knn_stride": 5}' --music '{"alpha": 0.5, "lam": 0.01, ...}' \
         --out results/mnist/seed0/pairs.csv

@@ -117,7 +117,8 @@ def deviations(config: dict) -> list[str]:
         f"MNIST: {'all 60,000' if not m['n_train'] else m['n_train']} training images, PCA whitening to D = {m['dim']} "
         f"fit on them and decoded back to pixels through the same PCA; SOM {m['som']['rows']}×{m['som']['cols']} "
         f"{m['som']['topology']}, {m['som']['epochs']} batch epochs, {m['som']['init']} initialisation; classifier an "
-        f"MLP {m['classifier']['hidden']} in the whitened space (the paper's classifier is not described).",
+        f"MLP {m['classifier']['hidden']} in the whitened space (the paper's classifier is not described); classifier and "
+        "VAE train once per seed (the seed decides their initialisation and batches).",
         f"MNIST MUSIC: alpha = {mm['alpha']}, lambda = {mm['lam']}, kappa = {mm['kappa']}, eta = {mm['eta']}, energy "
         f"terms {'averaged per row' if mm['per_row_mean'] else 'plain'}; the target is the prototype of the target class "
         f"nearest the source among those whose label purity is >= {m['target_min_purity']}; linear interpolation runs "
