@@ -6,7 +6,7 @@
         --out results/gmm/checks.json
 
 The rules live in :mod:`musicsom.experiments.claims.claim1`, ``claim2`` and ``claim3``; each interval
-is a bootstrap over the test points (claim 1), the noise cases (claim 2) or the start points (claim 3).
+is a bootstrap over the test points (claims 1 and 2) or the start points (claim 3).
 The seed of each per-trajectory table is read from its ``seed`` column.
 """
 
@@ -30,7 +30,11 @@ def main(argv=None):
     inv = files.load_npz(a.inversion_errors, required=("errors", "m_values", "dim"))
     checks = with_source(claim1.gmm_checks(inv["errors"], inv["m_values"], int(inv["dim"]), a.seed, boot), a.inversion_errors)
     noise = files.load_csv(a.noise)
-    checks += with_source(claim2.checks(noise["error"].to_numpy(), noise["bound"].to_numpy(), a.seed, boot), a.noise)
+    for col in ("error", "bound", "sigma_min", "noise_std", "point"):
+        if col not in noise.columns:
+            raise files.InputError(f"{a.noise} lacks the column {col!r}: rerun the rule gmm_fig01 that writes it")
+    checks += with_source(claim2.checks(noise["error"].to_numpy(), noise["bound"].to_numpy(), noise["sigma_min"].to_numpy(),
+                                        noise["noise_std"].to_numpy(), noise["point"].to_numpy(), a.seed, boot), a.noise)
     for path in a.per_trajectory:
         frame = files.load_csv(path)
         seeds = frame["seed"].unique()
