@@ -100,7 +100,7 @@ def synthetic_gmm(root: Path, rows: int = 20, cols: int = 15, dim: int = 10, n_t
 
 
 def synthetic_faces(root: Path, rows: int = 24, cols: int = 24, D: int = 128, n: int = 600) -> Path:
-    """A run folder with the face files at the full config's sizes (an untrained autoencoder of the pipeline's architecture)."""
+    """A run folder with the face files at the full config's sizes (a face code of the pipeline's architecture, random PCA)."""
     import torch
 
     from musicsom.encoding import PCAWhitening
@@ -111,11 +111,13 @@ def synthetic_faces(root: Path, rows: int = 24, cols: int = 24, D: int = 128, n:
     torch.manual_seed(0)
     faces = root / "results" / "faces"
     (faces / "seed0").mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint(FaceAutoencoder(size=64, code_dim=512), []), faces / "autoencoder.pt")
+    face_code = FaceAutoencoder(size=64, code_dim=512)
+    face_code.set_pca(np.full(3 * 64 * 64, 0.5), np.linalg.qr(np.random.default_rng(3).standard_normal((3 * 64 * 64, 512)))[0].T)
+    torch.save(checkpoint(face_code, []), faces / "seed0" / "autoencoder.pt")
     codes = rng.standard_normal((n, 512))
     enc = PCAWhitening(n_components=D).fit(codes)
     z = enc.encode(codes)
-    np.savez(faces / "latent.npz", x_train=z[: n - 100], x_test=z[n - 100:], pca_mean=enc.mean_, pca_components=enc.components_,
+    np.savez(faces / "seed0" / "latent.npz", x_train=z[: n - 100], x_test=z[n - 100:], pca_mean=enc.mean_, pca_components=enc.components_,
              pca_variance=enc.explained_variance_, pca_total_variance=np.array(enc.total_variance_))
     K = rows * cols
     np.savez(faces / "seed0" / "som.npz", prototypes=rng.standard_normal((K, D)), grid_shape=np.array([rows, cols]),

@@ -251,7 +251,7 @@ FROWS, FCOLS, FD = 4, 4, 6
 
 
 def write_faces(root, every: int = 0):
-    """The face files of a run (latent, som, clusters, starts, a tiny untrained autoencoder) and its config."""
+    """The face files of a run (latent, som, clusters, starts, a tiny face code with a random PCA) and its config."""
     import json
 
     from musicsom.experiments.models import checkpoint
@@ -259,14 +259,15 @@ def write_faces(root, every: int = 0):
 
     rng = np.random.default_rng(2)
     torch.manual_seed(0)
-    ae = FaceAutoencoder(size=16, code_dim=12, channels=(4, 8))
+    ae = FaceAutoencoder(size=16, code_dim=12, width=4, depth=2)
+    ae.set_pca(np.full(3 * 16 * 16, 0.5), np.linalg.qr(np.random.default_rng(3).standard_normal((3 * 16 * 16, 12)))[0].T)
     faces = root / "results" / "faces"
     (faces / "seed0").mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint(ae, []), faces / "autoencoder.pt")
+    torch.save(checkpoint(ae, []), faces / "seed0" / "autoencoder.pt")
     codes = rng.standard_normal((80, 12))
     enc = PCAWhitening(n_components=FD).fit(codes)
     z = enc.encode(codes)
-    np.savez(faces / "latent.npz", x_train=z[:60], x_test=z[60:], pca_mean=enc.mean_, pca_components=enc.components_,
+    np.savez(faces / "seed0" / "latent.npz", x_train=z[:60], x_test=z[60:], pca_mean=enc.mean_, pca_components=enc.components_,
              pca_variance=enc.explained_variance_, pca_total_variance=np.array(enc.total_variance_),
              image_id_test=np.array([f"Person_{i}_0001" for i in range(20)]), person_test=np.array([f"Person_{i}" for i in range(20)]))
     np.savez(faces / "seed0" / "som.npz", prototypes=rng.standard_normal((FROWS * FCOLS, FD)), grid_shape=np.array([FROWS, FCOLS]),

@@ -1,8 +1,9 @@
 # Faces on LFW deep-funneled (paper §5.4 and S7): Figs 11-15 and Table 3.
-# Once, with the first seed: autoencoder (image -> 512-d code) -> PCA whitening.
-# Per seed: SOM -> inversion check, labelled clusters, start faces -> free evolution, informed MUSIC,
+# Per seed: face code (image -> 512-d code: PCA encoder, PCA decoder + learned correction) -> PCA whitening
+# -> SOM -> inversion check, labelled clusters, start faces -> free evolution, informed MUSIC,
 # linear interpolation to the target cluster (faces.target_cluster) -> decoded frames measured by dlib
-# -> per-start metrics -> checks.json (claim 8).
+# -> per-start metrics -> checks.json (claim 8). With the face code: the identity calibration (what a dlib
+# distance means on decoded faces: LFW's pairs.txt), read by the per-start metrics, Fig 15, Table 3 and claim 8.
 # Figures use the first seed; Table 3 gathers every seed. Face images stay under results/.
 
 FACES = "results/faces"
@@ -22,25 +23,27 @@ rule faces_all:
         "results/figures/fig14_faces_linear_vs_music_strips.png",
         "results/figures/fig15_faces_identity_drift.png",
         "results/tables/table3_faces.csv",
-        f"{FACES}/autoencoder.json",
-        f"{FACES}/latent.json",
+        expand(f"{FSEED}/autoencoder.json", seed=FACE_SEEDS),
+        expand(f"{FSEED}/latent.json", seed=FACE_SEEDS),
+        expand(f"{FSEED}/identity_calibration.json", seed=FACE_SEEDS),
         expand(f"{FSEED}/inversion.json", seed=FACE_SEEDS),
         expand(f"{FSEED}/checks.json", seed=FACE_SEEDS),
 
 
-# The autoencoder trains once (first seed: a documented deviation from per-seed runs).
+# The face code of one seed (its person split, PCA, correction); the summary measures it on the held-out people,
+# also through the SOM's whitened latent (faces.pca_components).
 rule faces_autoencoder:
     input:
         faces="results/data/lfw_faces.npz",
         code=stage_code("faces.autoencoder"),
     output:
-        checkpoint=f"{FACES}/autoencoder.pt",
-        codes=f"{FACES}/codes.npz",
-        summary=f"{FACES}/autoencoder.json",
+        checkpoint=f"{FSEED}/autoencoder.pt",
+        codes=f"{FSEED}/codes.npz",
+        summary=f"{FSEED}/autoencoder.json",
     log:
-        "results/logs/faces/autoencoder.log",
+        "results/logs/faces/autoencoder_seed{seed}.log",
     benchmark:
-        "results/benchmarks/faces/autoencoder.tsv"
+        "results/benchmarks/faces/autoencoder_seed{seed}.tsv"
     priority: LONG_JOBS_FIRST
     conda:
         ENV
@@ -50,25 +53,26 @@ rule faces_autoencoder:
     params:
         n_faces=config["faces"]["n_faces"],
         autoencoder=section("faces", "autoencoder"),
-        seed=SEEDS[0],
+        pca_components=config["faces"]["pca_components"],
         device=config["device"],
     shell:
         "python -m musicsom.pipeline.faces.autoencoder --faces {input.faces} --n-faces {params.n_faces}"
-        " --autoencoder {params.autoencoder:q} --seed {params.seed} --threads {threads} --device {params.device}"
+        " --autoencoder {params.autoencoder:q} --pca-components {params.pca_components} --seed {wildcards.seed}"
+        " --threads {threads} --device {params.device}"
         " --checkpoint {output.checkpoint} --codes {output.codes} --summary {output.summary} > {log} 2>&1"
 
 
 rule faces_latent:
     input:
-        codes=f"{FACES}/codes.npz",
+        codes=f"{FSEED}/codes.npz",
         code=stage_code("faces.latent"),
     output:
-        latent=f"{FACES}/latent.npz",
-        summary=f"{FACES}/latent.json",
+        latent=f"{FSEED}/latent.npz",
+        summary=f"{FSEED}/latent.json",
     log:
-        "results/logs/faces/latent.log",
+        "results/logs/faces/latent_seed{seed}.log",
     benchmark:
-        "results/benchmarks/faces/latent.tsv"
+        "results/benchmarks/faces/latent_seed{seed}.tsv"
     conda:
         ENV
     threads: rule_threads("faces_latent")
@@ -81,9 +85,43 @@ rule faces_latent:
         " --out {output.latent} --summary {output.summary} > {log} 2>&1"
 
 
+# What a dlib distance means on faces decoded by a seed's face code: every image of LFW's pairs.txt pairs as a
+# photo, decoded through the full code and through the SOM's latent (faces.calibration, dlib settings of
+# faces.identity). The seed's per-start metrics, claim 8's context, Fig 15 (first seed) and Table 3 read it.
+rule faces_identity_calibration:
+    input:
+        faces="results/data/lfw_faces.npz",
+        pairs="results/data/raw/lfw/pairs.txt",
+        codes=f"{FSEED}/codes.npz",
+        latent=f"{FSEED}/latent.npz",
+        checkpoint=f"{FSEED}/autoencoder.pt",
+        code=stage_code("faces.identity_calibration"),
+    output:
+        table=f"{FSEED}/identity_calibration.csv",
+        summary=f"{FSEED}/identity_calibration.json",
+    log:
+        "results/logs/faces/identity_calibration_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/faces/identity_calibration_seed{seed}.tsv"
+    priority: LONG_JOBS_FIRST
+    conda:
+        ENV
+    threads: rule_threads("faces_identity_calibration")
+    resources:
+        **job_resources("faces_identity_calibration"),
+    params:
+        calibration=section("faces", "calibration"),
+        identity=section("faces", "identity"),
+    shell:
+        "python -m musicsom.pipeline.faces.identity_calibration --faces {input.faces} --codes {input.codes}"
+        " --latent {input.latent} --checkpoint {input.checkpoint} --pairs {input.pairs}"
+        " --calibration {params.calibration:q} --identity {params.identity:q} --seed {wildcards.seed}"
+        " --threads {threads} --table {output.table} --summary {output.summary} > {log} 2>&1"
+
+
 rule faces_som:
     input:
-        data=f"{FACES}/latent.npz",
+        data=f"{FSEED}/latent.npz",
         code=stage_code("train_som"),
     output:
         f"{FSEED}/som.npz",
@@ -107,7 +145,7 @@ rule faces_som:
 
 rule faces_inversion:
     input:
-        latent=f"{FACES}/latent.npz",
+        latent=f"{FSEED}/latent.npz",
         som=f"{FSEED}/som.npz",
         code=stage_code("faces.inversion"),
     output:
@@ -128,7 +166,7 @@ rule faces_inversion:
 
 rule faces_clusters:
     input:
-        latent=f"{FACES}/latent.npz",
+        latent=f"{FSEED}/latent.npz",
         som=f"{FSEED}/som.npz",
         labels="results/data/lfw_labels.csv",
         code=stage_code("faces.clusters"),
@@ -154,8 +192,8 @@ rule faces_clusters:
 
 rule faces_starts:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED}/latent.npz",
+        checkpoint=f"{FSEED}/autoencoder.pt",
         labels="results/data/lfw_labels.csv",
         code=stage_code("faces.starts"),
     output:
@@ -180,7 +218,7 @@ rule faces_starts:
 
 rule faces_free:
     input:
-        latent=f"{FACES}/latent.npz",
+        latent=f"{FSEED}/latent.npz",
         som=f"{FSEED}/som.npz",
         starts=f"{FSEED}/starts.json",
         code=stage_code("faces.free"),
@@ -205,7 +243,7 @@ rule faces_free:
 
 rule faces_informed:
     input:
-        latent=f"{FACES}/latent.npz",
+        latent=f"{FSEED}/latent.npz",
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         starts=f"{FSEED}/starts.json",
@@ -232,7 +270,7 @@ rule faces_informed:
 
 rule faces_linear:
     input:
-        latent=f"{FACES}/latent.npz",
+        latent=f"{FSEED}/latent.npz",
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         starts=f"{FSEED}/starts.json",
@@ -259,8 +297,8 @@ rule faces_linear:
 
 rule faces_frames:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED}/latent.npz",
+        checkpoint=f"{FSEED}/autoencoder.pt",
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         free=f"{FSEED}/free.npz",
@@ -292,6 +330,7 @@ rule faces_summary:
     input:
         frames=f"{FSEED}/frames.csv",
         starts=f"{FSEED}/starts.json",
+        calibration=f"{FSEED}/identity_calibration.csv",
         code=stage_code("faces.summary"),
     output:
         f"{FSEED}/per_start.csv",
@@ -308,13 +347,13 @@ rule faces_summary:
         **job_resources("faces_summary"),
     shell:
         "python -m musicsom.pipeline.faces.summary --frames {input.frames} --starts {input.starts}"
-        " --seed {wildcards.seed} --per-start {output} > {log} 2>&1"
+        " --calibration {input.calibration} --seed {wildcards.seed} --per-start {output} > {log} 2>&1"
 
 
 rule faces_fig11:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED0}/latent.npz",
+        checkpoint=f"{FSEED0}/autoencoder.pt",
         free=f"{FSEED0}/free.npz",
         frames=f"{FSEED0}/frames.csv",
         code=stage_code("faces.fig11"),
@@ -348,8 +387,8 @@ rule faces_fig11:
 
 rule faces_fig12_13:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED0}/latent.npz",
+        checkpoint=f"{FSEED0}/autoencoder.pt",
         informed=f"{FSEED0}/informed.npz",
         frames=f"{FSEED0}/frames.csv",
         clusters=f"{FSEED0}/clusters.json",
@@ -392,11 +431,12 @@ rule faces_fig12_13:
 
 rule faces_fig14_15:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED0}/latent.npz",
+        checkpoint=f"{FSEED0}/autoencoder.pt",
         informed=f"{FSEED0}/informed.npz",
         linear=f"{FSEED0}/linear.npz",
         frames=f"{FSEED0}/frames.csv",
+        calibration=f"{FSEED0}/identity_calibration.json",
         code=stage_code("faces.fig14_15"),
     output:
         fig14=report(
@@ -430,13 +470,15 @@ rule faces_fig14_15:
         figures=section("faces", "figures"),
     shell:
         "python -m musicsom.pipeline.faces.fig14_15 --latent {input.latent} --checkpoint {input.checkpoint}"
-        " --informed {input.informed} --linear {input.linear} --frames {input.frames}"
+        " --informed {input.informed} --linear {input.linear} --frames {input.frames} --calibration {input.calibration}"
         " --figures {params.figures:q} --fig14 {output.fig14} --fig15 {output.fig15} > {log} 2>&1"
 
 
 rule faces_table3:
     input:
         per_start=expand(f"{FSEED}/per_start.csv", seed=FACE_SEEDS),
+        calibration=expand(f"{FSEED}/identity_calibration.json", seed=FACE_SEEDS),
+        face_code=expand(f"{FSEED}/autoencoder.json", seed=FACE_SEEDS),
         code=stage_code("faces.table3"),
     output:
         table="results/tables/table3_faces.csv",
@@ -455,13 +497,14 @@ rule faces_table3:
     params:
         target_cluster=config["faces"]["target_cluster"],
     shell:
-        "python -m musicsom.pipeline.faces.table3 --per-start {input.per_start}"
-        " --target-cluster {params.target_cluster} --out {output.table} > {log} 2>&1"
+        "python -m musicsom.pipeline.faces.table3 --per-start {input.per_start} --calibration {input.calibration}"
+        " --face-code {input.face_code} --target-cluster {params.target_cluster} --out {output.table} > {log} 2>&1"
 
 
 rule faces_claims:
     input:
         per_start=f"{FSEED}/per_start.csv",
+        calibration=f"{FSEED}/identity_calibration.json",
         code=stage_code("faces.claims"),
     output:
         f"{FSEED}/checks.json",
@@ -481,7 +524,7 @@ rule faces_claims:
         target_cluster=config["faces"]["target_cluster"],
         verdicts=section("verdicts"),
     shell:
-        "python -m musicsom.pipeline.faces.claims --per-start {input.per_start}"
+        "python -m musicsom.pipeline.faces.claims --per-start {input.per_start} --calibration {input.calibration}"
         " --monotone-min {params.monotone_min} --target-cluster {params.target_cluster}"
         " --verdicts {params.verdicts:q} --out {output} > {log} 2>&1"
 
@@ -489,8 +532,8 @@ rule faces_claims:
 # the robustness study's block of the faces (workflow/rules/robustness.smk gathers every block)
 rule robustness_faces:
     input:
-        latent=f"{FACES}/latent.npz",
-        checkpoint=f"{FACES}/autoencoder.pt",
+        latent=f"{FSEED}/latent.npz",
+        checkpoint=f"{FSEED}/autoencoder.pt",
         som=f"{FSEED}/som.npz",
         clusters=f"{FSEED}/clusters.json",
         starts=f"{FSEED}/starts.json",

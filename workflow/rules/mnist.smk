@@ -42,6 +42,7 @@ rule mnist_all:
         expand(f"{MSEED}/labels.json", seed=SEEDS),
         expand(f"{MSEED}/inversion.json", seed=SEEDS),
         expand(f"{MSEED}/checks.json", seed=SEEDS),
+        expand(f"{MSEED}/lenet.json", seed=SEEDS),
 
 
 rule mnist_encode:
@@ -125,11 +126,41 @@ rule mnist_vae:
         " --model {output.model} --summary {output.summary} > {log} 2>&1"
 
 
+# Per seed: the LeNet whose features the distribution metrics (Fréchet and kernel distances, PRDC) compare image
+# sets in, and their real-image floor (held-out test vs training images) in lenet.json.
+rule mnist_features:
+    input:
+        data="results/data/digits.npz",
+        code=stage_code("mnist.features"),
+    output:
+        model=f"{MSEED}/lenet.pt",
+        summary=f"{MSEED}/lenet.json",
+    log:
+        "results/logs/mnist/features_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/mnist/features_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("mnist_features")
+    resources:
+        **job_resources("mnist_features"),
+    params:
+        n_train=config["mnist"]["n_train"],
+        n_test=config["mnist"]["n_test"],
+        features=section("mnist", "features"),
+        device=config["device"],
+    shell:
+        "python -m musicsom.pipeline.mnist.features --data {input.data} --n-train {params.n_train}"
+        " --n-test {params.n_test} --features {params.features:q} --seed {wildcards.seed} --threads {threads}"
+        " --device {params.device} --model {output.model} --summary {output.summary} > {log} 2>&1"
+
+
 # The models of every seed in one table (their spread enters every interval over seeds).
 rule mnist_models_table:
     input:
         classifier=expand(f"{MSEED}/classifier.json", seed=SEEDS),
         vae=expand(f"{MSEED}/vae.json", seed=SEEDS),
+        lenet=expand(f"{MSEED}/lenet.json", seed=SEEDS),
         code=stage_code("mnist.models_table"),
     output:
         table="results/tables/models_mnist.csv",
@@ -147,6 +178,7 @@ rule mnist_models_table:
         **job_resources("mnist_models_table"),
     shell:
         "python -m musicsom.pipeline.mnist.models_table --classifier {input.classifier} --vae {input.vae}"
+        " --lenet {input.lenet}"
         " --table {output.table} > {log} 2>&1"
 
 
@@ -376,7 +408,8 @@ rule mnist_fig10:
         "python -m musicsom.pipeline.mnist.fig10 --trajectory {input.trajectory} --figure {output.figure} > {log} 2>&1"
 
 
-# Table 2: one job per seed runs every digit pair and start (MUSIC, linear and VAE from the same starts).
+# Table 2: one job per seed runs every digit pair and start (MUSIC and the baseline arms, linear, kNN path, VAE and
+# VAE slerp, from the same starts; the kNN path's graph settings come with mnist.table2).
 rule mnist_trajectories:
     input:
         data="results/data/digits.npz",
@@ -386,9 +419,11 @@ rule mnist_trajectories:
         labels=f"{MSEED}/labels.npz",
         classifier=f"{MSEED}/classifier.pt",
         vae=f"{MSEED}/vae.pt",
+        lenet=f"{MSEED}/lenet.pt",
         code=stage_code("mnist.trajectories"),
     output:
-        f"{MSEED}/pairs.csv",
+        pairs=f"{MSEED}/pairs.csv",
+        distribution=f"{MSEED}/distribution.csv",
     log:
         "results/logs/mnist/trajectories_seed{seed}.log",
     benchmark:
@@ -406,23 +441,28 @@ rule mnist_trajectories:
         pairs=section("mnist", "pairs"),
         table2=section("mnist", "table2"),
         music=section("mnist", "music"),
+        features=section("mnist", "features"),
     shell:
         "python -m musicsom.pipeline.mnist.trajectories --data {input.data} --n-train {params.n_train}"
         " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
         " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
         " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
         " --threads {threads} --pairs {params.pairs:q} --table2 {params.table2:q} --music {params.music:q}"
-        " --out {output} > {log} 2>&1"
+        " --lenet {input.lenet} --features {params.features:q} --distribution {output.distribution}"
+        " --out {output.pairs} > {log} 2>&1"
 
 
 rule mnist_table2:
     input:
         pairs=expand(f"{MSEED}/pairs.csv", seed=SEEDS),
+        distribution=expand(f"{MSEED}/distribution.csv", seed=SEEDS),
         code=stage_code("mnist.table2"),
     output:
         table="results/tables/table2_mnist_pairs.csv",
         markdown="results/tables/table2_mnist_pairs.md",
         trajectories="results/tables/table2_mnist_trajectories.csv",
+        distribution="results/tables/table2_mnist_distribution.csv",
+        distribution_markdown="results/tables/table2_mnist_distribution.md",
     log:
         "results/logs/mnist/table2.log",
     benchmark:
@@ -436,6 +476,7 @@ rule mnist_table2:
         **job_resources("mnist_table2"),
     shell:
         "python -m musicsom.pipeline.mnist.table2 --pairs {input.pairs} --trajectories {output.trajectories}"
+        " --distribution {input.distribution} --distribution-table {output.distribution}"
         " --table {output.table} > {log} 2>&1"
 
 

@@ -20,6 +20,7 @@ rule report_all:
         "results/tables/table2_mnist_trajectories.html",
         "results/tables/table4_vae.html",
         "results/tables/models_mnist.html",
+        "results/tables/table2_mnist_distribution.html",
         "results/tables/table3_faces.html",
         "results/tables/table5_kmeans_vs_som.html",
         (
@@ -247,6 +248,31 @@ rule report_html_models_mnist:
         "results/logs/report/html_models_mnist.log",
     benchmark:
         "results/benchmarks/report/html_models_mnist.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_table2_mnist_distribution:
+    input:
+        csv="results/tables/table2_mnist_distribution.csv",
+        markdown="results/tables/table2_mnist_distribution.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/table2_mnist_distribution.html",
+            caption="../report/table2_distribution.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_table2_mnist_distribution.log",
+    benchmark:
+        "results/benchmarks/report/html_table2_mnist_distribution.tsv"
     conda:
         ENV
     threads: rule_threads("report_html_table")

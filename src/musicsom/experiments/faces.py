@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from musicsom._validation import check_matrix, check_scalar, check_vector
+from musicsom.experiments.face_calibration import CALIBRATED_METRICS, DriftReference, drift_against_reference
 from musicsom.experiments.face_id import SAME_PERSON_THRESHOLD
 from musicsom.music import music_direction
 from musicsom.som import lattice_ring, sq_distances
@@ -41,6 +42,7 @@ __all__ = [
     "per_start_metrics",
     "comparison_table",
     "comparisons",
+    "has_calibration",
 ]
 
 
@@ -245,8 +247,14 @@ def _drift_at_half(cd, drift) -> float:
     return float(drift[ok[0]]) if ok.size else float("nan")
 
 
-def per_start_metrics(frames: pd.DataFrame) -> pd.DataFrame:
-    """One row per (experiment, method, cluster, start) with the metrics above (NaN where they do not apply)."""
+def per_start_metrics(frames: pd.DataFrame, reference: DriftReference | None = None) -> pd.DataFrame:
+    """One row per (experiment, method, cluster, start) with the metrics above (NaN where they do not apply).
+
+    With a ``reference`` (the identity calibration, :class:`~musicsom.experiments.face_calibration.DriftReference`)
+    the drift is also read against it: the columns of :data:`~musicsom.experiments.face_calibration.CALIBRATED_METRICS`
+    (the share of measured frames below the same-person median, the mean and half-distance drifts as percentiles
+    of the same-person and different-people distances; NaN on paths without drift).
+    """
     rows = []
     for (exp, method, cluster, start), g in frames.groupby(["experiment", "method", "cluster", "start"], dropna=False):
         g = g.sort_values("step")
@@ -254,6 +262,12 @@ def per_start_metrics(frames: pd.DataFrame) -> pd.DataFrame:
         drift = g["identity_drift"].to_numpy(float)
         measured = drift[1:][np.isfinite(drift[1:])]  # frame 0 has drift 0 by definition
         has_cd = np.isfinite(cd).all()
+        mean_drift = float(measured.mean()) if measured.size else np.nan
+        half_drift = _drift_at_half(cd, drift) if has_cd else np.nan
+        calibrated = {}
+        if reference is not None:
+            calibrated = (drift_against_reference(measured, mean_drift, half_drift, reference) if measured.size
+                          else dict.fromkeys(CALIBRATED_METRICS, np.nan))
         rows.append({
             "experiment": exp, "method": method, "cluster": cluster if isinstance(cluster, str) else "", "start": int(start),
             "n_frames": len(g),
@@ -265,34 +279,47 @@ def per_start_metrics(frames: pd.DataFrame) -> pd.DataFrame:
             "convergence_ratio": float(cd[-1] / cd[0]) if has_cd else np.nan,
             "monotone_share": monotone_share(cd) if has_cd else np.nan,
             "trend_rho": float(spearmanr(np.arange(cd.size), cd)[0]) if has_cd and cd.size > 2 else np.nan,
-            "mean_identity_drift": float(measured.mean()) if measured.size else np.nan,
+            "mean_identity_drift": mean_drift,
             "final_identity_drift": float(drift[-1]) if np.isfinite(drift[-1]) else np.nan,
             "same_person_share": float(np.mean(measured < SAME_PERSON_THRESHOLD)) if measured.size else np.nan,
-            "drift_at_half_distance": _drift_at_half(cd, drift) if has_cd else np.nan,
+            "drift_at_half_distance": half_drift,
+            **calibrated,
         })
     return pd.DataFrame(rows)
 
 
-def comparisons(target_cluster: str) -> dict:
-    """The two paired comparisons of Table 3: name -> (method A, method B, metrics).
+def comparisons(target_cluster: str, calibrated: bool = False) -> dict:
+    """The paired comparisons of Table 3: name -> (method A, method B, metrics).
 
     Free evolution (MUSIC vs radial), and the paths toward ``target_cluster`` (informed MUSIC vs linear
-    interpolation to the cluster's mean; the config's ``faces.target_cluster``).
+    interpolation to the cluster's mean; the config's ``faces.target_cluster``). With ``calibrated`` (the per-start
+    table has the columns of :data:`~musicsom.experiments.face_calibration.CALIBRATED_METRICS`), the same paths'
+    drift read against the identity calibration, as a comparison of its own so that its Holm family leaves the
+    other two's p-values as they were.
     """
-    return {
+    out = {
         "free evolution": ("music", "radial", ["detection_rate", "final_nearest_prototype", "mean_nearest_prototype"]),
         f"toward the {target_cluster} cluster": ("music", "linear", [
             "final_cluster_distance", "mean_identity_drift", "final_identity_drift", "drift_at_half_distance", "detection_rate",
             "final_nearest_prototype"]),
     }
+    if calibrated:
+        out[f"toward the {target_cluster} cluster, drift against the identity calibration"] = (
+            "music", "linear", list(CALIBRATED_METRICS))
+    return out
+
+
+def has_calibration(per_start: pd.DataFrame) -> bool:
+    """Whether a per-start table carries the drift read against the identity calibration."""
+    return all(c in per_start.columns for c in CALIBRATED_METRICS)
 
 
 def comparison_table(per_start: pd.DataFrame, target_cluster: str) -> pd.DataFrame:
     """The rows of :func:`comparisons` as one frame: (comparison, method, seed, start, metrics)."""
-    free_name, toward_name = comparisons(target_cluster)
+    free_name, *toward_names = comparisons(target_cluster, has_calibration(per_start))
     free = per_start[per_start["experiment"] == "free"].assign(comparison=free_name)
     toward = per_start[(per_start["cluster"] == target_cluster) & per_start["experiment"].isin(["informed", "linear"])]
-    return pd.concat([free, toward.assign(comparison=toward_name)], ignore_index=True)
+    return pd.concat([free] + [toward.assign(comparison=name) for name in toward_names], ignore_index=True)
 
 
 # ---------------------------------------------------------------- the face runs of one seed (default stages and the study)

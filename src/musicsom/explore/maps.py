@@ -176,7 +176,7 @@ class FaceModel(ExploreModel):
     data_type = FaceData
     goals = FACE_GOALS
     som_file = "results/faces/seed{seed}/som.npz"
-    start_file = "results/faces/latent.npz"
+    start_file = "results/faces/seed{seed}/latent.npz"
 
     def _setup(self) -> None:
         run = self.run

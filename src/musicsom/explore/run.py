@@ -60,10 +60,10 @@ GMM_FILES: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
 FACES = "results/faces"
 #: the face view's files (same layout as MNIST_FILES); starts.json only picks the first start shown
 FACE_FILES: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
-    "latent": (f"{FACES}/latent.npz", "faces_latent", ("x_train", "x_test", "pca_mean", "pca_components", "pca_variance"), True),
+    "latent": (f"{FACES}/seed{{seed}}/latent.npz", "faces_latent", ("x_train", "x_test", "pca_mean", "pca_components", "pca_variance"), True),
     "som": (f"{FACES}/seed{{seed}}/som.npz", "faces_som", ("prototypes", "grid_shape", "topology"), True),
     "clusters": (f"{FACES}/seed{{seed}}/clusters.json", "faces_clusters", (), True),
-    "autoencoder": (f"{FACES}/autoencoder.pt", "faces_autoencoder", (), True),
+    "autoencoder": (f"{FACES}/seed{{seed}}/autoencoder.pt", "faces_autoencoder", (), True),
     "starts": (f"{FACES}/seed{{seed}}/starts.json", "faces_starts", (), False),
 }
 
@@ -646,6 +646,7 @@ def _load_json(run_dir: Path, key: str, seed: int, files: dict):
 
 def _face_decoder(run: Path, seed: int, enc: PCAWhitening, threads: int):
     pattern, rule, _, _ = FACE_FILES["autoencoder"]
+    pattern = pattern.format(seed=seed)
     path = run / pattern
     if not path.is_file():
         raise RunError(f"{path} is missing: {_rule_hint(pattern, rule)}")

@@ -334,6 +334,9 @@ def cross_key_errors(cfg: dict) -> list[str]:
         out += _som_checks(cfg, "faces", "pca_components", int(n_faces * (1 - holdout)))
         out += _pca_checks("faces.pca_components", [f.get("pca_components")], int(n_faces * (1 - holdout)),
                            "training faces (faces.n_faces × (1 - faces.autoencoder.holdout), expected)")
+        out += _pca_checks("faces.autoencoder.code_dim", [_get(cfg, "faces.autoencoder.code_dim")],
+                           int(n_faces * (1 - holdout)),
+                           "training faces (faces.n_faces × (1 - faces.autoencoder.holdout), expected; the code is their PCA)")
         f_starts = _get(cfg, "faces.starts.n_starts")
         if isinstance(f_starts, int) and f_starts > n_faces * holdout * 0.5:
             out.append(f"faces.starts.n_starts = {f_starts} exceeds what about {int(n_faces * holdout)} held-out faces can give "
@@ -343,10 +346,10 @@ def cross_key_errors(cfg: dict) -> list[str]:
     if isinstance(pca, int) and isinstance(code, int) and pca > code:
         out.append(f"faces.pca_components = {pca} exceeds faces.autoencoder.code_dim = {code}: PCA cannot give more "
                    "components than the code has. Lower faces.pca_components or raise faces.autoencoder.code_dim.")
-    channels, size = _get(cfg, "faces.autoencoder.channels"), _get(cfg, "data.lfw.size")
-    if isinstance(channels, list) and isinstance(size, int) and size % 2 ** len(channels):
-        out.append(f"data.lfw.size = {size} is not divisible by 2 ** {len(channels)} (one halving per entry of "
-                   "faces.autoencoder.channels). Use a size such as 32 or 64, or fewer faces.autoencoder.channels.")
+    size = _get(cfg, "data.lfw.size")
+    if isinstance(size, int) and size % 2:
+        out.append(f"data.lfw.size = {size} is odd: the face code's correction works on 2x2 pixel blocks. "
+                   "Use an even size such as 32 or 64.")
     return out
 
 

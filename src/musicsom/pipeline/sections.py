@@ -54,11 +54,13 @@ def _parse_json_object(section: str, kind: type = dict):
     return parse
 
 
-def add_section(parser: argparse.ArgumentParser, option: str, section: str, what: str, kind: type = dict) -> None:
+def add_section(parser: argparse.ArgumentParser, option: str, section: str, what: str, kind: type = dict,
+                required: bool = True) -> None:
     """Add ``--<option> JSON``: the config section ``section`` (dotted, e.g. ``mnist.music``), passed whole;
-    ``kind``: the JSON value it must be, ``dict`` (an object) or ``list``."""
+    ``kind``: the JSON value it must be, ``dict`` (an object) or ``list``; ``required`` False: the option may be left
+    out (it is then None)."""
     defaults = "keys and defaults" if kind is dict else "its default"
-    parser.add_argument(f"--{option}", required=True, metavar="JSON", type=_parse_json_object(section, kind),
+    parser.add_argument(f"--{option}", required=required, metavar="JSON", type=_parse_json_object(section, kind),
                         help=f"{what}: the config section {section}, whole, as a {_JSON_KINDS[kind]} "
                              f"({defaults}: workflow/schemas/config.schema.yaml)")
 

@@ -1,6 +1,6 @@
 """Stage: the labelled clusters of the face SOM (apparent female, apparent darker skin) and 5 random prototypes.
 
-    python -m musicsom.pipeline.faces.clusters --latent results/faces/latent.npz --som results/faces/seed0/som.npz \
+    python -m musicsom.pipeline.faces.clusters --latent results/faces/seed0/latent.npz --som results/faces/seed0/som.npz \
         --labels results/data/lfw_labels.csv --clusters '{"threshold": 0.5, "max_size": 12, "min_hits": 5, "n_random": 5}' \
         --seed 0 --out results/faces/seed0/clusters.json --shares results/faces/seed0/shares.csv
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the faces stages: loading the trained autoencoder, decoding latent states to
+"""Helpers shared by the faces stages: loading a seed's face code, decoding latent states to
 faces, and the strip figures of Figs 11, 12 and 14. They read files and draw; the experiment logic
 lives in :mod:`musicsom.experiments.faces`.
 """
@@ -12,7 +12,7 @@ from musicsom.pipeline import files
 
 
 def load_autoencoder(path):
-    """The trained :class:`~musicsom.experiments.models.face_autoencoder.FaceAutoencoder` (eval mode) of the faces_autoencoder rule."""
+    """A seed's face code, :class:`~musicsom.experiments.models.face_autoencoder.FaceAutoencoder` (eval mode), of the faces_autoencoder rule."""
     from musicsom.experiments.models.face_autoencoder import FaceAutoencoder
 
     return files.load_model(path, FaceAutoencoder)
@@ -25,7 +25,7 @@ def load_whitening(latent: dict) -> PCAWhitening:
 
 
 class LatentDecoder:
-    """Whitened latent states → face images: undo the whitening, then the autoencoder's decoder."""
+    """Whitened latent states → face images: undo the whitening, then the face code's decoder."""
 
     def __init__(self, checkpoint, latent: dict):
 

@@ -1,6 +1,6 @@
 """Stage: Fig 11, free evolution of held-out faces (MUSIC preserving the 4 nearest prototypes vs radial steps).
 
-    python -m musicsom.pipeline.faces.fig11 --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.fig11 --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --free results/faces/seed0/free.npz --frames results/faces/seed0/frames.csv --figures '{"n_starts": 3, "n_frames": 11}' \
         --figure results/figures/fig11_faces_free_evolution.png
 

@@ -1,6 +1,6 @@
 """Stage: Figs 12-13, informed MUSIC exploration toward the darker-skinned, female and random clusters.
 
-    python -m musicsom.pipeline.faces.fig12_13 --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.fig12_13 --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --informed results/faces/seed0/informed.npz --frames results/faces/seed0/frames.csv \
         --clusters results/faces/seed0/clusters.json --figures '{"n_starts": 3, "n_frames": 11}' \
         --fig12 results/figures/fig12_faces_informed_strips.png --fig13 results/figures/fig13_faces_cluster_distance.png

@@ -1,6 +1,6 @@
 """Stage: decode every trajectory frame and measure it: dlib face detection, identity drift, latent distances.
 
-    python -m musicsom.pipeline.faces.frames --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.frames --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --som results/faces/seed0/som.npz --clusters results/faces/seed0/clusters.json \
         --free results/faces/seed0/free.npz --informed results/faces/seed0/informed.npz \
         --linear results/faces/seed0/linear.npz --target-cluster female \

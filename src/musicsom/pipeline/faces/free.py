@@ -1,6 +1,6 @@
 """Stage: free evolution of held-out faces (paper S7, Fig 11): MUSIC preserving the nearest prototypes vs radial steps.
 
-    python -m musicsom.pipeline.faces.free --latent results/faces/latent.npz --som results/faces/seed0/som.npz \
+    python -m musicsom.pipeline.faces.free --latent results/faces/seed0/latent.npz --som results/faces/seed0/som.npz \
         --starts results/faces/seed0/starts.json --free '{"n_steps": 100, "change": 0.1, "n_preserve": 4}' \
         --music '{"alpha": 0.9, "lam": 0.01, "eta": 0.5, "per_row_mean": true, ...}' --seed 0 \
         --out results/faces/seed0/free.npz

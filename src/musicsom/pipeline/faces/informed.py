@@ -1,6 +1,6 @@
 """Stage: informed MUSIC exploration from held-out faces toward each cluster (paper §5.4, Figs 12-13).
 
-    python -m musicsom.pipeline.faces.informed --latent results/faces/latent.npz --som results/faces/seed0/som.npz \
+    python -m musicsom.pipeline.faces.informed --latent results/faces/seed0/latent.npz --som results/faces/seed0/som.npz \
         --clusters results/faces/seed0/clusters.json --starts results/faces/seed0/starts.json \
         --informed '{"n_steps": 100}' --music '{"alpha": 0.9, "lam": 0.01, "kappa": 0.1, "eta": 0.5,
         "per_row_mean": true, "preserve_ring": null, ...}' --seed 0 --out results/faces/seed0/informed.npz

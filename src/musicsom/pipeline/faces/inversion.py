@@ -1,6 +1,6 @@
 """Stage: invert the SOM activations of the held-out face codes and record the error.
 
-    python -m musicsom.pipeline.faces.inversion --latent results/faces/latent.npz \
+    python -m musicsom.pipeline.faces.inversion --latent results/faces/seed0/latent.npz \
         --som results/faces/seed0/som.npz --out results/faces/seed0/inversion.json
 
 Every held-out code's activation vector (squared distances to all K prototypes) is inverted with the

@@ -1,7 +1,7 @@
-"""Stage: PCA-whiten the face codes (fit on the training people) into the SOM's latent space.
+"""Stage: PCA-whiten one seed's face codes (fit on the training people) into the SOM's latent space.
 
-    python -m musicsom.pipeline.faces.latent --codes results/faces/codes.npz --pca-components 128 \
-        --out results/faces/latent.npz --summary results/faces/latent.json
+    python -m musicsom.pipeline.faces.latent --codes results/faces/seed0/codes.npz --pca-components 128 \
+        --out results/faces/seed0/latent.npz --summary results/faces/seed0/latent.json
 
 Output arrays: ``x_train`` / ``x_test`` (whitened codes of the training / held-out people; the SOM
 trains on ``x_train``), ``train_index`` / ``test_index`` (rows of the codes file), ``image_id_train``
@@ -24,7 +24,7 @@ log = logging.getLogger("musicsom.pipeline.faces.latent")
 
 def main(argv=None):
     p = files.parser(__doc__.splitlines()[0])
-    p.add_argument("--codes", required=True, help=".npz from faces_autoencoder")
+    p.add_argument("--codes", required=True, help="the seed's face codes (.npz of faces_autoencoder)")
     p.add_argument("--pca-components", type=int, required=True,
                    help="whitened latent dimension D of the SOM (config faces.pca_components)")
     p.add_argument("--out", required=True, help="the whitened codes and the whitening (.npz) to write")

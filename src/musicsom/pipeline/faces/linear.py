@@ -1,6 +1,6 @@
 """Stage: linear interpolation from held-out faces to the mean of the target cluster's prototypes (Figs 14-15 baseline).
 
-    python -m musicsom.pipeline.faces.linear --latent results/faces/latent.npz --som results/faces/seed0/som.npz \
+    python -m musicsom.pipeline.faces.linear --latent results/faces/seed0/latent.npz --som results/faces/seed0/som.npz \
         --clusters results/faces/seed0/clusters.json --starts results/faces/seed0/starts.json \
         --target-cluster female --informed '{"n_steps": 100}' --out results/faces/seed0/linear.npz
 

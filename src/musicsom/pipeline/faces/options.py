@@ -16,7 +16,7 @@ from musicsom.pipeline.sections import add_section, build, require
 #: the input files of the faces stages: option -> what it is (the stage that writes it)
 FILES = {
     "latent": "the whitened codes and the whitening (.npz of faces.latent)",
-    "checkpoint": "the trained autoencoder (.pt of faces.autoencoder), to decode latent states into faces",
+    "checkpoint": "the seed's face code (.pt of faces.autoencoder), to decode latent states into faces",
     "som": "the SOM of one seed (.npz)",
     "labels": "CSV image_id, person, gender, black (data.prepare_lfw)",
     "clusters": "the seed's clusters (JSON of faces.clusters)",
@@ -29,8 +29,9 @@ FILES = {
 
 #: the config sections faces.<name>: (the keys the faces stages read, what the section is)
 SECTIONS = {
-    "autoencoder": (("holdout", "code_dim", "channels", "epochs", "batch_size", "lr", "flip"),
-                    "the model and its training"),
+    "autoencoder": (("holdout", "code_dim", "width", "depth", "epochs", "batch_size", "lr", "warmup", "ssim_weight",
+                     "pca_iterations"),
+                    "the face code (PCA encoder, PCA decoder + learned correction) and its training"),
     "clusters": (("threshold", "max_size", "min_hits", "n_random"),
                  "how the labelled clusters grow (threshold, max_size, min_hits), and the random cluster's size"),
     "starts": (("n_starts", "outside_clusters"), "n_starts per seed; outside_clusters: only faces labelled male and not Black"),

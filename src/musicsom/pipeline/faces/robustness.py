@@ -1,6 +1,6 @@
 """Stage: claim 8 over the robustness grid of the faces, one seed (a whole grid block).
 
-    python -m musicsom.pipeline.faces.robustness --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.robustness --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --som results/faces/seed0/som.npz --clusters results/faces/seed0/clusters.json --starts results/faces/seed0/starts.json \
         --frames results/faces/seed0/frames.csv --study '{"energy": {...}, "preserve": [null, 1, 2], ...}' \
         --paper '{"faces_alpha": 0.9998, ...}' --music '{"alpha": 0.9, ...}' --free '{"n_steps": 100, ...}' \

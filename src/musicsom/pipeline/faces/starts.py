@@ -1,6 +1,6 @@
 """Stage: pick the start faces of the trajectories (seeded, held-out people, one face per person).
 
-    python -m musicsom.pipeline.faces.starts --latent results/faces/latent.npz --checkpoint results/faces/autoencoder.pt \
+    python -m musicsom.pipeline.faces.starts --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --labels results/data/lfw_labels.csv --starts '{"n_starts": 15, "outside_clusters": true}' \
         --identity '{"size": 150, "detector_upsample": 0, "every": 5}' --seed 0 --out results/faces/seed0/starts.json
 

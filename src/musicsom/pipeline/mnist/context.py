@@ -5,10 +5,13 @@ The trajectory stages (``trajectories``, ``transition``, ``sweep``, ``fig20``, t
 read the same files (digits, PCA encoding, latent codes, SOM, labels, classifier, VAE) and take the same
 plain config values (``mnist.n_train``, ``mnist.n_test``, ``mnist.target_min_purity``, and ``mnist.knn_k``
 where frames are compared with the training images); this module declares them once and reads them into a
-:class:`musicsom.experiments.mnist.Context`. The experiment logic lives in :mod:`musicsom.experiments.mnist`.
+:class:`musicsom.experiments.mnist.Context` (:func:`attach_graph` adds the kNN-path arm's graph of training codes).
+The experiment logic lives in :mod:`musicsom.experiments.mnist`.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
@@ -18,6 +21,7 @@ from musicsom.image_metrics import KnnIndex
 from musicsom.pipeline import files
 from musicsom.pipeline.sections import add_section, require
 
+log = logging.getLogger("musicsom.pipeline.mnist.context")
 
 def slice_digits(d: dict, n_train: int, n_test: int) -> dict:
     """The first ``n_train`` training and ``n_test`` test images (0 = all)."""
@@ -152,4 +156,29 @@ def load_context(a, knn: bool = True, vae: bool = True) -> mn.Context:
         vae_decode=(lambda Z: vae_decode(model, Z)) if model is not None else None,
         knn=KnnIndex(flatten_images(digits["x_train"]).astype(np.float32)) if knn else None,
         min_purity=float(a.target_min_purity),
+        z_train=lat.get("x_train"),
     )
+
+
+def attach_graph(ctx: mn.Context, table2: dict, seed: int) -> None:
+    """Build the kNN-path arm's graph once for the stage run (``mnist.table2.knn_path_k`` neighbours per code, over
+    ``knn_path_nodes`` training codes drawn with ``seed``; 0 = all) and keep it in ``ctx.graph``."""
+    import time
+
+    t = require(table2, "mnist.table2", ("knn_path_k", "knn_path_nodes"))
+    k, nodes = int(t["knn_path_k"]), int(t["knn_path_nodes"])
+    if k < 1:
+        raise files.InputError(f"mnist.table2.knn_path_k must be >= 1; got {k}")
+    if nodes < 0:
+        raise files.InputError(f"mnist.table2.knn_path_nodes must be >= 0 (0 = every training code); got {nodes}")
+    if ctx.z_train is None:
+        raise files.InputError("--latent holds no x_train (the training codes the kNN path walks on): rerun mnist_encode")
+    if len(ctx.z_train) < k + 1:
+        raise files.InputError(f"the kNN-path graph needs more than knn_path_k = {k} training codes; --latent has {len(ctx.z_train)}")
+    start = time.perf_counter()
+    ctx.graph = mn.LatentGraph.build(ctx.z_train, k, nodes, seed)
+    log.info("kNN-path graph: %d of %d training codes, k = %d, %d component(s), built in %.1f s", len(ctx.graph.nodes),
+             len(ctx.z_train), k, ctx.graph.n_components, time.perf_counter() - start)
+    if ctx.graph.n_components > 1:
+        log.warning("the kNN-path graph has %d components: a start and target in different ones get NaN metrics; "
+                    "raise mnist.table2.knn_path_k or knn_path_nodes", ctx.graph.n_components)

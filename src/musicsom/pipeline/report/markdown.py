@@ -134,9 +134,11 @@ def deviations(config: dict) -> list[str]:
     faces_used = "all 13,233 images" if not f["n_faces"] else f"a seeded subset of {f['n_faces']} of the 13,233 images"
     lines += [
         "Faces: the paper's pretrained face autoencoder is not available here (no pretrained weights can be "
-        f"fetched), so a convolutional autoencoder (channels {fa['channels']}, {fa['code_dim']}-d code, {fa['epochs']} "
-        f"epochs) is trained by the pipeline on {100 - round(100 * fa['holdout'])} % of the people, split by person; "
-        "its reconstructions are blurrier than a large pretrained model's would be.",
+        f"fetched), so each face seed builds its own {fa['code_dim']}-d face code on "
+        f"{100 - round(100 * fa['holdout'])} % of the people, split by person: the projection on the leading principal "
+        f"axes of the pixels, decoded by the PCA reconstruction plus a convolutional correction ({fa['depth']} layers of "
+        f"{fa['width']} channels, {fa['epochs']} epochs); its reconstructions are blurrier than a large pretrained "
+        "model's would be, the more so through the SOM's whitened latent.",
         f"Faces data: LFW deep-funneled ({faces_used}), "
         f"centre crop {lfw['crop']} px resized to {lfw['size']}×{lfw['size']} RGB, not the paper's (unstated) face "
         f"preprocessing; PCA whitening of the codes to {f['pca_components']} components; SOM {f['som']['rows']}×"
@@ -162,7 +164,7 @@ MARK = {"held": "✔", "failed": "✘", "inconclusive": "?", "partly": "◐", "n
 
 ROUND_OFF_NOTE = (
     "Numbers expected to move between machines: everything downstream of a trained torch model (the MNIST classifier "
-    "and VAE, the face autoencoder) and of BLAS-heavy training (SOM prototypes, k-means centres), because float "
+    "and VAE, the face code's correction) and of BLAS-heavy training (SOM prototypes, k-means centres), because float "
     "summation order differs between CPU types and BLAS kernels (AVX2 or AVX-512 code paths, thread splits). The "
     "models and maps differ only in their last digits, but a trajectory amplifies that: a path that passes near a "
     "class tie or a prototype boundary can take the other branch, so statistics of paths (third-class steps, "
