@@ -65,8 +65,12 @@ def test_gmm_numbers_meet_the_issue(smoke_run):
     checks = json.loads((workdir / "results/gmm/checks.json").read_text())
     verdicts = {c["verdict"] for c in checks["checks"]}
     assert verdicts <= {"held", "failed", "inconclusive"}
-    # every noise case within the bound (asserted above) is what claim 2's rule needs to hold
-    assert all(c["verdict"] == "held" for c in checks["checks"] if c["claim"] == 2), checks["checks"]
+    # claim 2: the bound holds in every case (the consistency check), and the error's exponent of 1/sigma_min is
+    # near the bound's 1 (at the smoke's 10 test points its interval may still straddle the ±0.1 margin)
+    claim2 = {c["name"]: c for c in checks["checks"] if c["claim"] == 2}
+    assert claim2["every case within the bound (consistency)"]["verdict"] == "held"
+    slope = claim2["error scales as 1 / sigma_min"]
+    assert slope["verdict"] in {"held", "inconclusive"} and abs(slope["value"]) < 0.2, slope
     assert {c["claim"] for c in checks["checks"]} == {1, 2, 3} and all("seed" in c for c in checks["checks"])
 
 
@@ -152,7 +156,7 @@ def test_report_has_every_claim_and_cites_its_numbers(smoke_run):
     text = (workdir / "results" / "REPORT.md").read_text()
     evidence = pd.read_csv(workdir / "results" / "report" / "evidence.csv")
     for n in EXPECTED_CLAIMS:
-        assert re.search(rf"^\| {n} \| .+ \| \*\*(held|failed|partly|not judged)\*\* \|", text, re.M), f"claim {n} missing"
+        assert re.search(rf"^\| {n} \| .+ \| \*\*(held|failed|partly|inconclusive|not judged)\*\* \|", text, re.M), f"claim {n} missing"
         assert f"## Claim {n}:" in text
     cited = {f"{v:.4g}" for v in evidence["value"]}
     measured = [line for line in text.splitlines() if line.startswith("- ✔") or line.startswith("- ✘")]
