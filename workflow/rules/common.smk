@@ -128,10 +128,9 @@ SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
 FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
 ENV = "../../envs/musicsom.yaml"
-# The longest jobs (the MNIST VAE, the faces autoencoder, each ~7 min on one thread) and the two-thread k-means
-# fits are scheduled first whenever they are ready: the long ones so that the rest of the run packs around them
-# rather than waiting for them at the end, k-means because on 2 cores a two-thread job can start only while
-# both cores are free (workflow/resources.yaml says why everything else runs on one thread).
+# The longest jobs (the MNIST VAEs, ~3 min of CPU each, the face codes, ~2 min each, the k-means fits, on one
+# thread) are scheduled first whenever they are ready, so that the rest of the run packs around them rather than
+# waiting for them at the end (workflow/resources.yaml says why every job runs on one thread).
 # The LFW preparation that gates the autoencoder goes first too (Snakemake does not pass a job's priority on
 # to the jobs it waits for: without it the preparation waited 10 min behind the GMM and MNIST jobs).
 # Priorities only order jobs; no output depends on them.
