@@ -39,6 +39,30 @@ def _f32(x) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
+def _supervised_epoch(model, X, Y, gen, batch_size: int, opt, dev, sched=None) -> dict:
+    """One shuffled pass of cross-entropy training (private; shared by the classifier and the LeNet).
+
+    The shuffle draws from ``gen``; ``sched`` (optional) steps after every batch. Returns the epoch's mean
+    training loss and accuracy.
+    """
+    model.train()
+    n = X.shape[0]
+    perm = torch.randperm(n, generator=gen)
+    tot = correct = 0.0
+    for s in range(0, n, batch_size):
+        idx = perm[s : s + batch_size].to(dev)
+        logits = model(X[idx])
+        loss = F.cross_entropy(logits, Y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        tot += loss.item() * idx.numel()
+        correct += float((logits.argmax(1) == Y[idx]).sum())
+    return {"train_loss": tot / n, "train_accuracy": correct / n}
+
+
 def train_classifier(
     x,
     y,
@@ -73,22 +97,9 @@ def train_classifier(
     dev = torch.device("cpu") if device is None else torch.device(device)
     model, X, Y = model.to(dev), X.to(dev), Y.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    n = X.shape[0]
     history = []
     for epoch in range(int(epochs)):
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        tot = correct = 0.0
-        for s in range(0, n, batch_size):
-            idx = perm[s : s + batch_size].to(dev)
-            logits = model(X[idx])
-            loss = F.cross_entropy(logits, Y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            tot += loss.item() * idx.numel()
-            correct += float((logits.argmax(1) == Y[idx]).sum())
-        rec = {"epoch": epoch + 1, "train_loss": tot / n, "train_accuracy": correct / n}
+        rec = {"epoch": epoch + 1, **_supervised_epoch(model, X, Y, gen, batch_size, opt, dev)}
         if x_val is not None:
             rec["val_accuracy"] = float(np.mean(predict_proba(model, x_val).argmax(1) == np.asarray(y_val)))
         history.append(rec)

@@ -33,6 +33,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from musicsom.experiments.models.classifier import _supervised_epoch
+
 log = logging.getLogger("musicsom.experiments.models.lenet")
 
 __all__ = ["LeNet", "lenet_accuracy", "lenet_features", "lenet_logits", "train_lenet"]
@@ -135,20 +137,7 @@ def train_lenet(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=float(lr), total_steps=int(epochs) * steps_per_epoch)
     history = []
     for epoch in range(int(epochs)):
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        tot = correct = 0.0
-        for s in range(0, n, batch_size):
-            idx = perm[s : s + batch_size].to(dev)
-            logits = model(X[idx])
-            loss = F.cross_entropy(logits, Y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += loss.item() * idx.numel()
-            correct += float((logits.argmax(1) == Y[idx]).sum())
-        rec = {"epoch": epoch + 1, "train_loss": tot / n, "train_accuracy": correct / n}
+        rec = {"epoch": epoch + 1, **_supervised_epoch(model, X, Y, gen, batch_size, opt, dev, sched)}
         if x_val is not None:
             rec["val_accuracy"] = lenet_accuracy(model, x_val, y_val)
         history.append(rec)
