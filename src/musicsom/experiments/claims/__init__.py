@@ -11,11 +11,20 @@ must clear in a stated direction. Its verdict on one seed is
 - **failed** when the whole interval lies on the failing side,
 - **inconclusive** when the interval straddles the threshold (more units would decide it),
 
-and over seeds it is held (failed) only if it is held (failed) on every seed. A claim is **held**
-when every check is held, **failed** when none is held and at least one failed, **partly** when some
-are held and some failed, and **inconclusive** when none failed and some are inconclusive. A check
-that cannot be measured at a setting (e.g. inversion where the prototypes do not span the space)
-is recorded as failed with its reason. The rules are described in ``docs/METHOD.md#7-claims``.
+That per-seed verdict is detail. What decides a check is its **outcome** over all seeds
+(:mod:`musicsom.experiments.outcomes`): a check made by :meth:`Bootstrap.units` keeps its units (one
+signed value per trajectory, start face or test point: > 0 is the paper's side) with their group (the
+digit pair, the cluster), its kind (directional, no difference, non-inferiority) and its smallest effect
+of interest (SESOI, in the paper's units); the seeds' units are pooled by a hierarchical bootstrap
+(seeds, then groups, then units) into one estimate and interval, which is **supports**, **contradicts**,
+**negligible** or **undetermined**. A check without units (a statistic that is not a mean, such as a
+slope or a median error) is pooled over its per-seed estimates, the seeds being its units. A check
+marked ``context`` (true of any method, e.g. "a bent path has efficiency below 1") is shown and never
+counts. A claim **supports** when every deciding check supports, **contradicts** when none supports
+and one contradicts, is **mixed** when some support and some do not (with the counts), else
+**negligible** (all negligible) or **undetermined**. A check that cannot be measured at a setting (e.g.
+inversion where the prototypes do not span the space) is recorded as failed with its reason. The rules
+are described in ``docs/METHOD.md#7-claims``.
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from musicsom.experiments.outcomes import KINDS, Outcome, classify, decide as decide_outcome, hierarchical_bootstrap, hierarchical_mean
 
 __all__ = [
     "Evidence",
@@ -41,6 +52,8 @@ __all__ = [
     "check_to_dict",
     "check_from_dict",
     "collect",
+    "pool",
+    "combine_outcomes",
 ]
 
 #: the claim modules, by claim number (1-8: the paper's claims; 9: the k-means control, beyond the paper)
@@ -123,12 +136,32 @@ class Check:
     evidence: list[Evidence] = field(default_factory=list)
     reason: str = ""  # set when the check could not be measured: it then counts as failed
     setting: str = "default"
+    kind: str = "directional"  # how the outcome reads the interval (outcomes.KINDS)
+    sesoi: float = 0.0  # the smallest effect of interest, in the statistic's units (signed: > 0 is the paper's side)
+    unit: str = ""  # the statistic's unit, for sentences ("pp", "steps", "" for none)
+    context: bool = False  # shown, never counted: true of any method, or a consistency check of the code
+    units: np.ndarray | None = None  # the signed per-unit values of this seed (None: the statistic is not a mean)
+    groups: np.ndarray | None = None  # the group of each unit (digit pair, cluster), resampled above the units
+    exact: bool = False  # an "every unit" count: one counterexample contradicts, no interval applies
 
     @property
     def verdict(self) -> str:
         if self.reason:
             return "failed"
         return decide(self.op, self.threshold, self.low, self.high)
+
+    @property
+    def outcome(self) -> str:
+        """This seed's outcome (supports / contradicts / negligible / undetermined) of its own interval."""
+        if self.reason or not (math.isfinite(self.low) and math.isfinite(self.high)):
+            return "contradicts" if self.reason else "undetermined"
+        if self.exact:
+            return "supports" if self.verdict == "held" else "contradicts"
+        return classify(*self.signed_interval(), self.sesoi, self.kind)
+
+    def signed_interval(self) -> tuple[float, float]:
+        """The interval in the outcome's frame: > 0 is the paper's side (``op`` and ``threshold`` say how)."""
+        return _signed(self.op, self.threshold, self.low, self.high)
 
     @property
     def passed(self) -> bool:
@@ -146,6 +179,82 @@ class Check:
             return "the statistic could not be estimated on enough units"
         return (f"its interval [{self.low:.4g}, {self.high:.4g}] contains the threshold {self.threshold:g}: more units "
                 f"(starts or pairs) than the {self.n} measured would narrow it")
+
+
+def _signed(op: str, threshold: float, low: float, high: float) -> tuple[float, float]:
+    """[low, high] of a statistic moved into the outcome's frame, where > 0 is the paper's side of ``threshold``."""
+    if op in (">", ">="):
+        return low - threshold, high - threshold
+    if op in ("<", "<="):
+        return threshold - high, threshold - low
+    return low, high  # "within": the statistic itself is the (signed) departure
+
+
+def _signed_value(op: str, threshold: float, value: float) -> float:
+    return _signed(op, threshold, value, value)[0]
+
+
+def combine_outcomes(outcomes) -> str:
+    """One claim outcome from its deciding checks' outcomes (see the module notes)."""
+    o = list(outcomes)
+    if not o:
+        return "not judged"
+    if all(x == "supports" for x in o):
+        return "supports"
+    if "supports" in o:
+        return "mixed"
+    if "contradicts" in o:
+        return "contradicts"
+    if all(x == "negligible" for x in o):
+        return "negligible"
+    return "undetermined"
+
+
+def pool(checks: list[Check], resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Outcome:
+    """One :class:`~musicsom.experiments.outcomes.Outcome` from the per-seed checks of one check name.
+
+    Checks with units pool them (seeds, then groups, then units); an exact count sums its counterexamples;
+    otherwise the per-seed estimates are the units (moved to the outcome's frame), and a single seed keeps
+    its own interval. A check that could not be measured on a seed contradicts the claim it serves.
+    """
+    if not checks:
+        raise ValueError("pool needs at least one check")
+    first = checks[0]
+    kind, sesoi = first.kind, float(first.sesoi)
+    seeds = sorted({c.seed for c in checks})
+    if any(c.reason for c in checks):
+        return Outcome("contradicts", kind, math.nan, math.nan, math.nan, sesoi, math.nan, len(seeds), 0, 0, float(level))
+    if first.exact:
+        total = int(sum(c.value for c in checks))
+        return Outcome("supports" if total == 0 else "contradicts", kind, float(-total), float(-total), float(-total),
+                       sesoi, 0.0, len(seeds), sum(c.value == 0 for c in checks) if total == 0 else
+                       sum(c.value > 0 for c in checks), int(sum(c.n for c in checks)), float(level))
+    if all(c.units is not None and c.units.size for c in checks):
+        values = np.concatenate([c.units for c in checks])
+        levels = np.column_stack([np.concatenate([np.full(c.units.size, c.seed) for c in checks]).astype(str),
+                                  np.concatenate([c.groups for c in checks])])
+        key = zlib.crc32(str((first.claim, first.name, first.setting)).encode())
+        return decide_outcome(values, levels, sesoi=sesoi, kind=kind, resamples=int(resamples),
+                              seed=int(seed) * 7919 + key, level=float(level))
+    finite = [c for c in checks if math.isfinite(c.value)]
+    if not finite:
+        return Outcome("undetermined", kind, math.nan, math.nan, math.nan, sesoi, math.nan, len(seeds), 0, 0, float(level))
+    if len(finite) == 1:
+        c = finite[0]
+        lo, hi = c.signed_interval()
+        est = _signed_value(c.op, c.threshold, c.value)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return Outcome("undetermined", kind, est, lo, hi, sesoi, math.nan, 1, 1, c.n, float(level))
+        from scipy.stats import norm
+
+        z = norm.ppf(1 - (1 - float(level)) / 2)
+        mde = (z + norm.ppf(0.8)) * (hi - lo) / (2 * z)
+        return Outcome(classify(lo, hi, sesoi, kind), kind, est, lo, hi, sesoi, float(mde), 1, 1, c.n, float(level))
+    values = np.asarray([_signed_value(c.op, c.threshold, c.value) for c in finite])
+    levels = np.asarray([str(c.seed) for c in finite])
+    key = zlib.crc32(str((first.claim, first.name, first.setting)).encode())
+    return decide_outcome(values, levels, sesoi=sesoi, kind=kind, resamples=int(resamples), seed=int(seed) * 7919 + key,
+                          level=float(level))
 
 
 def ev(quantity: str, value) -> Evidence | None:
@@ -201,14 +310,50 @@ class Bootstrap:
         return value, float(low), float(high)
 
     def check(self, claim: int, seed: int, name: str, statistic: str, stat, n: int, op: str, threshold: float,
-              *evidence, strata=None, setting: str = "default") -> Check:
+              *evidence, strata=None, setting: str = "default", kind: str = "directional", sesoi: float = 0.0,
+              unit: str = "", context: bool = False) -> Check:
         """A :class:`Check` whose interval is this bootstrap of ``stat`` over ``n`` units."""
         value, low, high = self.interval(stat, n, (claim, seed, name, setting), strata)
         return Check(int(claim), name, int(seed), statistic, value, low, high, op, float(threshold), int(n),
-                     [e for e in evidence if e is not None], setting=setting)
+                     [e for e in evidence if e is not None], setting=setting, kind=kind, sesoi=float(sesoi), unit=unit,
+                     context=context)
+
+    def units(self, claim: int, seed: int, name: str, statistic: str, values, *evidence, groups=None,
+              kind: str = "directional", sesoi: float = 0.0, unit: str = "", context: bool = False,
+              setting: str = "default") -> Check:
+        """A check whose statistic is the mean of signed per-unit ``values`` (> 0: the paper's side).
+
+        ``groups`` (one label per value, e.g. the digit pair) are resampled above the units, and every group
+        weighs the same (the mean of means). Non-finite values are dropped (their count is kept as evidence).
+        The per-seed interval is this seed's hierarchical bootstrap; the outcome pools every seed's units.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+        v = np.asarray(values, dtype=np.float64).ravel()
+        g = np.zeros(v.size, dtype=np.int64) if groups is None else np.asarray(groups).ravel()
+        if g.size != v.size:
+            raise ValueError(f"groups must have one label per value ({v.size}); got {g.size}")
+        keep = np.isfinite(v)
+        v, g = v[keep], np.asarray([str(x) for x in g[keep]])
+        dropped = int((~keep).sum())
+        evidence = [*evidence, ev("units dropped (not finite)", dropped) if dropped else None]
+        op, threshold = ("within", float(sesoi)) if kind == "no_difference" else (
+            (">", -float(sesoi)) if kind == "noninferiority" else (">", 0.0))
+        if v.size == 0:
+            value = low = high = math.nan
+        else:
+            value = hierarchical_mean(v, g)
+            key = zlib.crc32(str((claim, seed, name, setting)).encode())
+            reps = hierarchical_bootstrap(v, g, int(self.resamples), int(self.seed) * 7919 + key)
+            a = (1 - float(self.level)) / 2
+            low, high = (float(x) for x in np.quantile(reps, [a, 1 - a]))
+        return Check(int(claim), name, int(seed), statistic, value, low, high, op, threshold, int(v.size),
+                     [e for e in evidence if e is not None], setting=setting, kind=kind, sesoi=float(sesoi), unit=unit,
+                     context=context, units=v, groups=g)
 
 
-def exhaustive(claim: int, seed: int, name: str, statistic: str, count: int, n: int, *evidence, setting: str = "default") -> Check:
+def exhaustive(claim: int, seed: int, name: str, statistic: str, count: int, n: int, *evidence, setting: str = "default",
+               context: bool = False) -> Check:
     """A check over every unit of a seed rather than a sample of them: "no unit breaks the rule".
 
     ``count`` units break it; the statistic is that count, exact (its interval is the point), and the
@@ -216,7 +361,7 @@ def exhaustive(claim: int, seed: int, name: str, statistic: str, count: int, n: 
     """
     c = int(count)
     return Check(int(claim), name, int(seed), statistic, float(c), float(c), float(c), "<=", 0.0, int(n),
-                 [e for e in evidence if e is not None], setting=setting)
+                 [e for e in evidence if e is not None], setting=setting, exact=True, context=context)
 
 
 def unmeasurable(claim: int, seed: int, name: str, statistic: str, op: str, threshold: float, reason: str,
@@ -279,7 +424,10 @@ def check_to_dict(c: Check) -> dict:
     return {
         "claim": c.claim, "seed": c.seed, "setting": c.setting, "name": c.name, "statistic": c.statistic,
         "value": c.value, "low": c.low, "high": c.high, "op": c.op, "threshold": c.threshold, "n": c.n,
-        "verdict": c.verdict, "reason": c.reason,
+        "verdict": c.verdict, "reason": c.reason, "kind": c.kind, "sesoi": c.sesoi, "unit": c.unit,
+        "context": c.context, "exact": c.exact,
+        "units": None if c.units is None else [float(x) for x in c.units],
+        "groups": None if c.groups is None else [str(x) for x in c.groups],
         "evidence": [{"quantity": e.quantity, "value": e.value, "source": e.source} for e in c.evidence],
     }
 
@@ -295,6 +443,10 @@ def check_from_dict(d: dict) -> Check:
             _num(d["high"]), str(d["op"]), float(d["threshold"]), int(d.get("n", 0)),
             [Evidence(str(e["quantity"]), float(e["value"]), str(e.get("source", ""))) for e in d.get("evidence", [])],
             reason=str(d.get("reason", "")), setting=str(d.get("setting", "default")),
+            kind=str(d.get("kind", "directional")), sesoi=float(d.get("sesoi", 0.0)), unit=str(d.get("unit", "")),
+            context=bool(d.get("context", False)), exact=bool(d.get("exact", False)),
+            units=None if d.get("units") is None else np.asarray(d["units"], dtype=np.float64),
+            groups=None if d.get("groups") is None else np.asarray([str(x) for x in d["groups"]]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"a check record lacks a field or has a wrong type ({exc}); regenerate the checks files") from None
@@ -325,6 +477,28 @@ class ClaimResult:
 
     def seed_verdict(self, seed) -> str:
         return combine(c.verdict for c in self.checks_by_seed[seed])
+
+    def checks_named(self, name: str) -> list[Check]:
+        return [c for checks in self.checks_by_seed.values() for c in checks if c.name == name]
+
+    def is_context(self, name: str) -> bool:
+        return any(c.context for c in self.checks_named(name))
+
+    def check_outcome(self, name: str, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Outcome:
+        """The check's outcome over every seed that measured it (:func:`pool`)."""
+        return pool(self.checks_named(name), resamples, seed, level)
+
+    def outcome(self, **boot) -> str:
+        """The claim's outcome from its deciding (non-context) checks: see the module notes."""
+        if self.missing or not self.checks_by_seed:
+            return "not judged"
+        got = [self.check_outcome(n, **boot).outcome for n in self.check_names() if not self.is_context(n)]
+        return combine_outcomes(got)
+
+    def outcome_counts(self, **boot) -> str:
+        got = [self.check_outcome(n, **boot).outcome for n in self.check_names() if not self.is_context(n)]
+        parts = [f"{got.count(o)} {o}" for o in ("supports", "contradicts", "negligible", "undetermined") if got.count(o)]
+        return f"{len(got)} deciding checks: " + ", ".join(parts) if got else "no deciding check"
 
     @property
     def verdict(self) -> str:
