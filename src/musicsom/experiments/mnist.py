@@ -48,6 +48,7 @@ import numpy as np
 from musicsom import image_metrics as im
 from musicsom import metrics as tm
 from musicsom.encoding import PCAWhitening
+from musicsom.experiments import progress as pg
 from musicsom.experiments.common import linear_path
 from musicsom.music import Music, MusicParams
 
@@ -418,7 +419,8 @@ def run_methods(
 #: the keys of a :func:`path_metrics` row (an unreachable kNN path gets them all as NaN)
 PATH_ROW_KEYS = ("mean_confidence", "min_confidence", "sharpness", "manifold_distance", "geodesic_efficiency", "continuity",
                  "crossing_step", "crossing_fraction", "commit_step", "third_class_steps", "strongest_third_class", "final_label",
-                 "convergence_ratio", "path_length", "label_sequence")
+                 "convergence_ratio", "path_length", "label_sequence", *(
+                     "crossing_progress", "third_class_share", "mean_confidence_arc", "sharpness_arc", "manifold_distance_arc"))
 
 
 def path_metrics(result: dict, source: int, target: int, knn: im.KnnIndex | None, k: int = 5, stride: int = 1,
@@ -456,9 +458,37 @@ def path_metrics(result: dict, source: int, target: int, knn: im.KnnIndex | None
         "convergence_ratio": tm.convergence_ratio(S, result["target_state"]),
         "path_length": float(np.linalg.norm(np.diff(S, axis=0), axis=1).sum()),
         "label_sequence": im.label_sequence(labels),
+        **equal_progress(images, labels, conf, sharp, manifold, cross, source, target),
     }
     series = {"confidence": conf, "label": labels, "sharpness": sharp, "manifold_distance": manifold}
     return row, series
+
+
+def equal_progress(images, labels, conf, sharp, manifold, cross: int, source: int, target: int) -> dict:
+    """The claim-4/5/6 quantities at equal progress (:mod:`musicsom.experiments.progress`), measured along the frames.
+
+    Progress is the share of the path's length in pixel space, the one space every arm (latent, VAE, kNN path)
+    shares, so an arm that arrives early and rests weighs its resting frames by nothing. A path that never
+    crosses gets crossing progress 1 (it reached the target class nowhere before its end); manifold distance,
+    measured on every ``stride``-th frame, averages the measured frames with their progress weights renormalised.
+    """
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    nan = float("nan")
+    w = pg.arc_weights(flat)
+    if not np.all(np.isfinite(w)):
+        return {k: nan for k in ("crossing_progress", "third_class_share", "mean_confidence_arc", "sharpness_arc",
+                                 "manifold_distance_arc")}
+    m = np.asarray(manifold, dtype=np.float64)
+    ok = np.isfinite(m)
+    wm = w[ok].sum()
+    third = (np.asarray(labels) != source) & (np.asarray(labels) != target)
+    return {
+        "crossing_progress": 1.0 if cross < 0 else pg.crossing_progress(flat, cross),
+        "third_class_share": pg.arc_share(third, flat),
+        "mean_confidence_arc": float(np.dot(w, conf)),
+        "sharpness_arc": float(np.dot(w, sharp)),
+        "manifold_distance_arc": float(np.dot(w[ok], m[ok]) / wm) if wm > 0 else nan,
+    }
 
 
 # ---------------------------------------------------------------- the regularisation trade-off (L-curve)
@@ -709,12 +739,59 @@ def trajectory_rows(ctx: Context, jobs, targets, relaxed, n_steps: int, params: 
     return rows
 
 
+#: points along the common arc length at which :func:`sweep_rows` compares a path with the default-value path
+ARC_POINTS = 101
+
+
+def _cut_at_length(S: np.ndarray, length: float) -> np.ndarray:
+    """The first ``length`` of arc of the polyline ``S``: its frames up to there, then the point at that length."""
+    seg = np.linalg.norm(np.diff(S, axis=0), axis=1)
+    c = np.concatenate([[0.0], np.cumsum(seg)])
+    if length >= c[-1]:
+        return S
+    j = int(np.searchsorted(c, length, side="right")) - 1  # c[j] <= length < c[j + 1], so seg[j] > 0
+    return np.vstack([S[: j + 1], S[j] + (length - c[j]) / seg[j] * (S[j + 1] - S[j])])
+
+
+def _arc_deviation(S, R, scale: float, n: int = ARC_POINTS) -> float:
+    """Largest distance between paths ``S`` and ``R`` at equal arc length from their starts, over ``scale``.
+
+    Both are cut to the shorter one's length and resampled at ``n`` equally spaced points of it
+    (:func:`musicsom.experiments.progress.resample_by_arc`): a path that runs along the same curve at another
+    speed, and so gets less (or more) far in the same number of steps, deviates by 0. NaN for a path of no length.
+    """
+    S, R = np.asarray(S, dtype=np.float64), np.asarray(R, dtype=np.float64)
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(R)) and scale > 0):
+        return float("nan")
+    length = min(pg.segment_lengths(S).sum(), pg.segment_lengths(R).sum())
+    if not length > 0:
+        return float("nan")
+    a, b = (pg.resample_by_arc(_cut_at_length(P, length), n) for P in (S, R))
+    return float(np.linalg.norm(a - b, axis=1).max() / scale)
+
+
+def _crossing_arc(S, crossing_step: int, scale: float) -> float:
+    """Arc length travelled up to frame ``crossing_step`` over ``scale`` (NaN if the path never crosses): where, not when."""
+    if crossing_step < 0 or not scale > 0:
+        return float("nan")
+    return float(np.linalg.norm(np.diff(np.asarray(S, dtype=np.float64)[: crossing_step + 1], axis=0), axis=1).sum() / scale)
+
+
 def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParams, n_steps: int, seed: int) -> list[dict]:
     """One row per (value, start) of a one-parameter sweep (``param``: the MusicParams field alpha, lam or kappa), others at ``base``.
 
-    Each row has the path metrics, the share of steps the trust region clipped, the cosine of the first
-    step with the first step at ``base``, and ``path_deviation``: the largest distance of the path from the
-    path at ``base``, over the start's distance to its target (0 when the value does not change the path).
+    Each row has the path metrics, the share of steps the trust region clipped (``share_clipped``; the same
+    for the run at ``base``: ``share_clipped_default``), the cosine of the first step with the first step at
+    ``base``, and two deviations from the path at ``base``, both over the start's distance to its target:
+
+    - ``path_deviation``: the largest distance between the two paths' states at the same step (time-indexed;
+      0 when the value does not change the path, large when it changes only the speed);
+    - ``path_deviation_arc``: the largest distance at the same arc length from the start, over the two paths'
+      common length (:func:`_arc_deviation`, :data:`ARC_POINTS` points; 0 when the value changes only the
+      speed along the same curve: claim 7's κ).
+
+    ``crossing_arc``: the arc length travelled to the first frame in the target class over the same distance
+    (where along the way the class changes, whatever the speed; NaN if it never does).
     """
     import dataclasses
 
@@ -726,7 +803,7 @@ def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParam
     rows = []
     for v in values:
         params = dataclasses.replace(base, **{param: float(v)}).validate()
-        batch = music_batch(ctx, jobs, targets, params, n_steps, seed)
+        batch = ref if params == base else music_batch(ctx, jobs, targets, params, n_steps, seed)
         res = latent_results(ctx, list(batch.states), ctx.W[targets], list(batch.bmus))
         dev = np.max(np.linalg.norm(batch.states - ref.states, axis=2), axis=1) / scale
         d1 = batch.states[:, 1] - batch.states[:, 0]
@@ -736,8 +813,11 @@ def sweep_rows(ctx: Context, jobs, targets, param: str, values, base: MusicParam
             row, _ = path_metrics(r, j.source, j.target, None)
             rows.append({"param": param, "value": float(v), "is_default": bool(np.isclose(v, getattr(base, param))),
                          "start": j.start, "test_index": j.test_index, "target_prototype": int(targets[b]),
-                         "share_clipped": float(batch.clipped[b].mean()), "first_step_cos_to_default": float(cos[b]),
-                         "path_deviation": float(dev[b]), **{k: row[k] for k in (
+                         "share_clipped": float(batch.clipped[b].mean()), "share_clipped_default": float(ref.clipped[b].mean()),
+                         "first_step_cos_to_default": float(cos[b]), "path_deviation": float(dev[b]),
+                         "path_deviation_arc": _arc_deviation(batch.states[b], ref.states[b], float(scale[b])),
+                         "crossing_arc": _crossing_arc(batch.states[b], int(row["crossing_step"]), float(scale[b])),
+                         **{k: row[k] for k in (
                              "mean_confidence", "min_confidence", "continuity", "geodesic_efficiency", "convergence_ratio",
                              "crossing_step", "third_class_steps", "final_label", "path_length", "label_sequence")}})
     return rows

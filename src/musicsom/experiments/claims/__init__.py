@@ -22,8 +22,8 @@ slope or a median error) is pooled over its per-seed estimates, the seeds being 
 marked ``context`` (true of any method, e.g. "a bent path has efficiency below 1") is shown and never
 counts. A claim **supports** when every deciding check supports, **contradicts** when none supports
 and one contradicts, is **mixed** when some support and some do not (with the counts), else
-**negligible** (all negligible) or **undetermined**. A check that cannot be measured at a setting (e.g.
-inversion where the prototypes do not span the space) is recorded as failed with its reason. The rules
+**negligible** (all negligible) or **undetermined**. A check that cannot be measured at a setting (e.g. κ
+where no value clips every step) is undetermined, with its reason. The rules
 are described in ``docs/METHOD.md#7-claims``.
 """
 
@@ -143,6 +143,7 @@ class Check:
     units: np.ndarray | None = None  # the signed per-unit values of this seed (None: the statistic is not a mean)
     groups: np.ndarray | None = None  # the group of each unit (digit pair, cluster), resampled above the units
     exact: bool = False  # an "every unit" count: one counterexample contradicts, no interval applies
+    every_group: bool = False  # "on every pair": each group is pooled on its own and the weakest decides
 
     @property
     def verdict(self) -> str:
@@ -154,14 +155,21 @@ class Check:
     def outcome(self) -> str:
         """This seed's outcome (supports / contradicts / negligible / undetermined) of its own interval."""
         if self.reason or not (math.isfinite(self.low) and math.isfinite(self.high)):
-            return "contradicts" if self.reason else "undetermined"
+            return "undetermined"
         if self.exact:
             return "supports" if self.verdict == "held" else "contradicts"
         return classify(*self.signed_interval(), self.sesoi, self.kind)
 
     def signed_interval(self) -> tuple[float, float]:
-        """The interval in the outcome's frame: > 0 is the paper's side (``op`` and ``threshold`` say how)."""
+        """The interval in the outcome's frame: > 0 is the paper's side (``op`` and ``threshold`` say how; a check
+        made of signed units is in that frame already)."""
+        if self.units is not None:
+            return self.low, self.high
         return _signed(self.op, self.threshold, self.low, self.high)
+
+    def signed_value(self) -> float:
+        """The estimate in the outcome's frame (see :meth:`signed_interval`)."""
+        return self.value if self.units is not None else _signed_value(self.op, self.threshold, self.value)
 
     @property
     def passed(self) -> bool:
@@ -210,20 +218,47 @@ def combine_outcomes(outcomes) -> str:
     return "undetermined"
 
 
+def _every_group(values, levels, sesoi: float, kind: str, resamples: int, seed: int, level: float) -> Outcome:
+    """An "on every group" check (intersection-union): each group pooled over seeds on its own; the weakest decides.
+
+    It supports when every group's interval excludes zero on the paper's side, contradicts when some group's
+    lies wholly on the other side, is negligible when every group's lies inside ±SESOI; its estimate and
+    interval are the smallest over groups (the weakest group), and ``seeds_agreeing`` counts the groups
+    whose estimate is on the paper's side (out of ``n_seeds`` = the number of groups).
+    """
+    outs = []
+    for lab in np.unique(levels[:, 1]):
+        sel = levels[:, 1] == lab
+        outs.append(decide_outcome(values[sel], levels[sel][:, :1], sesoi=sesoi, kind=kind, resamples=resamples,
+                                   seed=seed + len(outs), level=level))
+    lows, highs = np.array([o.low for o in outs]), np.array([o.high for o in outs])
+    if np.all(lows > 0) and not np.all((lows > -sesoi) & (highs < sesoi)):
+        verdict = "supports"
+    elif np.any(highs < 0):
+        verdict = "contradicts"
+    elif np.all((lows > -sesoi) & (highs < sesoi)):
+        verdict = "negligible"
+    else:
+        verdict = "undetermined"
+    return Outcome(verdict, kind, float(min(o.estimate for o in outs)), float(lows.min()), float(highs.min()), sesoi,
+                   float(max(o.mde for o in outs)), len(outs), int(sum(o.estimate > 0 for o in outs)),
+                   int(values.size), level)
+
+
 def pool(checks: list[Check], resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Outcome:
     """One :class:`~musicsom.experiments.outcomes.Outcome` from the per-seed checks of one check name.
 
     Checks with units pool them (seeds, then groups, then units); an exact count sums its counterexamples;
     otherwise the per-seed estimates are the units (moved to the outcome's frame), and a single seed keeps
-    its own interval. A check that could not be measured on a seed contradicts the claim it serves.
+    its own interval. A check that could not be measured on a seed is undetermined (its reason says why).
     """
     if not checks:
         raise ValueError("pool needs at least one check")
     first = checks[0]
     kind, sesoi = first.kind, float(first.sesoi)
     seeds = sorted({c.seed for c in checks})
-    if any(c.reason for c in checks):
-        return Outcome("contradicts", kind, math.nan, math.nan, math.nan, sesoi, math.nan, len(seeds), 0, 0, float(level))
+    if any(c.reason for c in checks):  # not measurable here (the reason is shown beside it): nothing decided
+        return Outcome("undetermined", kind, math.nan, math.nan, math.nan, sesoi, math.nan, len(seeds), 0, 0, float(level))
     if first.exact:
         total = int(sum(c.value for c in checks))
         return Outcome("supports" if total == 0 else "contradicts", kind, float(-total), float(-total), float(-total),
@@ -234,6 +269,8 @@ def pool(checks: list[Check], resamples: int = 1000, seed: int = 0, level: float
         levels = np.column_stack([np.concatenate([np.full(c.units.size, c.seed) for c in checks]).astype(str),
                                   np.concatenate([c.groups for c in checks])])
         key = zlib.crc32(str((first.claim, first.name, first.setting)).encode())
+        if first.every_group:
+            return _every_group(values, levels, sesoi, kind, int(resamples), int(seed) * 7919 + key, float(level))
         return decide_outcome(values, levels, sesoi=sesoi, kind=kind, resamples=int(resamples),
                               seed=int(seed) * 7919 + key, level=float(level))
     finite = [c for c in checks if math.isfinite(c.value)]
@@ -242,7 +279,7 @@ def pool(checks: list[Check], resamples: int = 1000, seed: int = 0, level: float
     if len(finite) == 1:
         c = finite[0]
         lo, hi = c.signed_interval()
-        est = _signed_value(c.op, c.threshold, c.value)
+        est = c.signed_value()
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return Outcome("undetermined", kind, est, lo, hi, sesoi, math.nan, 1, 1, c.n, float(level))
         from scipy.stats import norm
@@ -250,7 +287,7 @@ def pool(checks: list[Check], resamples: int = 1000, seed: int = 0, level: float
         z = norm.ppf(1 - (1 - float(level)) / 2)
         mde = (z + norm.ppf(0.8)) * (hi - lo) / (2 * z)
         return Outcome(classify(lo, hi, sesoi, kind), kind, est, lo, hi, sesoi, float(mde), 1, 1, c.n, float(level))
-    values = np.asarray([_signed_value(c.op, c.threshold, c.value) for c in finite])
+    values = np.asarray([c.signed_value() for c in finite])
     levels = np.asarray([str(c.seed) for c in finite])
     key = zlib.crc32(str((first.claim, first.name, first.setting)).encode())
     return decide_outcome(values, levels, sesoi=sesoi, kind=kind, resamples=int(resamples), seed=int(seed) * 7919 + key,
@@ -320,7 +357,7 @@ class Bootstrap:
 
     def units(self, claim: int, seed: int, name: str, statistic: str, values, *evidence, groups=None,
               kind: str = "directional", sesoi: float = 0.0, unit: str = "", context: bool = False,
-              setting: str = "default") -> Check:
+              setting: str = "default", every_group: bool = False) -> Check:
         """A check whose statistic is the mean of signed per-unit ``values`` (> 0: the paper's side).
 
         ``groups`` (one label per value, e.g. the digit pair) are resampled above the units, and every group
@@ -349,7 +386,7 @@ class Bootstrap:
             low, high = (float(x) for x in np.quantile(reps, [a, 1 - a]))
         return Check(int(claim), name, int(seed), statistic, value, low, high, op, threshold, int(v.size),
                      [e for e in evidence if e is not None], setting=setting, kind=kind, sesoi=float(sesoi), unit=unit,
-                     context=context, units=v, groups=g)
+                     context=context, units=v, groups=g, every_group=every_group)
 
 
 def exhaustive(claim: int, seed: int, name: str, statistic: str, count: int, n: int, *evidence, setting: str = "default",
@@ -425,7 +462,7 @@ def check_to_dict(c: Check) -> dict:
         "claim": c.claim, "seed": c.seed, "setting": c.setting, "name": c.name, "statistic": c.statistic,
         "value": c.value, "low": c.low, "high": c.high, "op": c.op, "threshold": c.threshold, "n": c.n,
         "verdict": c.verdict, "reason": c.reason, "kind": c.kind, "sesoi": c.sesoi, "unit": c.unit,
-        "context": c.context, "exact": c.exact,
+        "context": c.context, "exact": c.exact, "every_group": c.every_group,
         "units": None if c.units is None else [float(x) for x in c.units],
         "groups": None if c.groups is None else [str(x) for x in c.groups],
         "evidence": [{"quantity": e.quantity, "value": e.value, "source": e.source} for e in c.evidence],
@@ -445,6 +482,7 @@ def check_from_dict(d: dict) -> Check:
             reason=str(d.get("reason", "")), setting=str(d.get("setting", "default")),
             kind=str(d.get("kind", "directional")), sesoi=float(d.get("sesoi", 0.0)), unit=str(d.get("unit", "")),
             context=bool(d.get("context", False)), exact=bool(d.get("exact", False)),
+            every_group=bool(d.get("every_group", False)),
             units=None if d.get("units") is None else np.asarray(d["units"], dtype=np.float64),
             groups=None if d.get("groups") is None else np.asarray([str(x) for x in d["groups"]]),
         )

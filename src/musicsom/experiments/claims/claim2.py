@@ -69,8 +69,8 @@ def checks(error, bound, sigma_min, noise_level, point, seed: int, boot: Bootstr
                    "log(1/sigma_min), minus 1", lambda idx: within_level_slope(sums, idx) - 1.0, n_points,
                    "within", SLOPE_SESOI, ev("cases used (error, sigma_min > 0)", int(ok.sum())),
                    ev("decades of sigma_min spanned", float(np.log10(s[ok].max() / s[ok].min())) if ok.any() else np.nan),
-                   setting=setting),
+                   setting=setting, kind="no_difference", sesoi=SLOPE_SESOI),
         exhaustive(NUMBER, seed, "every case within the bound (consistency)", "cases with error above the bound",
                    int(np.sum(e > b * (1 + ROUND_OFF[0]) + ROUND_OFF[1])), n, ev("median error / bound", np.median(e / b)),
-                   ev("largest error / bound", np.max(e / b)), setting=setting),
+                   ev("largest error / bound", np.max(e / b)), setting=setting, context=True),
     ]

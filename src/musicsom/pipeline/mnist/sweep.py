@@ -2,7 +2,7 @@
 
     python -m musicsom.pipeline.mnist.sweep <the context options of mnist.trajectories, without --vae and --knn-k> \
         --transition '{"source": 0, "target": 1, ...}' \
-        --sweep '{"n_starts": 5, "n_steps": 150, "kappa": [0.01, 0.03, 0.1, 0.3, 1.0], ...}' \
+        --sweep '{"n_starts": 20, "n_steps": 150, "kappa": [0.01, 0.03, 0.1, 0.3, 1.0], ...}' \
         --music '{"alpha": 0.5, ...}' --param kappa --out results/mnist/seed0/sweep_kappa.csv
 
 Starts: the first ``mnist.sweep.n_starts`` test images of the source class the pair's seeded draw gives
@@ -10,10 +10,13 @@ Starts: the first ``mnist.sweep.n_starts`` test images of the source class the p
 as one batch (:func:`musicsom.experiments.mnist.sweep_rows`), the other settings at ``mnist.music``. One
 row per (value, start): mean and min classifier confidence, step continuity, geodesic efficiency,
 convergence ratio (final / initial distance to the target prototype), crossing step, the share of steps
-cut by the trust region, the cosine between the first step and the first step at the default value, and
-the path's largest deviation from the default-value path relative to the start's distance to its target
-(claim 7: 0 when κ does not change the path). The ``lam`` sweep also records, for the first start, the
-mean norm of the unclipped MUSIC step and of its residual along the path (the L-curve axes of Fig 20).
+cut by the trust region (at this value and at the default one), the cosine between the first step and the
+first step at the default value, and the path's largest deviation from the default-value path relative to
+the start's distance to its target, twice: at the same step (``path_deviation``: speed and path) and at the
+same arc length over the common length (``path_deviation_arc``: the path only; claim 7: 0 when κ changes
+only the speed along the same curve), with the arc length travelled to the crossing (``crossing_arc``).
+The ``lam`` sweep also records, for the first start, the mean norm of the unclipped MUSIC step and of its
+residual along the path (the L-curve axes of Fig 20).
 """
 
 from __future__ import annotations
@@ -71,9 +74,9 @@ def main(argv=None):
         for col in ("mean_residual_norm", "mean_step_norm_unclipped"):
             frame[col] = [lc[v][col] if st == 0 else np.nan for v, st in zip(frame["value"], frame["start"])]
     for v, g in frame.groupby("value"):
-        log.info("%s = %g: confidence %.4f, continuity %.4f, convergence %.3f, clipped %.2f, path deviation %.2g", a.param, v,
-                 g["mean_confidence"].mean(), g["continuity"].mean(), g["convergence_ratio"].mean(), g["share_clipped"].mean(),
-                 g["path_deviation"].max())
+        log.info("%s = %g: confidence %.4f, continuity %.4f, convergence %.3f, clipped %.2f, path deviation %.2g "
+                 "(at equal arc length %.2g)", a.param, v, g["mean_confidence"].mean(), g["continuity"].mean(),
+                 g["convergence_ratio"].mean(), g["share_clipped"].mean(), g["path_deviation"].max(), g["path_deviation_arc"].max())
     files.save_csv(a.out, frame)
 
 
