@@ -12,7 +12,7 @@ from musicsom.pipeline.config_check import check_yaml_files
 min_version("9.0")
 
 # the run folder's config.yaml, else the repository's (a folder run with --configfile overrides only,
-# e.g. config_paper_setup.yaml, needs no copy)
+# e.g. config_d50.yaml, needs no copy)
 BASE_CONFIG = (
     "config.yaml"
     if os.path.exists("config.yaml")

@@ -88,10 +88,10 @@ def test_job_sizes_read_every_config():
     for cfg in ("config.yaml", "tests/smoke/config.yaml"):
         sizes = resource_table.job_sizes(filled_config(ROOT / cfg))
         assert set(sizes) == set(RESOURCES["reference_sizes"]) and all(v > 0 for v in sizes.values())
-    # the paper setup's full-dimensional MNIST (mnist.dim: full) counts 784 dimensions
+    # the default's full-dimensional MNIST (mnist.dim: full) counts 784 dimensions, the D = 50 variant 50
     base = filled_config(ROOT / "config.yaml")
-    full = dict(base, mnist=dict(base["mnist"], dim="full"))
-    assert resource_table.job_sizes(full)["mnist_som"] == resource_table.job_sizes(base)["mnist_som"] * 784 / 50
+    d50 = dict(base, mnist=dict(base["mnist"], dim=50))
+    assert resource_table.job_sizes(base)["mnist_som"] == resource_table.job_sizes(d50)["mnist_som"] * 784 / 50
 
 
 def test_slurm_dry_run_of_the_full_config_gives_every_job_its_resources(tmp_path):

@@ -264,7 +264,7 @@ def test_invocation_dir_and_a_relative_mirror(tmp_path, monkeypatch):
 
 
 def test_a_relative_mirror_is_relative_to_where_the_command_is_typed(tmp_path):
-    """The README's `MUSICSOM_DATA_MIRROR=../shared/data snakemake --directory runs/paper_setup`, typed in the
+    """The README's `MUSICSOM_DATA_MIRROR=../shared/data snakemake --directory runs/d50`, typed in the
     repository: the mirror is looked for beside it, not inside the run folder, and the fetch jobs get it as an
     absolute path; data.mirror is relative the same way. Typed from a folder where the path names nothing, refused."""
     repo, mirror = tmp_path / "repo", tmp_path / "shared" / "data"

@@ -122,4 +122,4 @@ def test_configfile_and_config_overrides_reach_the_report(smoke_run, tmp_path):
     assert recorded["faces"]["monotone_min"] == 0.5
     assert recorded["gmm"]["som"]["sigma_end"] == 1.0  # schema defaults are filled in
     text = (run / "results" / "REPORT.md").read_text()
-    assert "informed approach monotonic (mean share of non-increasing steps >= 0.5)" in text
+    assert "share of non-increasing cluster-distance steps − 0.5" in text

@@ -161,11 +161,11 @@ def test_the_verdict_page_renders_with_every_claim(report, browser, tmp_path):
     page.write_bytes(decoded(results[path]))
     dom = dump_dom(browser, page, tmp_path / "profile")
     md = (workdir / "results" / "REPORT.md").read_text()
-    verdicts = md.split("## Verdicts", 1)[1].split("\n## ", 1)[0]
+    verdicts = md.split("## Outcomes", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\d+) \| (.+?) \| \*\*(\w[\w ]*)\*\* \|", verdicts, re.MULTILINE)
     assert len(rows) >= 9, rows
-    assert 'id="verdicts"' in dom and "<table>" in dom
-    table = dom.split('id="verdicts"', 1)[1].split("</table>", 1)[0]
+    assert 'id="outcomes"' in dom and "<table>" in dom
+    table = dom.split('id="outcomes"', 1)[1].split("</table>", 1)[0]
     cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table, re.DOTALL)
     text = html.unescape(" ".join(re.sub(r"<[^>]+>", "", c) for c in cells))
     for number, title, verdict in rows:

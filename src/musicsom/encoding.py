@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validation import check_int, check_matrix
 
-__all__ = ["PCAWhitening", "flatten_images"]
+__all__ = ["PCAWhitening", "flatten_images", "variance_share"]
 
 
 def flatten_images(images) -> np.ndarray:
@@ -49,12 +49,39 @@ def flatten_images(images) -> np.ndarray:
     return a.reshape(a.shape[0], -1).astype(np.float64) / scale
 
 
+def variance_share(n_components) -> float | None:
+    """The share of variance a float ``n_components`` asks for (in (0, 1)), or None for an integer or 'full'.
+
+    Raises a ValueError for a float outside (0, 1) (an integer number of components is passed as an int).
+
+    Examples
+    --------
+    >>> from musicsom.encoding import variance_share
+    >>> variance_share(0.999), variance_share(50), variance_share("full")
+    (0.999, None, None)
+    """
+    import numbers
+
+    if isinstance(n_components, (bool, np.bool_)) or not isinstance(n_components, (numbers.Real, np.floating)):
+        return None
+    if isinstance(n_components, (numbers.Integral, np.integer)):
+        return None
+    share = float(n_components)
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"n_components as a float is a share of the variance and must be in (0, 1); got {share!r}"
+                         " (pass an int for a number of components)")
+    return share
+
+
 @dataclass
 class PCAWhitening:
     """PCA whitening to ``n_components`` dimensions (fit on training rows).
 
     ``n_components="full"`` keeps every component whose variance is above ``eps`` times the largest
     (the data's numerical rank: 712 of MNIST's 784 pixels, whose other directions hold round-off).
+    A float in (0, 1) is a share of the variance, as in scikit-learn's PCA: the smallest number of
+    components whose explained variance ratios sum to at least that share (never more than the
+    numerical rank). ``n_components_`` is the D chosen.
     Attributes after ``fit``: ``mean_`` (P,), ``components_`` (D, P), ``explained_variance_`` (D,),
     ``explained_variance_ratio_`` (D,) and ``total_variance_``.
 
@@ -84,10 +111,18 @@ class PCAWhitening:
     >>> again = PCAWhitening.from_arrays(enc.mean_, enc.components_, enc.explained_variance_)
     >>> bool(np.allclose(again.encode(X), Z))             # rebuilt from its saved arrays
     True
+
+    A variance share keeps the fewest leading components that hold it:
+
+    >>> share = PCAWhitening(n_components=0.9).fit(X)
+    >>> D = share.n_components_
+    >>> bool(share.explained_variance_ratio_.sum() >= 0.9 > share.explained_variance_ratio_[: D - 1].sum())
+    True
     """
 
-    n_components: int | str = 50
+    n_components: int | float | str = 50
     eps: float = 1e-12
+    n_components_: int | None = None
     mean_: np.ndarray | None = None
     components_: np.ndarray | None = None
     explained_variance_: np.ndarray | None = None
@@ -97,9 +132,10 @@ class PCAWhitening:
     def fit(self, X) -> "PCAWhitening":
         X = check_matrix(X, "X", min_rows=2)
         n, P = X.shape
-        full = isinstance(self.n_components, str)
-        if full and self.n_components != "full":
-            raise ValueError(f"n_components must be an integer or 'full'; got {self.n_components!r}")
+        share = variance_share(self.n_components)
+        full = share is not None or isinstance(self.n_components, str)
+        if isinstance(self.n_components, str) and self.n_components != "full":
+            raise ValueError(f"n_components must be an integer, a variance share in (0, 1) or 'full'; got {self.n_components!r}")
         D = min(n - 1, P) if full else check_int(self.n_components, "n_components")
         if not 1 <= D <= min(n - 1, P):
             raise ValueError(f"n_components must be in [1, {min(n - 1, P)}] for {n} rows of {P} features; got {D}")
@@ -114,6 +150,9 @@ class PCAWhitening:
         var = evals[order]
         if full:  # the numerical rank: components of non-negligible variance
             D = max(1, int(np.sum(var > self.eps * max(var[0], 1e-300))))
+            if share is not None:  # the fewest leading components holding the share (scikit-learn's rule, >=)
+                cumulative = np.cumsum(var) / np.trace(C)
+                D = min(D, int(np.searchsorted(cumulative, share, side="left")) + 1)
             order, var = order[:D], var[:D]
         if var[-1] <= self.eps * max(var[0], 1e-300):
             raise ValueError(
@@ -122,6 +161,7 @@ class PCAWhitening:
             )
         V = evecs[:, order].T
         flip = np.sign(V[np.arange(D), np.abs(V).argmax(1)])
+        self.n_components_ = int(D)
         self.mean_ = mean
         self.components_ = V * flip[:, None]
         self.explained_variance_ = var
@@ -134,6 +174,7 @@ class PCAWhitening:
         """Rebuild a fitted encoder from its saved arrays."""
         comps = np.asarray(components, dtype=np.float64)
         enc = cls(n_components=comps.shape[0])
+        enc.n_components_ = int(comps.shape[0])
         enc.mean_ = np.asarray(mean, dtype=np.float64)
         enc.components_ = comps
         enc.explained_variance_ = np.asarray(explained_variance, dtype=np.float64)

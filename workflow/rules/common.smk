@@ -127,6 +127,8 @@ def job_resources(name):
 SEEDS = [int(s) for s in config["seeds"]]
 # the faces stage runs the first faces.n_seeds seeds (dlib descriptors make a face seed the most expensive)
 FACE_SEEDS = SEEDS[: int(config["faces"]["n_seeds"])]
+# claim 7's sweeps (20 start images a seed at D = 712: the costliest claim per seed) run on the first n seeds
+CLAIM7_SEEDS = SEEDS[: int(config["mnist"]["sweep_seeds"])]
 ENV = "../../envs/musicsom.yaml"
 # The longest jobs (the MNIST VAEs, ~3 min of CPU each, the face codes, ~2 min each, the k-means fits, on one
 # thread) are scheduled first whenever they are ready, so that the rest of the run packs around them rather than

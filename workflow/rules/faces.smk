@@ -529,7 +529,7 @@ rule faces_claims:
         " --verdicts {params.verdicts:q} --out {output} > {log} 2>&1"
 
 
-# the robustness study's block of the faces (workflow/rules/robustness.smk gathers every block)
+# the sensitivity study's block of the faces (workflow/rules/robustness.smk gathers every block)
 rule robustness_faces:
     input:
         latent=f"{FSEED}/latent.npz",
@@ -540,7 +540,7 @@ rule robustness_faces:
         frames=f"{FSEED}/frames.csv",
         code=stage_code("faces.robustness"),
     output:
-        checks="results/robustness/faces/seed{seed}/checks.csv",
+        checks="results/robustness/faces/seed{seed}/checks.json",
         per_start="results/robustness/faces/seed{seed}/per_start.csv",
     log:
         "results/logs/robustness/faces_seed{seed}.log",
@@ -553,7 +553,6 @@ rule robustness_faces:
         **job_resources("robustness_faces"),
     params:
         study=section("robustness", "faces"),
-        paper=section("robustness", "paper"),
         music=section("faces", "music"),
         free=section("faces", "free"),
         informed=section("faces", "informed"),
@@ -564,7 +563,7 @@ rule robustness_faces:
     shell:
         "python -m musicsom.pipeline.faces.robustness --latent {input.latent} --checkpoint {input.checkpoint}"
         " --som {input.som} --clusters {input.clusters} --starts {input.starts} --frames {input.frames}"
-        " --study {params.study:q} --paper {params.paper:q} --music {params.music:q} --free {params.free:q}"
+        " --study {params.study:q} --music {params.music:q} --free {params.free:q}"
         " --informed {params.informed:q} --identity {params.identity:q} --monotone-min {params.monotone_min}"
         " --target-cluster {params.target_cluster} --seed {wildcards.seed} --verdicts {params.verdicts:q}"
         " --checks {output.checks} --per-start {output.per_start} > {log} 2>&1"

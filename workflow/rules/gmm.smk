@@ -1,6 +1,6 @@
 # Gaussian-mixture experiments (paper §5.2): Figs 1, 2, 3, 5, 6 and Table 1.
-# Per seed: synthesise -> standardise -> SOM -> trajectories; Table 1 gathers the seeds.
-# The illustrations (Figs 1, 2, 3, 5, 6) use the first seed.
+# Per seed: synthesise -> standardise -> SOM -> inversion (against m, under noise) and trajectories; Table 1 and
+# the claims (1-3) gather the seeds. The illustrations (Figs 1, 2, 3, 5, 6) use the first seed.
 
 GMM = "results/gmm/seed{seed}"
 GMM0 = f"results/gmm/seed{SEEDS[0]}"
@@ -88,10 +88,60 @@ rule gmm_som:
         " --threads {threads} --backend {params.backend} --device {params.device} --out {output} > {log} 2>&1"
 
 
+# Per seed: the inversion error against m (claim 1) and under activation noise (claim 2); Figs 5 and 1 draw the
+# first seed's.
+rule gmm_inversion:
+    input:
+        data=f"{GMM}/data.npz",
+        som=f"{GMM}/som.npz",
+        code=stage_code("gmm.inversion"),
+    output:
+        table=f"{GMM}/inversion_vs_m.csv",
+        summary=f"{GMM}/inversion_summary.json",
+        errors=f"{GMM}/inversion_errors.npz",
+    log:
+        "results/logs/gmm/inversion_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/inversion_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("gmm_inversion")
+    resources:
+        **job_resources("gmm_inversion"),
+    params:
+        inversion=section("gmm", "inversion"),
+    shell:
+        "python -m musicsom.pipeline.gmm.inversion --data {input.data} --som {input.som} --inversion {params.inversion:q}"
+        " --seed {wildcards.seed} --table {output.table} --summary {output.summary} --errors {output.errors} > {log} 2>&1"
+
+
+rule gmm_noise:
+    input:
+        data=f"{GMM}/data.npz",
+        som=f"{GMM}/som.npz",
+        code=stage_code("gmm.noise"),
+    output:
+        cases=f"{GMM}/noise_cases.csv",
+        summary=f"{GMM}/noise_summary.json",
+    log:
+        "results/logs/gmm/noise_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/gmm/noise_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: rule_threads("gmm_noise")
+    resources:
+        **job_resources("gmm_noise"),
+    params:
+        inversion=section("gmm", "inversion"),
+    shell:
+        "python -m musicsom.pipeline.gmm.noise --data {input.data} --som {input.som} --inversion {params.inversion:q}"
+        " --seed {wildcards.seed} --cases {output.cases} --summary {output.summary} > {log} 2>&1"
+
+
 rule gmm_fig05:
     input:
-        data=f"{GMM0}/data.npz",
-        som=f"{GMM0}/som.npz",
+        table=f"{GMM0}/inversion_vs_m.csv",
         code=stage_code("gmm.fig05"),
     output:
         figure=report(
@@ -102,28 +152,22 @@ rule gmm_fig05:
         ),
         pdf="results/figures/fig05_inversion_vs_m.pdf",
         data="results/figures/fig05_inversion_vs_m.csv",
-        summary="results/gmm/inversion_summary.json",
-        errors="results/gmm/inversion_errors.npz",
     log:
-        "results/logs/gmm/inversion.log",
+        "results/logs/gmm/fig05.log",
     benchmark:
-        "results/benchmarks/gmm/inversion.tsv"
+        "results/benchmarks/gmm/fig05.tsv"
     conda:
         ENV
     threads: rule_threads("gmm_fig05")
     resources:
         **job_resources("gmm_fig05"),
-    params:
-        inversion=section("gmm", "inversion"),
     shell:
-        "python -m musicsom.pipeline.gmm.fig05 --data {input.data} --som {input.som} --inversion {params.inversion:q}"
-        " --figure {output.figure} --summary {output.summary} --errors {output.errors} > {log} 2>&1"
+        "python -m musicsom.pipeline.gmm.fig05 --table {input.table} --figure {output.figure} > {log} 2>&1"
 
 
 rule gmm_fig01:
     input:
-        data=f"{GMM0}/data.npz",
-        som=f"{GMM0}/som.npz",
+        cases=f"{GMM0}/noise_cases.csv",
         code=stage_code("gmm.fig01"),
     output:
         figure=report(
@@ -134,22 +178,17 @@ rule gmm_fig01:
         ),
         pdf="results/figures/fig01_noise_bound.pdf",
         data="results/figures/fig01_noise_bound.csv",
-        summary="results/gmm/noise_summary.json",
     log:
-        "results/logs/gmm/noise.log",
+        "results/logs/gmm/fig01.log",
     benchmark:
-        "results/benchmarks/gmm/noise.tsv"
+        "results/benchmarks/gmm/fig01.tsv"
     conda:
         ENV
     threads: rule_threads("gmm_fig01")
     resources:
         **job_resources("gmm_fig01"),
-    params:
-        inversion=section("gmm", "inversion"),
-        seed=SEEDS[0],
     shell:
-        "python -m musicsom.pipeline.gmm.fig01 --data {input.data} --som {input.som} --inversion {params.inversion:q}"
-        " --seed {params.seed} --figure {output.figure} --summary {output.summary} > {log} 2>&1"
+        "python -m musicsom.pipeline.gmm.fig01 --cases {input.cases} --figure {output.figure} > {log} 2>&1"
 
 
 rule gmm_fig02_03:
@@ -271,8 +310,8 @@ rule gmm_table1:
 
 rule gmm_claims:
     input:
-        inversion_errors="results/gmm/inversion_errors.npz",
-        noise="results/figures/fig01_noise_bound.csv",
+        inversion_errors=expand(f"{GMM}/inversion_errors.npz", seed=SEEDS),
+        noise=expand(f"{GMM}/noise_cases.csv", seed=SEEDS),
         per_trajectory=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
         code=stage_code("gmm.claims"),
     output:
@@ -289,22 +328,21 @@ rule gmm_claims:
     resources:
         **job_resources("gmm_claims"),
     params:
-        seed=SEEDS[0],
         verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.gmm.claims --inversion-errors {input.inversion_errors} --noise {input.noise}"
-        " --seed {params.seed} --per-trajectory {input.per_trajectory} --verdicts {params.verdicts:q}"
+        " --per-trajectory {input.per_trajectory} --verdicts {params.verdicts:q}"
         " --out {output} > {log} 2>&1"
 
 
-# the robustness study's block of the mixture (workflow/rules/robustness.smk gathers every block)
+# the sensitivity study's block of the mixture (workflow/rules/robustness.smk gathers every block)
 rule robustness_gmm:
     input:
         data=f"{GMM}/data.npz",
         som=f"{GMM}/som.npz",
         code=stage_code("gmm.robustness"),
     output:
-        checks="results/robustness/gmm/seed{seed}/checks.csv",
+        checks="results/robustness/gmm/seed{seed}/checks.json",
         trajectories="results/robustness/gmm/seed{seed}/trajectories.csv",
     log:
         "results/logs/robustness/gmm_seed{seed}.log",

@@ -162,8 +162,8 @@ rule kmeans_claims:
         " --kmeans-pairs {input.kmeans_pairs} --verdicts {params.verdicts:q} --out {output} > {log} 2>&1"
 
 
-# the robustness study's block of the k-means control (workflow/rules/robustness.smk gathers every block):
-# claim 9 over the MNIST grid robustness.mnist, on the SOM and the k-means centres of one seed
+# the sensitivity study's block of the k-means control (workflow/rules/robustness.smk gathers every block):
+# claim 9 along the axes of robustness.kmeans, on the SOM and the k-means centres of one seed
 rule robustness_kmeans:
     input:
         data="results/data/digits.npz",
@@ -176,7 +176,7 @@ rule robustness_kmeans:
         kmeans_labels=f"{KMEANS}/labels.npz",
         code=stage_code("kmeans.robustness"),
     output:
-        "results/robustness/kmeans/seed{seed}/checks.csv",
+        "results/robustness/kmeans/seed{seed}/checks.json",
     log:
         "results/logs/robustness/kmeans_seed{seed}.log",
     benchmark:
@@ -193,8 +193,7 @@ rule robustness_kmeans:
         pairs=section("mnist", "pairs"),
         table2=section("mnist", "table2"),
         music=section("mnist", "music"),
-        study=section("robustness", "mnist"),
-        paper=section("robustness", "paper"),
+        study=section("robustness", "kmeans"),
         verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.kmeans.robustness --data {input.data} --n-train {params.n_train}"
@@ -202,5 +201,5 @@ rule robustness_kmeans:
         " --labels {input.labels} --classifier {input.classifier} --kmeans {input.kmeans}"
         " --kmeans-labels {input.kmeans_labels} --target-min-purity {params.target_min_purity}"
         " --seed {wildcards.seed} --threads {threads} --pairs {params.pairs:q} --table2 {params.table2:q}"
-        " --music {params.music:q} --study {params.study:q} --paper {params.paper:q}"
+        " --music {params.music:q} --study {params.study:q}"
         " --verdicts {params.verdicts:q} --checks {output} > {log} 2>&1"

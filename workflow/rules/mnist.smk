@@ -14,7 +14,7 @@ MNIST_DIM = "results/robustness/mnist_dim/dim{dim}"
 
 
 wildcard_constraints:
-    dim=r"\d+|full",
+    dim=r"\d+|full|var\d{1,2}(\.\d+)?",  # var<percent>: the variance-share reading (mnist.encode)
 
 
 localrules:
@@ -231,6 +231,7 @@ rule mnist_labels:
 rule mnist_inversion:
     input:
         latent=f"{MNIST}/latent.npz",
+        encoding=f"{MNIST}/encoding.npz",
         som=f"{MSEED}/som.npz",
         code=stage_code("mnist.inversion"),
     output:
@@ -246,7 +247,7 @@ rule mnist_inversion:
     resources:
         **job_resources("mnist_inversion"),
     shell:
-        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --som {input.som} --n-points 0"
+        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --encoding {input.encoding} --som {input.som} --n-points 0"
         " --summary {output.summary} --errors {output.errors} > {log} 2>&1"
 
 
@@ -673,10 +674,14 @@ rule mnist_claims:
         inversion_errors=f"{MSEED}/inversion_errors.npz",
         transition_summary=f"{MSEED}/transition.json",
         pairs=f"{MSEED}/pairs.csv",
-        sweeps=expand(
-            f"{MSEED}/sweep_{{param}}.csv",
-            param=["alpha", "lam", "kappa"],
-            allow_missing=True,
+        # claim 7's sweeps run on the first mnist.sweep_seeds seeds (CLAIM7_SEEDS)
+        sweeps=lambda w: (
+            expand(
+                f"results/mnist/seed{w.seed}/sweep_{{param}}.csv",
+                param=["alpha", "lam", "kappa"],
+            )
+            if int(w.seed) in CLAIM7_SEEDS
+            else []
         ),
         code=stage_code("mnist.claims"),
     output:
@@ -702,8 +707,8 @@ rule mnist_claims:
         " --out {output} > {log} 2>&1"
 
 
-# --- the robustness study's MNIST blocks (workflow/rules/robustness.smk gathers every block): each takes the grid
-# robustness.mnist whole (--study), the paper's setup (--paper) and the default stage's own sections
+# --- the sensitivity study's MNIST blocks (workflow/rules/robustness.smk gathers every block): each takes its part of
+# the study whole (--study: robustness.mnist, robustness.sweeps) and the default stage's own sections
 rule robustness_mnist:
     input:
         data="results/data/digits.npz",
@@ -715,7 +720,7 @@ rule robustness_mnist:
         vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.robustness"),
     output:
-        checks="results/robustness/mnist/seed{seed}/checks.csv",
+        checks="results/robustness/mnist/seed{seed}/checks.json",
         trajectories="results/robustness/mnist/seed{seed}/trajectories.csv",
     log:
         "results/logs/robustness/mnist_seed{seed}.log",
@@ -735,7 +740,6 @@ rule robustness_mnist:
         table2=section("mnist", "table2"),
         music=section("mnist", "music"),
         study=section("robustness", "mnist"),
-        paper=section("robustness", "paper"),
         verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.mnist.robustness --data {input.data} --n-train {params.n_train}"
@@ -743,7 +747,7 @@ rule robustness_mnist:
         " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
         " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
         " --threads {threads} --pairs {params.pairs:q} --table2 {params.table2:q} --music {params.music:q}"
-        " --study {params.study:q} --paper {params.paper:q} --verdicts {params.verdicts:q}"
+        " --study {params.study:q} --verdicts {params.verdicts:q}"
         " --checks {output.checks} --trajectories {output.trajectories} > {log} 2>&1"
 
 
@@ -757,7 +761,7 @@ rule robustness_sweeps:
         classifier=f"{MSEED}/classifier.pt",
         code=stage_code("mnist.robustness_sweeps"),
     output:
-        checks="results/robustness/sweeps/seed{seed}/checks.csv",
+        checks="results/robustness/sweeps/seed{seed}/checks.json",
         metrics="results/robustness/sweeps/seed{seed}/sweeps.csv",
     log:
         "results/logs/robustness/sweeps_seed{seed}.log",
@@ -775,8 +779,7 @@ rule robustness_sweeps:
         transition=section("mnist", "transition"),
         sweep=section("mnist", "sweep"),
         music=section("mnist", "music"),
-        study=section("robustness", "mnist"),
-        paper=section("robustness", "paper"),
+        study=section("robustness", "sweeps"),
         verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.mnist.robustness_sweeps --data {input.data} --n-train {params.n_train}"
@@ -784,11 +787,11 @@ rule robustness_sweeps:
         " --labels {input.labels} --classifier {input.classifier}"
         " --target-min-purity {params.target_min_purity} --seed {wildcards.seed} --threads {threads}"
         " --transition {params.transition:q} --sweep {params.sweep:q} --music {params.music:q}"
-        " --study {params.study:q} --paper {params.paper:q} --verdicts {params.verdicts:q}"
+        " --study {params.study:q} --verdicts {params.verdicts:q}"
         " --checks {output.checks} --metrics {output.metrics} > {log} 2>&1"
 
 
-# The D slice: the MNIST chain (encoding, classifier, SOM, labels) at each D of robustness.mnist.dims (the D
+# The D axis: the MNIST chain (encoding, classifier, SOM, labels) at each D of robustness.mnist.dims (the D
 # is the wildcard), then one block per D and seed. The chain's rules run the default stages with the
 # default sections; only the D, the paths and the resources differ.
 rule robustness_mnist_encode:
@@ -899,7 +902,7 @@ rule robustness_mnist_dim:
         vae=f"{MSEED}/vae.pt",
         code=stage_code("mnist.robustness_dim"),
     output:
-        checks=f"{MNIST_DIM}/seed{{seed}}/checks.csv",
+        checks=f"{MNIST_DIM}/seed{{seed}}/checks.json",
         inversion=f"{MNIST_DIM}/seed{{seed}}/inversion.json",
     log:
         "results/logs/robustness/mnist_dim{dim}_seed{seed}.log",
@@ -916,17 +919,17 @@ rule robustness_mnist_dim:
         target_min_purity=config["mnist"]["target_min_purity"],
         knn_k=config["mnist"]["knn_k"],
         dim=config["mnist"]["dim"],
+        dim_starts=config["robustness"]["mnist"]["dim_starts"],
+        dim_points=config["robustness"]["mnist"]["dim_points"],
         pairs=section("mnist", "pairs"),
         table2=section("mnist", "table2"),
         music=section("mnist", "music"),
-        study=section("robustness", "mnist"),
-        paper=section("robustness", "paper"),
         verdicts=section("verdicts"),
     shell:
         "python -m musicsom.pipeline.mnist.robustness_dim --data {input.data} --n-train {params.n_train}"
         " --n-test {params.n_test} --encoding {input.encoding} --latent {input.latent} --som {input.som}"
         " --labels {input.labels} --classifier {input.classifier} --vae {input.vae}"
         " --target-min-purity {params.target_min_purity} --knn-k {params.knn_k} --seed {wildcards.seed}"
-        " --threads {threads} --dim-label {wildcards.dim} --dim {params.dim} --pairs {params.pairs:q}"
-        " --table2 {params.table2:q} --music {params.music:q} --study {params.study:q} --paper {params.paper:q}"
+        " --threads {threads} --dim-label {wildcards.dim} --dim {params.dim} --dim-starts {params.dim_starts}"
+        " --dim-points {params.dim_points} --pairs {params.pairs:q} --table2 {params.table2:q} --music {params.music:q}"
         " --verdicts {params.verdicts:q} --checks {output.checks} --inversion {output.inversion} > {log} 2>&1"

@@ -2,8 +2,8 @@
 # verdict (docs/METHOD.md#7-claims), read from the checks files of the claims rules; and the pages of
 # `snakemake --report report.html`: the verdicts (REPORT.md) and every table rendered to HTML, which the
 # report's viewer shows inline (it offers Markdown and CSV only as downloads).
-# Left out of the table pages: robustness/checks.csv (every check at every grid point and seed; too large to
-# read on a page, summarised by robustness/claims.csv and Figs 22-28), as the report's front page says.
+# Left out of the table pages: robustness/checks.csv and points.csv (every check at every point of the sensitivity
+# study, per seed and pooled; too large to read on a page, summarised by the sensitivity table and Figs 22-28, 30).
 
 
 localrules:
@@ -23,10 +23,16 @@ rule report_all:
         "results/tables/table2_mnist_distribution.html",
         "results/tables/table3_faces.html",
         "results/tables/table5_kmeans_vs_som.html",
+        "results/tables/paper_table1_gmm.csv",
+        "results/tables/paper_table1_gmm.md",
+        "results/tables/paper_table2_mnist.csv",
+        "results/tables/paper_table2_mnist.md",
+        "results/tables/paper_table1_gmm.html",
+        "results/tables/paper_table2_mnist.html",
         (
             [
                 "results/tables/table6_inversion_vs_dim.html",
-                "results/robustness/claims.html",
+                "results/robustness/sensitivity.html",
             ]
             if config["robustness"]["enabled"]
             else []
@@ -60,6 +66,7 @@ rule report_markdown:
         report="results/REPORT.md",
         evidence="results/report/evidence.csv",
         verdicts="results/report/verdicts.csv",
+        units="results/report/units.csv",
     log:
         "results/logs/report/markdown.log",
     benchmark:
@@ -72,7 +79,7 @@ rule report_markdown:
     shell:
         "python -m musicsom.pipeline.report.markdown --config {input.config} --checks {input.checks}"
         " --robustness {input.robustness} --benchmarks results/benchmarks --evidence {output.evidence}"
-        " --verdicts {output.verdicts} --out {output.report} > {log} 2>&1"
+        " --verdicts {output.verdicts} --units {output.units} --out {output.report} > {log} 2>&1"
 
 
 # The verdicts as the report's first page: REPORT.md with the figures and tables it links embedded.
@@ -332,6 +339,82 @@ rule report_html_table5_kmeans_vs_som:
         "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
 
 
+# The paper's Tables 1 and 2 as the paper lays them out: our numbers (every seed pooled) beside the paper's cells,
+# "lost in extraction" where its number is gone, its surviving marks (ns, "… pairs", —) where they survive.
+rule report_paper_tables:
+    input:
+        gmm=expand(f"{GMM}/per_trajectory.csv", seed=SEEDS),
+        mnist=expand(f"{MSEED}/pairs.csv", seed=SEEDS),
+        code=stage_code("report.paper_tables"),
+    output:
+        table1="results/tables/paper_table1_gmm.csv",
+        table1_markdown="results/tables/paper_table1_gmm.md",
+        table2="results/tables/paper_table2_mnist.csv",
+        table2_markdown="results/tables/paper_table2_mnist.md",
+    log:
+        "results/logs/report/paper_tables.log",
+    benchmark:
+        "results/benchmarks/report/paper_tables.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_paper_tables")
+    resources:
+        **job_resources("report_paper_tables"),
+    shell:
+        "python -m musicsom.pipeline.report.paper_tables --gmm {input.gmm} --table1 {output.table1}"
+        " --mnist {input.mnist} --table2 {output.table2} > {log} 2>&1"
+
+
+rule report_html_paper_table1_gmm:
+    input:
+        csv="results/tables/paper_table1_gmm.csv",
+        markdown="results/tables/paper_table1_gmm.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/paper_table1_gmm.html",
+            caption="../report/paper_table1.rst",
+            category=REPORT_GMM,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_paper_table1_gmm.log",
+    benchmark:
+        "results/benchmarks/report/html_paper_table1_gmm.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
+rule report_html_paper_table2_mnist:
+    input:
+        csv="results/tables/paper_table2_mnist.csv",
+        markdown="results/tables/paper_table2_mnist.md",
+        code=stage_code("report.html"),
+    output:
+        report(
+            "results/tables/paper_table2_mnist.html",
+            caption="../report/paper_table2.rst",
+            category=REPORT_MNIST,
+            subcategory="Tables",
+        ),
+    log:
+        "results/logs/report/html_paper_table2_mnist.log",
+    benchmark:
+        "results/benchmarks/report/html_paper_table2_mnist.tsv"
+    conda:
+        ENV
+    threads: rule_threads("report_html_table")
+    resources:
+        **job_resources("report_html_table"),
+    shell:
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
+
+
 # The robustness study's tables (report_all asks for them when robustness.enabled is true).
 rule report_html_table6_inversion_vs_dim:
     input:
@@ -358,13 +441,16 @@ rule report_html_table6_inversion_vs_dim:
         "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"
 
 
+# the study's page: the sensitivity table (one table per claim and axis) with the claims' figures
 rule report_html_claims:
     input:
-        csv="results/robustness/claims.csv",
+        csv="results/robustness/sensitivity.csv",
+        markdown="results/robustness/sensitivity.md",
+        figures=rules.robustness_collect.output.figures,
         code=stage_code("report.html"),
     output:
         report(
-            "results/robustness/claims.html",
+            "results/robustness/sensitivity.html",
             caption="../report/robustness_claims.rst",
             category=REPORT_ROBUST,
             subcategory="Tables",
@@ -378,7 +464,5 @@ rule report_html_claims:
     threads: rule_threads("report_html_table")
     resources:
         **job_resources("report_html_table"),
-    params:
-        title="Robustness study: the verdict of every claim at every grid point",
     shell:
-        "python -m musicsom.pipeline.report.html --csv {input.csv} --title {params.title:q} --out {output} > {log} 2>&1"
+        "python -m musicsom.pipeline.report.html --csv {input.csv} --markdown {input.markdown} --out {output} > {log} 2>&1"

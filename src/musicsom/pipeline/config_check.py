@@ -298,7 +298,7 @@ def cross_key_errors(cfg: dict) -> list[str]:
     m_train = m.get("n_train") or MNIST_TRAIN
     m_test = m.get("n_test") or MNIST_TEST
     # mnist.dim: full keeps the components of non-negligible variance: 712 on all of MNIST's training images
-    # (config_paper_setup.yaml); on a slice or on Fashion-MNIST the number is known only once the encoding ran
+    # (config.yaml, the paper setup); on a slice or on Fashion-MNIST the number is known only once the encoding ran
     full_dim = MNIST_FULL_DIM if _get(cfg, "data.digits", "mnist") == "mnist" and m_train == MNIST_TRAIN else None
     out += _som_checks(cfg, "mnist", "dim", m_train, full_dim)
     robust_dims = _get(cfg, "robustness.mnist.dims", []) if _get(cfg, "robustness.enabled", True) else []

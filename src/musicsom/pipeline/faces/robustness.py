@@ -1,21 +1,23 @@
-"""Stage: claim 8 over the robustness grid of the faces, one seed (a whole grid block).
+"""Stage: claim 8 along the sensitivity study's axes of the faces, one seed.
 
     python -m musicsom.pipeline.faces.robustness --latent results/faces/seed0/latent.npz --checkpoint results/faces/seed0/autoencoder.pt \
         --som results/faces/seed0/som.npz --clusters results/faces/seed0/clusters.json --starts results/faces/seed0/starts.json \
         --frames results/faces/seed0/frames.csv --study '{"energy": {...}, "preserve": [null, 1, 2], ...}' \
-        --paper '{"faces_alpha": 0.9998, ...}' --music '{"alpha": 0.9, ...}' --free '{"n_steps": 100, ...}' \
+        --music '{"alpha": 0.9998, ...}' --free '{"n_steps": 100, ...}' \
         --informed '{"n_steps": 100}' --identity '{"size": 150, "detector_upsample": 0, "every": 5}' \
         --monotone-min 0.9 --target-cluster female --seed 0 --verdicts '{"resamples": 1000, "seed": 0, "level": 0.95}' \
-        --checks results/robustness/faces/seed0/checks.csv --per-start results/robustness/faces/seed0/per_start.csv
+        --checks results/robustness/faces/seed0/checks.json --per-start results/robustness/faces/seed0/per_start.csv
 
-Grid (:func:`musicsom.experiments.robustness.faces_grid`): slices through the default over the energy form and
-α, over the preservation set of informed exploration, and over free evolution's step length × number of
-steps (up to lengths where the radial baseline leaves the face manifold). At every point the seed's start
-faces run free evolution (MUSIC and radial, the same draws; shorter runs are prefixes of the longest) and
-informed exploration toward each cluster; linear interpolation does not depend on MUSIC and is read from
-the default frames. dlib measures free-evolution frames every ``free_every`` steps and identity drift (on the
-paths toward ``faces.target_cluster``) every ``identity_every`` steps (plus the last) to fit the budget (both of
-``robustness.faces``); claim 8's checks use the report's rules.
+Points (:func:`musicsom.experiments.robustness.faces_grid`): each energy form and α, preserved set (of informed
+exploration), free-evolution step length and number of free-evolution steps of ``robustness.faces`` other than
+the default's (``faces.music``; free evolution's default step length is ``faces.music.eta``, its default steps
+``faces.free.n_steps``), moved alone. At every point the seed's start faces (the headline's) run free evolution
+(MUSIC and radial, the same draws; shorter runs are prefixes of the longest) and informed exploration toward
+each cluster; linear interpolation does not depend on MUSIC and is read from the default frames. dlib measures
+free-evolution frames every ``free_every`` steps and identity drift (on the paths toward
+``faces.target_cluster``) every ``identity_every`` steps (plus the last) to fit the budget (both of
+``robustness.faces``; the headline measures every ``faces.identity.every`` steps: the block file records both);
+claim 8's checks use the report's rules.
 """
 
 from __future__ import annotations
@@ -33,16 +35,21 @@ from musicsom.pipeline import files
 from musicsom.pipeline.check_records import bootstrap_of
 from musicsom.pipeline.faces.decoding import LatentDecoder, measure_paths
 from musicsom.pipeline.faces.options import add_claim8_args, add_files, add_sections, music, section
-from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, block_table, music_at
+from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args, music_at, sample, save_block
 from musicsom.pipeline.sections import require
 
 log = logging.getLogger("musicsom.pipeline.faces.robustness")
 
 
+def measured(n_steps: int, every: int) -> int:
+    """Frames of an ``n_steps`` path measured every ``every`` steps plus the last (frames 0 … n_steps)."""
+    return n_steps // every + 1 + (n_steps % every != 0)
+
+
 def main(argv=None):
     p = files.parser(__doc__.splitlines()[0])
     add_files(p, "latent", "checkpoint", "som", "clusters", "starts", "frames")  # the default frames give the linear paths
-    add_study_args(p, "faces")
+    add_study_args(p, "faces", "the faces' axes (energy, preserve, free_eta, free_steps) and the measuring stride")
     # faces.music: the default, which each grid point changes along its axes; faces.free: free evolution at the default
     add_sections(p, "music", "free", "informed", "identity")
     add_claim8_args(p)
@@ -70,22 +77,22 @@ def main(argv=None):
     last = linear["step"].max()
     linear.loc[(linear["step"] % every != 0) & (linear["step"] != last), "identity_drift"] = np.nan
 
-    settings = rb.faces_grid(grid, default_music, a.paper, free_cfg)
-    longest = {}  # (energy, alpha, free_eta) -> free evolution up to the most steps asked
+    settings = rb.faces_grid(grid, default_music, free_cfg)[1:]  # the default point is the default run's own checks
+    longest = {}  # ((energy form, alpha), free_eta) -> free evolution up to the most steps asked
     for s in settings:
-        key = (s.values["energy"], s.values["alpha"], s.values["free_eta"])
+        key = (s.value_on("energy"), s.value_on("free_eta"))
         longest[key] = max(longest.get(key, 0), int(s.values["free_steps"]))
     free_runs, informed_runs, blocks, tables = {}, {}, [], []
     for s in settings:
         v = s.values
         params = music_at(s, default_music, "robustness.faces")
-        fkey = (v["energy"], v["alpha"], v["free_eta"])
+        fkey = (v["energy"], v["free_eta"])
         if fkey not in free_runs:
             run = free_paths(W, X0, longest[fkey], float(free_cfg["change"]), int(free_cfg["n_preserve"]), params.alpha,
                              params.lam, float(v["free_eta"]), params.per_row_mean, np.random.default_rng(a.seed))
             paths = [("free", m, "", i, run["states"][i, k]) for i in range(len(X0)) for k, m in enumerate(FREE_METHODS)]
             free_runs[fkey] = measure_paths(paths, decode, fid, W, clusters, detect_every=free_every)
-        ikey = (v["energy"], v["alpha"], v["preserve"])
+        ikey = (v["energy"], v["preserve"])
         if ikey not in informed_runs:
             run = informed_paths(W, X0, units, params, n_informed, a.seed, grid_shape, topology)
             paths = [("informed", "music", name, i, run["states"][i, c]) for i in range(len(X0)) for c, name in enumerate(CLUSTERS)]
@@ -98,9 +105,13 @@ def main(argv=None):
         checks = claim8.checks(per, a.seed, a.monotone_min, boot, setting=s.name, target_cluster=a.target_cluster)
         blocks.append((s, checks))
         tables.append(per.assign(setting=s.name))
-        log.info("%s: %s", s.name, {c.name: c.verdict for c in checks})
-    files.save_csv(a.checks, block_table(blocks, "faces"))
-    files.save_csv(a.per_start, pd.concat(tables, ignore_index=True))
+        log.info("%s: %s", s.name, {c.name: c.outcome for c in checks})
+    n_free = int(free_cfg["n_steps"])
+    samples = [sample("identity measurements per informed path", (8,), measured(n_informed, every),
+                      measured(n_informed, int(ident["every"]))),
+               sample("face detections per free-evolution path", (8,), measured(n_free, free_every), measured(n_free, 1))]
+    save_block(a.checks, "faces", a.seed, blocks, samples)
+    files.save_csv(a.per_start, pd.concat(tables, ignore_index=True) if tables else pd.DataFrame())
 
 
 if __name__ == "__main__":

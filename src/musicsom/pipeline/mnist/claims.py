@@ -6,7 +6,7 @@
         --verdicts '{"resamples": 1000, "seed": 0, "level": 0.95}' --out results/mnist/seed0/checks.json
 
 The rules live in :mod:`musicsom.experiments.claims` (``claim1``, ``claim4`` … ``claim7``): claim 1 reads
-the relative inversion errors of the test codes, claims 4-6 the Table 2 trajectories (the 0 -> 1
+the relative latent and the pixel inversion errors of the test codes (min-norm where the map is rank-deficient), claims 4-6 the Table 2 trajectories (the 0 -> 1
 demonstration is shown as evidence), claim 7 the α, λ and κ sweeps. Intervals: bootstrap over test
 codes, (pair, start) units and sweep starts.
 """
@@ -23,10 +23,11 @@ def main(argv=None):
     p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, required=True, help="the seed whose outputs are checked")
     p.add_argument("--inversion", required=True, help="the seed's inversion summary (mnist.inversion, JSON)")
-    p.add_argument("--inversion-errors", required=True, help="the seed's relative inversion errors (mnist.inversion, .npz)")
+    p.add_argument("--inversion-errors", required=True, help="the seed's latent and pixel inversion errors (mnist.inversion, .npz)")
     p.add_argument("--transition-summary", required=True, help="the seed's 0 -> 1 demonstration summary (mnist.transition, JSON)")
     p.add_argument("--pairs", required=True, help="the seed's Table 2 trajectories")
-    p.add_argument("--sweeps", nargs="+", required=True, help="the seed's sweep CSVs (mnist.sweep, one per swept setting)")
+    p.add_argument("--sweeps", nargs="*", default=[],
+                   help="the seed's sweep CSVs (mnist.sweep, one per swept setting); none on a seed beyond mnist.sweep_seeds")
     add_section(p, "table2", "mnist.table2", "the Table 2 trajectories (this stage reads n_steps: never crossing counts as n + 1)")
     add_verdict_args(p)
     p.add_argument("--out", required=True, help="the checks JSON to write")
@@ -38,9 +39,11 @@ def main(argv=None):
     if set(pairs["seed"]) != {a.seed} or transition["seed"] != a.seed:
         raise files.InputError(f"--pairs and --transition-summary must come from seed {a.seed}")
     inv = files.load_json(a.inversion)
-    errors = files.load_npz(a.inversion_errors, required=("relative_errors",))["relative_errors"]
-    checks = with_source(claim1.mnist_checks(errors, a.seed, boot, reason=inv.get("reason", ""),
-                                             condition_number=inv.get("median_condition_number")), a.inversion_errors)
+    errors = files.load_npz(a.inversion_errors, required=("relative_errors", "pixel_errors"))
+    checks = with_source(claim1.mnist_checks(errors["relative_errors"], a.seed, boot, reason=inv.get("reason", ""),
+                                             condition_number=inv.get("median_condition_number"),
+                                             pixel_errors=errors["pixel_errors"], rank=inv.get("rank"), dim=inv.get("dim")),
+                         a.inversion_errors)
     demo = {f"{m}_{k}": transition["methods"][m][k] for m in ("music", "linear") for k in ("crossing_step", "third_class_steps")}
     checks += with_source(claim4.checks(pairs, a.seed, n_steps, boot, demo=demo), a.pairs)
     checks += with_source(claim5.checks(pairs, a.seed, boot), a.pairs)

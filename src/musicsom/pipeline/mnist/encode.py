@@ -4,7 +4,9 @@
         --encoding results/mnist/encoding.npz --latent results/mnist/latent.npz --summary results/mnist/encoding.json
 
 ``--n-train`` / ``--n-test`` (config ``mnist.n_train`` / ``mnist.n_test``) keep the first n images (0 = all;
-the smoke run uses a slice). The encoding holds the training mean, the principal axes and their variances
+the smoke run uses a slice). ``--dim`` is a number of components, ``full`` (every component of non-negligible
+variance) or ``var<percent>`` (e.g. ``var99.9``: the fewest leading components holding that share of the pixel
+variance, :class:`musicsom.encoding.PCAWhitening` with a float ``n_components``). The encoding holds the training mean, the principal axes and their variances
 (the decoder back to pixels of any latent state); the latent file holds ``x_train``, ``y_train``,
 ``x_test``, ``y_test`` in the whitened space (the SOM, MUSIC and the classifier work there).
 """
@@ -12,6 +14,7 @@ the smoke run uses a slice). The encoding holds the training mean, the principal
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 
@@ -21,22 +24,41 @@ from musicsom.pipeline.mnist.context import add_slice_args, slice_digits
 
 log = logging.getLogger("musicsom.pipeline.mnist.encode")
 
+#: the variance-share spelling of D: "var" and a percentage in (0, 100), e.g. var99.9 (99.9 % of the variance)
+VAR_SHARE = re.compile(r"var([1-9][0-9]?(?:\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)")  # the schema's pattern
+
+
+def n_components(dim: str) -> int | float | str:
+    """``PCAWhitening``'s ``n_components`` for a D as the config writes it: an integer, ``full`` or ``var<percent>``."""
+    text = str(dim).strip()
+    if text == "full":
+        return "full"
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    match = VAR_SHARE.fullmatch(text)
+    if match:
+        return float(match.group(1) + "e-2")  # a percentage, parsed exactly (99.9 / 100 would give 0.99900...01)
+    raise files.InputError(
+        f"--dim (config mnist.dim or a D of robustness.mnist.dims) must be a positive integer, 'full', or 'var' and a "
+        f"percentage of the variance in (0, 100) such as var99.9; got {dim!r}"
+    )
+
 
 def main(argv=None):
     p = files.parser(__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="digits.npz with x_train, y_train, x_test, y_test (uint8 images)")
     p.add_argument("--dim", required=True, help="config mnist.dim (or a D of the robustness study's slice): the latent "
-                   "dimension D (principal components kept), or 'full' for every component of non-negligible variance (712 on MNIST)")
+                   "dimension D (principal components kept), 'full' for every component of non-negligible variance (712 on "
+                   "MNIST), or var<percent> (e.g. var99.9) for the fewest components holding that share of the variance")
     add_slice_args(p)
     p.add_argument("--encoding", required=True, help=".npz of the whitening to write (mean, principal axes, variances)")
     p.add_argument("--latent", required=True, help=".npz of the whitened codes to write (x_train, y_train, x_test, y_test)")
     p.add_argument("--summary", required=True, help="JSON summary to write")
     a = p.parse_args(argv)
+    components = n_components(a.dim)
     d = slice_digits(files.load_npz(a.data, required=("x_train", "y_train", "x_test", "y_test")), a.n_train, a.n_test)
     Xtr, Xte = flatten_images(d["x_train"]), flatten_images(d["x_test"])
-    if a.dim != "full" and not a.dim.isdigit():
-        raise files.InputError(f"--dim must be a positive integer or 'full'; got {a.dim!r}")
-    enc = PCAWhitening(a.dim if a.dim == "full" else int(a.dim)).fit(Xtr)
+    enc = PCAWhitening(components).fit(Xtr)
     Ztr, Zte = enc.encode(Xtr), enc.encode(Xte)
     rec = enc.decode(Zte)
     summary = {

@@ -1,11 +1,11 @@
-"""What the MNIST blocks of the robustness study share (``mnist.robustness``, ``mnist.robustness_dim``,
-``mnist.robustness_sweeps``, ``kmeans.robustness``): their grid options, and claims 4-6 at one grid point.
+"""What the MNIST blocks of the sensitivity study share (``mnist.robustness``, ``mnist.robustness_dim``,
+``mnist.robustness_sweeps``, ``kmeans.robustness``): their options, and claims 4-6 at one point.
 
-Every block takes the grid ``robustness.mnist`` (``--study``), the paper's setup (``--paper``), the
-bootstrap (``--verdicts``) and the default MUSIC settings (``--music``, the section ``mnist.music``, which each
-grid point changes along its axes), and writes its tidy checks table (``--checks``). The Table 2 blocks run the
-default stage's jobs once for the methods that do not depend on MUSIC (linear, VAE) and MUSIC's at each point
-(:class:`Table2Block`).
+Every block takes its part of the study (``--study``: ``robustness.mnist``, ``robustness.sweeps`` or
+``robustness.kmeans``), the bootstrap (``--verdicts``) and the default MUSIC settings (``--music``, the section
+``mnist.music``, which each point changes along its axis), and writes its block file (``--checks``,
+:func:`musicsom.pipeline.robustness.blocks.save_block`). The Table 2 blocks run the default stage's jobs once
+for the methods that do not depend on MUSIC (linear, VAE) and MUSIC's at each point (:class:`Table2Block`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from musicsom.pipeline.robustness.blocks import add_block_args, add_study_args
 from musicsom.pipeline.sections import build
 
 
-def add_grid_args(p) -> None:
-    """``--study`` (the section ``robustness.mnist``), ``--paper`` (``robustness.paper``), ``--verdicts`` and ``--checks``."""
-    add_study_args(p, "mnist")
+def add_grid_args(p, section: str = "mnist", what: str = "the grid of this block") -> None:
+    """``--study`` (the section ``robustness.<section>``), ``--verdicts`` and ``--checks``."""
+    add_study_args(p, section, what)
     add_block_args(p, seed=None)  # --seed: the context options' (add_context_args)
 
 

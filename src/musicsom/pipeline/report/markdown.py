@@ -110,7 +110,7 @@ def deviations(config: dict) -> list[str]:
         "the paper's SOM training, whose details are not stated.",
         f"Seeds: the claim-carrying experiments (GMM Table 1, MNIST 0 -> 1, Table 2 and the sweeps, the k-means control) "
         f"run once per seed {config['seeds']}, the faces on the first {config['faces']['n_seeds']} of them; the GMM inversion "
-        "and noise figures (claims 1, 2) use the first seed's map only.",
+        "and noise checks (claims 1, 2) run on every seed's map (Figs 1 and 5 draw the first).",
     ]
     m, mm = config["mnist"], config["mnist"]["music"]
     lines += [
@@ -170,12 +170,13 @@ ROUND_OFF_NOTE = (
     "class tie or a prototype boundary can take the other branch, so statistics of paths (third-class steps, "
     "crossing steps, confidence ranges over a sweep, identity drift, detection rates) can move by several per cent, "
     "and a mean of a few integer counts by tens of per cent, between CPU types. Inversion errors stay round-off "
-    "everywhere (their size, not their digits, decides). A verdict is held or failed only when its interval clears "
-    "the threshold on every seed, so a change in round-off can move a check between inconclusive and held (or "
-    "failed) where an interval ends near the threshold, but should not turn held into failed. Every verdict of this "
-    "run is in `report/verdicts.csv`; `python tools/record_reproduction.py --compare <run folder>` holds it against "
-    "the repository's recorded run, fails when a claim verdict differs or a check is held on one side and failed on "
-    "the other, lists apart the checks that are decided on one side and inconclusive on the other, and lists the "
+    "everywhere (their size, not their digits, decides). An outcome supports or contradicts only when its pooled "
+    "interval excludes zero, so a change in round-off can move a check between a decided outcome and undetermined or "
+    "negligible where an interval ends near zero or the SESOI, but should not turn supports into contradicts. Every "
+    "outcome of this run is in `report/verdicts.csv` and every unit behind it in `report/units.csv`; "
+    "`python tools/record_reproduction.py --compare <run folder>` holds it against the repository's recorded run, "
+    "fails when a claim outcome differs or a check supports on one side and contradicts on the other, lists apart the "
+    "checks that are decided on one side and not on the other, and lists the "
     "numbers that moved."
 )
 
@@ -184,125 +185,190 @@ def _num(v) -> str:
     return "—" if v is None or v != v else fmt(v)
 
 
-def claim_table(c: R.ClaimResult) -> list[str]:
+OUTCOME_MARK = {"supports": "▲ supports", "contradicts": "▼ contradicts", "negligible": "● negligible",
+                "undetermined": "○ undetermined", "mixed": "◐ mixed", "not judged": "– not judged"}
+
+
+def _signed_num(v) -> str:
+    return "—" if v is None or v != v else f"{v:+.3g}"
+
+
+def _interval(o) -> str:
+    return f"{_signed_num(o.estimate)} [{_signed_num(o.low)}, {_signed_num(o.high)}]"
+
+
+def outcomes_of(c: R.ClaimResult, boot: dict) -> dict:
+    """{check name: pooled Outcome} of one claim, in check order."""
+    return {n: c.check_outcome(n, **boot) for n in c.check_names()}
+
+
+def claim_table(c: R.ClaimResult, boot: dict) -> list[str]:
+    """One row per check: what it measures (signed: > 0 is the paper's side), its kind and SESOI, the pooled
+    estimate and interval, the minimum detectable effect, the seeds agreeing in sign, the outcome; per-seed
+    estimates follow as detail."""
     seeds = list(c.checks_by_seed)
-    out = ["| check | statistic and threshold | " + " | ".join(f"seed {s}" for s in seeds) + " | over seeds |",
-           "|---|---|" + "---|" * len(seeds) + "---|"]
-    for name in c.check_names():
-        first = next(ch for checks in c.checks_by_seed.values() for ch in checks if ch.name == name)
+    out = ["| check | statistic (> 0: the paper's side) | kind, SESOI | pooled estimate [95 % interval] | MDE | "
+           "seeds agreeing | outcome | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+           "|---|---|---|---|---|---|---|" + "---|" * len(seeds)]
+    for name, o in outcomes_of(c, boot).items():
+        first = c.checks_named(name)[0]
         cells = []
         for s in seeds:
             ch = next((x for x in c.checks_by_seed[s] if x.name == name), None)
             if ch is None:
                 cells.append("")
             elif ch.reason:
-                cells.append(f"✘ not measurable: {ch.reason}")
+                cells.append(f"not measurable: {ch.reason}")
             else:
-                cells.append(f"{MARK[ch.verdict]} {_num(ch.value)} [{_num(ch.low)}, {_num(ch.high)}]")
-        out.append(f"| {name} | {first.rule()} | " + " | ".join(cells) + f" | **{c.check_verdict(name)}** |")
+                lo, hi = ch.signed_interval()
+                est = ch.signed_value()
+                cells.append(f"{_signed_num(est)} [{_signed_num(lo)}, {_signed_num(hi)}]")
+        kind = "every unit (exact count)" if first.exact else (
+            f"{first.kind.replace('_', ' ')}, ±{first.sesoi:g}" + (f" {first.unit}" if first.unit else ""))
+        label = f"{name} *(context)*" if c.is_context(name) else name
+        agree = "" if first.exact else (f"{o.seeds_agreeing}/{o.n_seeds} pairs" if first.every_group else f"{o.seeds_agreeing}/{o.n_seeds}")
+        out.append(f"| {label} | {first.statistic} | {kind} | {_interval(o)} | {_num(o.mde)} | {agree} | "
+                   f"**{o.outcome}** | " + " | ".join(cells) + " |")
     return out
 
 
+def claim_sentence(c: R.ClaimResult, boot: dict, rob: dict | None = None) -> str:
+    """One quotable sentence per claim, generated from the numbers: the outcome here, each deciding check's effect
+    with its interval, and what changes it (from the sensitivity study, where it ran)."""
+    if c.missing or not c.checks_by_seed:
+        return f"Claim {c.number} ({c.title}) was not judged: {c.missing}."
+    outs = outcomes_of(c, boot)
+    deciding = {n: o for n, o in outs.items() if not c.is_context(n)}
+    parts = []
+    for n, o in deciding.items():
+        first = c.checks_named(n)[0]
+        unit = f" {first.unit}" if first.unit else ""
+        if first.exact:
+            parts.append(f"{n}: {o.outcome} ({int(-o.estimate)} counterexamples in {o.n_units})")
+        else:
+            parts.append(f"{n}: {o.outcome}, {_interval(o)}{unit} (SESOI {first.sesoi:g})")
+    text = f"Claim {c.number} {OUTCOME_WORD[c.outcome(**boot)]} at this run's setup ({c.outcome_counts(**boot)}): " + "; ".join(parts) + "."
+    changes = ((rob or {}).get(str(c.number)) or {}).get("changes")
+    if changes:
+        text += " What changes it: " + "; ".join(changes) + "."
+    elif rob and str(c.number) in rob:
+        text += " No axis of the sensitivity study changes a deciding check's outcome."
+    return text
+
+
+OUTCOME_WORD = {"supports": "is supported", "contradicts": "is contradicted", "mixed": "is partly supported",
+                "negligible": "finds only negligible effects", "undetermined": "is undetermined", "not judged": "is not judged"}
+
+
 def robustness_lines(number: int, rob: dict | None) -> list[str]:
+    """The claim's line of the sensitivity study: along which axes a deciding check changes outcome, and where."""
     if rob is None:
         return []
     s = rob.get(str(number))
     if s is None:
-        return ["", "*Across the settings the paper does not state:* not in the robustness study."]
-    n, h = s["n_settings"], s["counts"]["held"]
-    region = "; ".join(f"{k} ∈ {{{', '.join(map(str, v))}}}" for k, v in s["region"].items()) if h else "nowhere in the grid"
+        return ["", "*Sensitivity to the settings the paper leaves open:* not in the study."]
+    titles = (rob.get("design") or {}).get("axes", {})
     fig = FIGURE_OF_CLAIM.get(number)
-    link = "figures/fig29_inversion_vs_dim.png" if number == 1 else f"figures/fig{fig:02d}_robustness_claim{number}.png"
-    lines = ["", f"*Across the settings the paper does not state* ([Fig {fig}]({link})): held at {h} of {n} grid points "
-             f"({100 * s['share_held']:.0f} %; partly {s['counts']['partly']}, failed {s['counts']['failed']}, inconclusive "
-             f"{s['counts']['inconclusive']}). Where it holds: " + (region or "the grid has one point") + "."]
-    if s.get("default") is not None:
-        lines[-1] += f" At the grid's default point: **{s['default']}**."
-    if s.get("paper") is not None:
-        inside = "inside" if s["paper"] == "held" else "outside"
-        lines[-1] += f" At the paper's stated setup ({'; '.join(s['paper_settings'])}): **{s['paper']}** ({inside} the region where the claim holds)."
+    link = s.get("figure") or f"figures/fig{fig:02d}_robustness_claim{number}.png"
+    axes = [titles.get(a, a) for a in s["axes"]]
+    moved = f"each of {', '.join(axes)} moved alone" if len(axes) > 1 else f"{''.join(axes)} moved"
+    text = (f"*Sensitivity* ([Fig {fig}]({link}); every check at every value in the sensitivity table, "
+            f"[robustness/sensitivity.csv](robustness/sensitivity.csv)): {moved} around the default "
+            f"(outcome there: **{s['default'] or 'not judged'}**). ")
+    if s["changing_axes"]:
+        text += "A deciding check changes outcome along " + "; ".join(s["changes"]) + "."
     else:
-        lines[-1] += " The paper's stated setup is not a point of this grid (the paper-setup run judges it)."
-    return lines
+        text += "No axis changes a deciding check's outcome."
+    if s.get("below_headline"):
+        text += " Below the headline's sample: " + "; ".join(s["below_headline"]) + "."
+    if number == 1 and rob.get("inversion_vs_dim"):
+        iv = rob["inversion_vs_dim"]
+        big = iv.get("largest_dim_where_claim1_supported")
+        text += (f" Inversion against D ([Table 6](tables/table6_inversion_vs_dim.md), [Fig 29](figures/fig29_inversion_vs_dim.png)): "
+                 f"supported up to D = {big if big else 'none of the dimensions'} of {', '.join(map(str, iv['dims']))}.")
+    return ["", text]
 
 
-FIGURE_OF_CLAIM = {1: 29, 3: 22, 4: 23, 5: 24, 6: 25, 7: 26, 8: 27, 9: 28}
+def robustness_section(rob: dict | None) -> list[str]:
+    """The report's section on the sensitivity study: its design and, per claim, the axes that change an outcome."""
+    if not rob:
+        return []
+    design = rob.get("design") or {}
+    titles = design.get("axes", {})
+    out = ["", "## The sensitivity study", "",
+           (design.get("text") or "") + " The settings are those the paper leaves open (docs/METHOD.md#7-claims); claim 1 "
+           "moves D alone (MUSIC's settings cannot change an inversion). The study's page (`robustness/sensitivity.md`, "
+           "in the report as *Robustness study → Tables*) has one table per claim and axis: the outcome of every check at "
+           "the default and at every value, with its estimate and interval, and whether it changes; "
+           "[robustness/sensitivity.csv](robustness/sensitivity.csv) holds the same rows, `robustness/points.csv` every "
+           "check's pooled outcome at every point and `robustness/claims.csv` every claim's.", "",
+           "| # | at the default | axes moved | a deciding check changes along (where) | figure |",
+           "|---|---|---|---|---|"]
+    for key in sorted((k for k in rob if k.isdigit()), key=int):
+        s = rob[key]
+        fig = FIGURE_OF_CLAIM.get(int(key))
+        where = "; ".join(f"{titles.get(a, a)}: {', '.join(s['axes'][a]['where'])}" for a in s["changing_axes"]) or "none"
+        link = s.get("figure") or f"figures/fig{fig:02d}_robustness_claim{key}.png"
+        out.append(f"| {key} | **{s['default'] or 'not judged'}** | {', '.join(titles.get(a, a) for a in s['axes'])} | "
+                   f"{where} | [Fig {fig}]({link}) |")
+    return out
+
+
+#: the sensitivity figure of each claim (claim 1's, on the D axis, follows Fig 29, its inversion against D)
+FIGURE_OF_CLAIM = {1: 30, 3: 22, 4: 23, 5: 24, 6: 25, 7: 26, 8: 27, 9: 28}
 
 
 def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evidence_rel: str, extra_deviations: list[str],
            rob: dict | None = None) -> str:
     v = config["verdicts"]
+    boot = {"resamples": int(v["resamples"]), "seed": int(v["seed"]), "level": float(v["level"])}
     out = [
         "# Reproduction report: Inverting Self-Organizing Maps (Londei et al., 2026)",
         "",
         f"Written by the `report_markdown` rule from the checks of this run (seeds {config['seeds']}; faces: the first "
-        f"{config['faces']['n_seeds']}). Every check is one deciding number with a {100 * float(v['level']):.0f} % bootstrap "
-        f"interval over the units of a seed ({v['resamples']} resamples of its start points, trajectories or start faces) "
-        "and a threshold: it is **held** when the interval clears the threshold on the passing side on every seed, "
-        "**failed** when it lies on the failing side on every seed, and **inconclusive** otherwise. A claim is held when "
-        "all its checks are, failed when none is held and some failed, partly when some held and some failed, and "
-        "inconclusive when none failed but some are undecided (docs/METHOD.md#7-claims). Every number quoted is also "
-        f"listed, with the file it came from, in [{evidence_rel}]({evidence_rel}).",
+        f"{config['faces']['n_seeds']}). Each check is an effect in the paper's units, signed so that > 0 is the "
+        "paper's side, measured on the units that replicate the experiment (trajectories, start faces, test points). "
+        f"Its pooled estimate weighs every seed equally and, within a seed, every group (digit pair) equally; its "
+        f"{100 * float(v['level']):.0f} % interval comes from a hierarchical bootstrap ({v['resamples']} resamples of "
+        "seeds, then groups, then units). Against its smallest effect of interest (SESOI, argued in "
+        "docs/METHOD.md#7-claims) the check **supports** the paper (the interval excludes zero on the paper's side), "
+        "**contradicts** it (on the other side), is **negligible** (inside ±SESOI) or **undetermined**; a claim of no "
+        "difference supports inside ±SESOI, a non-inferiority claim when the interval's lower end is above −SESOI. The "
+        "minimum detectable effect (MDE, at 80 % power) says how large an effect this sample could have found. "
+        "*Context* checks (true of any method, or consistency checks of the code) are shown and never decide. A claim "
+        "is **supported** when every deciding check supports it, **contradicted** when none supports and one "
+        "contradicts, **mixed** otherwise when some support. Per-seed estimates are detail. Every number quoted is "
+        f"also listed, with the file it came from, in [{evidence_rel}]({evidence_rel}).",
         "",
-        "## Verdicts",
+        "## Outcomes",
         "",
-        "| # | claim | verdict at the default | seeds where held | held across the study's grid | at the paper's setup |",
-        "|---|---|---|---|---|---|",
+        "| # | claim | outcome | deciding checks | sentence |",
+        "|---|---|---|---|---|",
     ]
     for c in claims:
-        s = (rob or {}).get(str(c.number))
-        grid = f"{s['counts']['held']}/{s['n_settings']} points" if s else "—"
-        paper = f"**{s['paper']}**" if s and s.get("paper") else "—"
-        out.append(f"| {c.number} | {c.title} | **{c.verdict}** | {c.seed_rate} | {grid} | {paper} |")
+        out.append(f"| {c.number} | {c.title} | **{c.outcome(**boot)}** | {c.outcome_counts(**boot)} | "
+                   f"{claim_sentence(c, boot, rob)} |")
     for c in claims:
         out += ["", f"## Claim {c.number}: {c.title}", "", f"*Paper:* {c.paper}", "", f"*Rule:* {c.rule}", ""]
         if c.missing:
             out += [f"**Not judged:** {c.missing}"]
             continue
-        out += [f"*Verdict at the default:* **{c.verdict}** ({c.seed_rate} held; each cell: estimate [interval])", ""]
-        out += claim_table(c)
+        out += [f"*Outcome:* **{c.outcome(**boot)}** ({c.outcome_counts(**boot)}). {claim_sentence(c, boot, rob)}", ""]
+        out += claim_table(c, boot)
         out += ["", "*Measured* (from [" + evidence_rel + "](" + evidence_rel + ")):", ""]
         for seed, checks in c.checks_by_seed.items():
             for ch in checks:
                 values = "; ".join(f"{e.quantity} = {fmt(e.value)}" for e in ch.evidence)
                 if values:
-                    out.append(f"- {MARK[ch.verdict]} {ch.name} (seed {seed}): {values}")
+                    out.append(f"- {ch.name} (seed {seed}): {values}")
         out += robustness_lines(c.number, rob)
-        notes = []
-        failed = [n for n in c.check_names() if c.check_verdict(n) == "failed"]
-        undecided = [n for n in c.check_names() if c.check_verdict(n) == "inconclusive"]
-        if failed:
-            notes.append("failed on every seed: " + ", ".join(failed))
-        for n in undecided:
-            why = [f"seed {ch.seed}: {ch.what_would_decide()}" for checks in c.checks_by_seed.values() for ch in checks
-                   if ch.name == n and ch.verdict == "inconclusive"]
-            seeds_v = {ch.seed: ch.verdict for checks in c.checks_by_seed.values() for ch in checks if ch.name == n}
-            if len(set(seeds_v.values())) > 1:
-                why.insert(0, "the seeds disagree (" + ", ".join(f"seed {k} {w}" for k, w in seeds_v.items()) + ")")
-            notes.append(f"{n} is inconclusive: " + "; ".join(why))
-        out += ["", "*Explanation:* " + ("Every check held on every seed." if not notes else " ".join(x.rstrip(".") + "." for x in notes))]
-    if rob:
-        out += ["", "## The robustness study", "",
-                "Each claim's checks were evaluated with the rules above at every point of a grid over the settings "
-                "the paper does not state (the energy form and α, the preserved set, the trust radius η, the cluster mode, "
-                "the MNIST whitening dimension D, free evolution's step length and number of steps; κ and λ are claim 7's "
-                "own sweeps, run at every η and energy form), "
-                "on every seed; the grids are crossed in full for the Gaussian mixture and for MNIST at the default "
-                "D, and sliced through the default and the paper's setup elsewhere (docs/METHOD.md#7-claims). The "
-                "tidy table of every check is `robustness/checks.csv`; the verdict of every claim at every point "
-                "`robustness/claims.csv`.", "",
-                "| # | grid points | held | partly | failed | inconclusive | at the default | at the paper's setup |",
-                "|---|---|---|---|---|---|---|---|"]
-        for key in sorted((k for k in rob if k.isdigit()), key=int):
-            s = rob[key]
-            out.append(f"| {key} | {s['n_settings']} | {s['counts']['held']} | {s['counts']['partly']} | {s['counts']['failed']} "
-                       f"| {s['counts']['inconclusive']} | {s['default'] or '—'} | {s['paper'] or '—'} |")
-        iv = rob.get("inversion_vs_dim")
-        if iv:
-            big = iv.get("largest_dim_where_claim1_holds")
-            out += ["", f"MNIST inversion against the whitening dimension ([Table 6](tables/table6_inversion_vs_dim.md), "
-                    f"[Fig 29](figures/fig29_inversion_vs_dim.png)): claim 1 holds up to D = {big if big else 'none of the dimensions'} "
-                    f"of {', '.join(map(str, iv['dims']))}."]
+        undetermined = [(n, o) for n, o in outcomes_of(c, boot).items() if o.outcome == "undetermined" and not c.is_context(n)]
+        if undetermined:
+            out += ["", "*Undetermined:* " + " ".join(
+                f"{n}: the interval straddles {'zero' if o.kind == 'directional' else 'the margin'}; an effect of "
+                f"{_num(o.mde)} would have been found with 80 % power ({o.n_units} units, {o.n_seeds} "
+                f"{'pairs' if c.checks_named(n)[0].every_group else 'seeds'})." for n, o in undetermined)]
+    out += robustness_section(rob)
     out += ["", "## Round-off", "", ROUND_OFF_NOTE]
     out += ["", "## Deviations from the paper", ""] + [f"- {d}" for d in deviations(config) + extra_deviations]
     out += ["", "## Environment", ""]
@@ -322,29 +388,54 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
     return "\n".join(out) + "\n"
 
 
-VERDICT_COLUMNS = ["claim", "check", "seed", "verdict", "statistic", "value", "low", "high", "op", "threshold"]
+VERDICT_COLUMNS = ["claim", "check", "seed", "verdict", "context", "kind", "sesoi", "estimate", "low", "high", "mde",
+                   "seeds_agreeing", "n_seeds", "n_units", "statistic", "value", "op", "threshold"]
 
 
-def verdict_rows(claims: list[R.ClaimResult]) -> pd.DataFrame:
-    """Every verdict of the report in one table: each claim and each check over the seeds (seed ``all``) and per seed.
-
-    This is the machine-readable form of the verdict table that ``tools/record_reproduction.py --compare``
-    holds two runs against (docs/METHOD.md#7-claims).
-    """
+def verdict_rows(claims: list[R.ClaimResult], boot: dict | None = None) -> pd.DataFrame:
+    """Every outcome of the report in one table: each claim and each check pooled over the seeds (seed ``all``),
+    and each check per seed (its own interval's outcome, detail). Estimates and intervals are signed (> 0: the
+    paper's side). This is the machine-readable form that ``tools/record_reproduction.py --compare`` holds two runs
+    against (docs/METHOD.md#7-claims)."""
+    boot = boot or {}
     rows = []
     for c in claims:
-        rows.append({"claim": c.number, "check": "", "seed": "all", "verdict": c.verdict})
-        for s in c.checks_by_seed:
-            rows.append({"claim": c.number, "check": "", "seed": str(s), "verdict": c.seed_verdict(s)})
+        rows.append({"claim": c.number, "check": "", "seed": "all", "verdict": c.outcome(**boot)})
         for name in c.check_names():
-            rows.append({"claim": c.number, "check": name, "seed": "all", "verdict": c.check_verdict(name)})
+            o = c.check_outcome(name, **boot)
+            first = c.checks_named(name)[0]
+            rows.append({"claim": c.number, "check": name, "seed": "all", "verdict": o.outcome, "context": c.is_context(name),
+                         "kind": "exact" if first.exact else o.kind, "sesoi": o.sesoi, "estimate": o.estimate, "low": o.low,
+                         "high": o.high, "mde": o.mde, "seeds_agreeing": o.seeds_agreeing, "n_seeds": o.n_seeds,
+                         "n_units": o.n_units, "statistic": first.statistic})
             for s, checks in c.checks_by_seed.items():
                 for ch in checks:
                     if ch.name == name:
-                        rows.append({"claim": c.number, "check": name, "seed": str(s), "verdict": ch.verdict,
-                                     "statistic": ch.statistic, "value": ch.value, "low": ch.low, "high": ch.high,
-                                     "op": ch.op, "threshold": ch.threshold})
+                        lo, hi = ch.signed_interval()
+                        rows.append({"claim": c.number, "check": name, "seed": str(s), "verdict": ch.outcome,
+                                     "context": ch.context, "kind": "exact" if ch.exact else ch.kind, "sesoi": ch.sesoi,
+                                     "estimate": ch.signed_value(), "low": lo, "high": hi,
+                                     "n_units": ch.n, "statistic": ch.statistic, "value": ch.value, "op": ch.op,
+                                     "threshold": ch.threshold})
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
+UNIT_COLUMNS = ["claim", "check", "setting", "seed", "group", "value"]
+
+
+def unit_rows(checks: list[R.Check]) -> pd.DataFrame:
+    """The signed per-unit values behind every pooled check (one row per unit), enough to recompute each outcome
+    with :func:`musicsom.experiments.claims.pool`; checks without units contribute their per-seed estimate
+    (group ``seed``)."""
+    rows = []
+    for ch in checks:
+        if ch.units is not None:
+            rows += [{"claim": ch.claim, "check": ch.name, "setting": ch.setting, "seed": ch.seed, "group": g, "value": v}
+                     for g, v in zip(ch.groups, ch.units)]
+        elif ch.value == ch.value:
+            rows.append({"claim": ch.claim, "check": ch.name, "setting": ch.setting, "seed": ch.seed, "group": "seed",
+                         "value": ch.signed_value()})
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
 
 
 def main(argv=None):
@@ -356,6 +447,7 @@ def main(argv=None):
     p.add_argument("--benchmarks", required=True, help="results/benchmarks (read as it is when the report runs)")
     p.add_argument("--evidence", required=True, help="CSV of every number the report quotes, with its source")
     p.add_argument("--verdicts", required=True, help="CSV of every verdict (claims and checks, over the seeds and per seed)")
+    p.add_argument("--units", default=None, help="CSV (.csv.gz: compressed) of the signed per-unit values behind every outcome")
     p.add_argument("--out", required=True, help="the report to write (Markdown)")
     a = p.parse_args(argv)
     if len(a.robustness) > 1:
@@ -376,7 +468,11 @@ def main(argv=None):
                     rows.append({"claim": ch.claim, "seed": ch.seed, "quantity": f"{ch.name}: {ch.statistic} ({what})",
                                  "value": value, "source": src[path]})
     files.save_csv(a.evidence, pd.DataFrame(rows, columns=["claim", "seed", "quantity", "value", "source"]))
-    files.save_csv(a.verdicts, verdict_rows(claims))
+    v = config["verdicts"]
+    boot = {"resamples": int(v["resamples"]), "seed": int(v["seed"]), "level": float(v["level"])}
+    files.save_csv(a.verdicts, verdict_rows(claims, boot))
+    if a.units:
+        files.save_csv(a.units, unit_rows(checks))
     evidence_rel = os.path.relpath(a.evidence, os.path.dirname(os.path.abspath(a.out)) or ".")
     rob = files.load_json(a.robustness[0]) if a.robustness else None
     text = render(claims, config, stage_times(Path(a.benchmarks)), evidence_rel, [], rob)

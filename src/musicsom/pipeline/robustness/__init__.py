@@ -1,3 +1,3 @@
-"""Stages of the robustness study: every check of claims 3-9 over the settings the paper does not state
-(one job per experiment and seed, a whole grid block at once), then the collected table, figures and
-summary the report reads."""
+"""Stages of the sensitivity study: every check of claims 1 and 3-9 with one setting the paper leaves open moved
+at a time around the default (one job per block and seed: the experiments' ``robustness*`` stages), then the
+outcomes, the sensitivity table, the figures and the summary the report reads (``collect``)."""
