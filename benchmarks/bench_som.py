@@ -46,7 +46,7 @@ table reports medians over the repeats.
 
 Peers (never a project dependency):
 
-    python3 -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install numpy==2.4.6 xpysom==1.0.7 intrasom==1.1.3
+    python3 -m venv .peers-venv && .peers-venv/bin/pip install numpy==2.4.6 xpysom==1.0.7 intrasom==1.1.3
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-PEERS_PY = Path(os.environ.get("MUSICSOM_PEERS_PYTHON", "/tmp/peers-venv/bin/python"))
+PEERS_PY = Path(os.environ.get("MUSICSOM_PEERS_PYTHON", Path(__file__).resolve().parent.parent / ".peers-venv" / "bin" / "python"))
 LIBS = ["plain", "plain_f32", "musicsom", "musicsom_f32", "intrasom", "xpysom", "minisom"]
 # (short, long) epochs for a library whose epochs are too slow for --short/--long (see the docstring)
 EPOCHS = {"minisom": (1, 3)}

@@ -1,6 +1,6 @@
 """The paper's Tables 1 and 2 laid out as the paper prints them, with our numbers beside what the paper printed.
 
-The paper's text lost every number (``shared/paper/SPEC.md``); what survives of the two tables are their rows,
+The paper's text lost every number in extraction (docs/METHOD.md §7); what survives of the two tables are their rows,
 their columns and a few marks of Table 2's "Sig." column. These tables keep the paper's rows and columns, fill
 them with our measurements pooled over every seed, and add the paper's cell as it survives: "lost in extraction"
 where the number is gone, the surviving mark where one is left.

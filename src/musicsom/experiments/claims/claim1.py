@@ -5,7 +5,7 @@ input exactly. §5.2 (Fig 5): "the error remains large and slowly decreasing for
 numerical zero at m = D + 1 and stays there". §5.3.1 (MNIST): "Because the map contains many more than D + 1
 prototypes spanning the whitened PCA space in general position, ... reconstruction errors are consistently near
 machine precision. This guarantees that intermediate MUSIC states can be faithfully decoded back into pixel
-space." SPEC §7.1: "round-off (≈1e-12 or less) once m >= D + 1, large below".
+space." (docs/METHOD.md §7, claim 1: round-off, about 1e-12 or less, once m >= D + 1; large below.)
 
 Every check is a mean over units of replication, pooled over every seed's map (:meth:`Bootstrap.units`). The
 unit value is an indicator: whether the unit's error lies on the paper's side of a threshold. Errors span many
@@ -42,9 +42,9 @@ The checks are then still measured, and say so (the rank, D and the reason are e
 
 Thresholds and SESOIs (the value at which the outcome flips is stated with each):
 
-- ``ROUND_OFF`` = 1e-10. SPEC reads "round-off" as ≈1e-12 or less; a least-squares solve loses about its condition
+- ``ROUND_OFF`` = 1e-10. The paper reads "round-off" as about 1e-12 or less; a least-squares solve loses about its condition
   number times float64's unit round-off (1.1e-16): 3e-15 at the MNIST maps' condition numbers of ~25, 1e-12 at 1e4.
-  1e-10 leaves two decades above SPEC's figure for worse-conditioned systems; a systematic inversion error (a lost
+  1e-10 leaves two decades above that figure for worse-conditioned systems; a systematic inversion error (a lost
   direction, a wrong sign) is of order 1e-3 or more, seven decades above. A unit flips at 1e-10.
 - ``FAIL_SESOI`` = 0.01 (a share of units). The paper says "consistently near machine precision" and "stays there
   for all m > D"; it gives no tolerance, and Proposition 1 admits none in exact arithmetic, but in float64 the
