@@ -158,3 +158,32 @@ def test_the_config_spelling_of_d(text, expected):
 def test_a_bad_spelling_of_d_names_the_fix(text):
     with pytest.raises(InputError, match="var99.9"):
         n_components(text)
+
+
+def test_anchor_sample_keeps_every_code_of_the_drawn_anchors_and_nothing_else():
+    enc, Ztr, Zte = encoded(n=1200)
+    W = Ztr[:30] + 0.1 * np.random.default_rng(2).standard_normal((30, 5))
+    bmus = claim1.activations(Zte, W).argmin(1)
+    kept = claim1.anchor_sample(Zte, W, 4, seed=7)
+    assert np.unique(bmus[kept]).size == 4  # exactly the drawn anchors
+    assert np.array_equal(kept, np.flatnonzero(np.isin(bmus, bmus[kept])))  # and all of their codes, in order
+    assert np.array_equal(kept, claim1.anchor_sample(Zte, W, 4, seed=7))  # the seed fixes the draw
+    assert not np.array_equal(kept, claim1.anchor_sample(Zte, W, 4, seed=8))
+    everything = np.arange(len(Zte))
+    assert np.array_equal(claim1.anchor_sample(Zte, W, 0, seed=7), everything)
+    assert np.array_equal(claim1.anchor_sample(Zte, W, 10_000, seed=7), everything)
+    with pytest.raises(ValueError, match="n_anchors"):
+        claim1.anchor_sample(Zte, W, -1, seed=7)
+
+
+def test_the_codes_of_one_anchor_are_resampled_together():
+    # 10 anchors with 50 codes each; the misses all sit on 2 anchors. Resampling codes as independent would give a
+    # narrow interval; resampling anchors first gives the wide one the 10 anchors justify
+    errors = np.where(np.repeat(np.arange(10), 50) < 2, 1.0, 1e-15)
+    anchors = np.repeat(np.arange(10), 50)
+    (flat,) = claim1.mnist_checks(errors, 0, BOOT)
+    (grouped,) = claim1.mnist_checks(errors, 0, BOOT, anchors=anchors)
+    assert flat.value == grouped.value == pytest.approx(-0.2)
+    assert (grouped.high - grouped.low) > 2 * (flat.high - flat.low)
+    with pytest.raises(ValueError, match="one value per test code"):
+        claim1.mnist_checks(errors, 0, BOOT, anchors=anchors[:10])

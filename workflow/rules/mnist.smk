@@ -246,9 +246,12 @@ rule mnist_inversion:
     threads: rule_threads("mnist_inversion")
     resources:
         **job_resources("mnist_inversion"),
+    params:
+        inversion=section("mnist", "inversion"),
     shell:
-        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --encoding {input.encoding} --som {input.som} --n-points 0"
-        " --summary {output.summary} --errors {output.errors} > {log} 2>&1"
+        "python -m musicsom.pipeline.mnist.inversion --latent {input.latent} --encoding {input.encoding} --som {input.som}"
+        " --inversion {params.inversion:q} --seed {wildcards.seed} --summary {output.summary} --errors {output.errors}"
+        " > {log} 2>&1"
 
 
 rule mnist_fig07:

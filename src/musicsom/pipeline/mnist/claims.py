@@ -39,10 +39,11 @@ def main(argv=None):
     if set(pairs["seed"]) != {a.seed} or transition["seed"] != a.seed:
         raise files.InputError(f"--pairs and --transition-summary must come from seed {a.seed}")
     inv = files.load_json(a.inversion)
-    errors = files.load_npz(a.inversion_errors, required=("relative_errors", "pixel_errors"))
+    errors = files.load_npz(a.inversion_errors, required=("relative_errors", "pixel_errors", "anchors"))
     checks = with_source(claim1.mnist_checks(errors["relative_errors"], a.seed, boot, reason=inv.get("reason", ""),
                                              condition_number=inv.get("median_condition_number"),
-                                             pixel_errors=errors["pixel_errors"], rank=inv.get("rank"), dim=inv.get("dim")),
+                                             pixel_errors=errors["pixel_errors"], rank=inv.get("rank"), dim=inv.get("dim"),
+                                             anchors=errors["anchors"]),
                          a.inversion_errors)
     demo = {f"{m}_{k}": transition["methods"][m][k] for m in ("music", "linear") for k in ("crossing_step", "third_class_steps")}
     checks += with_source(claim4.checks(pairs, a.seed, n_steps, boot, demo=demo), a.pairs)

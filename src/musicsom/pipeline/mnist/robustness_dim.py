@@ -55,7 +55,7 @@ def inversion_checks(ctx, n_points: int, seed: int, boot: Bootstrap, setting: st
                     "min_sigma_min": float(res["sigma_min"].min()), "n_anchors": int(np.unique(res["anchors"]).size)})
     return claim1.mnist_checks(err, seed, boot, setting=setting, reason=summary["reason"],
                                condition_number=summary["median_condition_number"], pixel_errors=res["pixel_errors"],
-                               rank=rank, dim=D), summary
+                               rank=rank, dim=D, anchors=res["anchors"]), summary
 
 
 def main(argv=None):
