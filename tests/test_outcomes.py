@@ -95,3 +95,28 @@ def test_the_sentence_states_size_direction_interval_and_agreement():
     v, lv = nested(-0.8)
     s = oc.decide(v, lv, sesoi=0.1).sentence("frames")
     assert s.startswith("contradicts: -0.") and "frames [" in s and "5/5 seeds agree" in s
+
+
+@pytest.mark.parametrize(
+    "low, high, sesoi, kind, below, above",
+    [
+        # a directional effect [0.13, 0.23] (SESOI 0.05): negligible only if the SESOI exceeded 0.23
+        (0.13, 0.23, 0.05, "directional", None, (0.23, "negligible")),
+        # an undecided one [-0.01, 0.02] (SESOI 0.01): a SESOI above 0.02 would call it negligible
+        (-0.01, 0.02, 0.01, "directional", None, (0.02, "negligible")),
+        # non-inferiority [-0.002, 0.03] (SESOI 0.01): undetermined with a SESOI under 0.002
+        (-0.002, 0.03, 0.01, "noninferiority", (0.002, "undetermined"), None),
+        # a no-difference claim [0.007, 0.018] (SESOI 0.1): undetermined under 0.018, contradicted under 0.007
+        (0.007, 0.018, 0.1, "no_difference", (0.018, "undetermined"), None),
+        (0.007, 0.018, 0.012, "no_difference", (0.007, "contradicts"), (0.018, "supports")),
+    ],
+)
+def test_sesoi_flips_name_the_sesoi_at_which_the_outcome_changes(low, high, sesoi, kind, below, above):
+    got_below, got_above = oc.sesoi_flips(low, high, sesoi, kind)
+    assert got_below == (pytest.approx(below[0]), below[1]) if below else got_below is None
+    assert got_above == (pytest.approx(above[0]), above[1]) if above else got_above is None
+    here = oc.classify(low, high, sesoi, kind)
+    for flip in (got_below, got_above):  # and the outcome really is different on the far side
+        if flip:
+            side = 0.999 if flip is got_below else 1.001
+            assert oc.classify(low, high, flip[0] * side, kind) == flip[1] != here

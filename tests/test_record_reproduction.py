@@ -17,8 +17,8 @@ from musicsom.pipeline.report.markdown import UNIT_COLUMNS, VERDICT_COLUMNS
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import record_reproduction  # noqa: E402  (a repository tool, not part of the package)
 
-SENTENCE_1 = "Claim 1 is supported at this run's setup (1 deciding checks: 1 supports): median error: supports, +12.5 [+11, +14]."
-SENTENCE_8 = ("Claim 8 is contradicted at this run's setup (1 deciding checks: 1 contradicts): "
+SENTENCE_1 = "Claim 1 is supported at this run's setup (1 deciding check: 1 supports): median error: supports, +12.5 [+11, +14]."
+SENTENCE_8 = ("Claim 8 is contradicted at this run's setup (1 deciding check: 1 contradicts): "
               "monotone share \\| steps: contradicts.")
 
 REPORT = f"""# Reproduction report: test
@@ -29,8 +29,8 @@ Intro with a [link](report/evidence.csv) and one to [a claim](#claim-1-exact-inv
 
 | # | claim | outcome | deciding checks | sentence |
 |---|---|---|---|---|
-| 1 | Exact inversion from D + 1 prototypes | **supports** | 1 deciding checks: 1 supports | {SENTENCE_1} |
-| 8 | Faces | **contradicts** | 1 deciding checks: 1 contradicts | {SENTENCE_8} |
+| 1 | Exact inversion from D + 1 prototypes | **supports** | 1 deciding check: 1 supports | {SENTENCE_1} |
+| 8 | Faces | **contradicts** | 1 deciding check: 1 contradicts | {SENTENCE_8} |
 
 ## Claim 1: Exact inversion
 

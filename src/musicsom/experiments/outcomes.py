@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["KINDS", "OUTCOMES", "Outcome", "hierarchical_mean", "hierarchical_bootstrap", "classify", "decide"]
+__all__ = ["KINDS", "OUTCOMES", "Outcome", "hierarchical_mean", "hierarchical_bootstrap", "classify", "sesoi_flips", "decide"]
 
 KINDS = ("directional", "no_difference", "noninferiority")
 OUTCOMES = ("supports", "contradicts", "negligible", "undetermined")
@@ -168,6 +168,30 @@ def classify(low: float, high: float, sesoi: float, kind: str = "directional") -
     if high < -sesoi:
         return "contradicts"
     return "undetermined"
+
+
+def sesoi_flips(low: float, high: float, sesoi: float, kind: str = "directional") -> tuple:
+    """Where the outcome of [low, high] would change if the SESOI moved: ``(below, above)``.
+
+    ``below`` is ``(s, outcome)``: the largest SESOI under ``sesoi`` at which the outcome changes, and what it
+    becomes just under ``s``; ``above`` the smallest SESOI over ``sesoi`` and what it becomes just over it. None
+    where no SESOI on that side changes it. The outcome depends on the SESOI only through its order against the
+    interval's ends and their negatives, so those are the only candidates.
+    """
+    here = classify(low, high, sesoi, kind)
+    points = sorted({abs(float(x)) for x in (low, high)} - {0.0})
+    below = above = None
+    for b in reversed([p for p in points if p <= sesoi]):
+        new = classify(low, high, b * (1 - 1e-9), kind)
+        if new != here:
+            below = (b, new)
+            break
+    for b in [p for p in points if p >= sesoi]:
+        new = classify(low, high, b * (1 + 1e-9), kind)
+        if new != here:
+            above = (b, new)
+            break
+    return below, above
 
 
 def decide(values, levels=None, *, sesoi: float, kind: str = "directional", resamples: int = 2000, seed: int = 0,

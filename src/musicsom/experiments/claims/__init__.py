@@ -536,7 +536,7 @@ class ClaimResult:
     def outcome_counts(self, **boot) -> str:
         got = [self.check_outcome(n, **boot).outcome for n in self.check_names() if not self.is_context(n)]
         parts = [f"{got.count(o)} {o}" for o in ("supports", "contradicts", "negligible", "undetermined") if got.count(o)]
-        return f"{len(got)} deciding checks: " + ", ".join(parts) if got else "no deciding check"
+        return f"{len(got)} deciding check{'' if len(got) == 1 else 's'}: " + ", ".join(parts) if got else "no deciding check"
 
     @property
     def verdict(self) -> str:

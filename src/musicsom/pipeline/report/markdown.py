@@ -13,6 +13,7 @@ that source to the evidence CSV that the report cites. The rules are in ``docs/M
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 from importlib import metadata
@@ -21,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from musicsom.experiments import claims as R
+from musicsom.experiments.outcomes import classify, sesoi_flips
 from musicsom.pipeline import files
 from musicsom.pipeline.check_records import load_checks
 
@@ -193,6 +195,11 @@ def _signed_num(v) -> str:
     return "—" if v is None or v != v else f"{v:+.3g}"
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a bare "|" (as in ||e||) would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
 def _interval(o) -> str:
     return f"{_signed_num(o.estimate)} [{_signed_num(o.low)}, {_signed_num(o.high)}]"
 
@@ -202,14 +209,32 @@ def outcomes_of(c: R.ClaimResult, boot: dict) -> dict:
     return {n: c.check_outcome(n, **boot) for n in c.check_names()}
 
 
+def outcome_flips(o) -> tuple:
+    """:func:`sesoi_flips` of a pooled outcome; (None, None) where its interval alone does not give its outcome (an
+    unmeasurable check, or "on every pair", decided pair by pair)."""
+    if not (math.isfinite(o.low) and math.isfinite(o.high)) or classify(o.low, o.high, o.sesoi, o.kind) != o.outcome:
+        return None, None
+    return sesoi_flips(o.low, o.high, o.sesoi, o.kind)
+
+
+def flips_text(o) -> str:
+    """Where the pooled outcome would change if the SESOI moved (the SESOI is an argued choice, not a fact): e.g.
+    "< 0.0022: undetermined; > 0.231: negligible"; "the same at any SESOI" where no SESOI changes it."""
+    if not (math.isfinite(o.low) and math.isfinite(o.high)) or classify(o.low, o.high, o.sesoi, o.kind) != o.outcome:
+        return ""
+    below, above = outcome_flips(o)
+    parts = ([f"< {_num(below[0])}: {below[1]}"] if below else []) + ([f"> {_num(above[0])}: {above[1]}"] if above else [])
+    return "; ".join(parts) or "the same at any SESOI"
+
+
 def claim_table(c: R.ClaimResult, boot: dict) -> list[str]:
     """One row per check: what it measures (signed: > 0 is the paper's side), its kind and SESOI, the pooled
     estimate and interval, the minimum detectable effect, the seeds agreeing in sign, the outcome; per-seed
     estimates follow as detail."""
     seeds = list(c.checks_by_seed)
     out = ["| check | statistic (> 0: the paper's side) | kind, SESOI | pooled estimate [95 % interval] | MDE | "
-           "seeds agreeing | outcome | " + " | ".join(f"seed {s}" for s in seeds) + " |",
-           "|---|---|---|---|---|---|---|" + "---|" * len(seeds)]
+           "seeds agreeing | outcome | outcome at another SESOI | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+           "|---|---|---|---|---|---|---|---|" + "---|" * len(seeds)]
     for name, o in outcomes_of(c, boot).items():
         first = c.checks_named(name)[0]
         cells = []
@@ -218,7 +243,7 @@ def claim_table(c: R.ClaimResult, boot: dict) -> list[str]:
             if ch is None:
                 cells.append("")
             elif ch.reason:
-                cells.append(f"not measurable: {ch.reason}")
+                cells.append(_cell(f"not measurable: {ch.reason}"))
             else:
                 lo, hi = ch.signed_interval()
                 est = ch.signed_value()
@@ -227,8 +252,8 @@ def claim_table(c: R.ClaimResult, boot: dict) -> list[str]:
             f"{first.kind.replace('_', ' ')}, ±{first.sesoi:g}" + (f" {first.unit}" if first.unit else ""))
         label = f"{name} *(context)*" if c.is_context(name) else name
         agree = "" if first.exact else (f"{o.seeds_agreeing}/{o.n_seeds} pairs" if first.every_group else f"{o.seeds_agreeing}/{o.n_seeds}")
-        out.append(f"| {label} | {first.statistic} | {kind} | {_interval(o)} | {_num(o.mde)} | {agree} | "
-                   f"**{o.outcome}** | " + " | ".join(cells) + " |")
+        out.append(f"| {_cell(label)} | {_cell(first.statistic)} | {_cell(kind)} | {_interval(o)} | {_num(o.mde)} | {agree} | "
+                   f"**{o.outcome}** | {'' if first.exact else flips_text(o)} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -334,7 +359,9 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
         "docs/METHOD.md#7-claims) the check **supports** the paper (the interval excludes zero on the paper's side), "
         "**contradicts** it (on the other side), is **negligible** (inside ±SESOI) or **undetermined**; a claim of no "
         "difference supports inside ±SESOI, a non-inferiority claim when the interval's lower end is above −SESOI. The "
-        "minimum detectable effect (MDE, at 80 % power) says how large an effect this sample could have found. "
+        "minimum detectable effect (MDE, at 80 % power) says how large an effect this sample could have found; "
+        "*outcome at another SESOI* gives the SESOI below or above which the outcome would change, since a SESOI is "
+        "argued, not measured. "
         "*Context* checks (true of any method, or consistency checks of the code) are shown and never decide. A claim "
         "is **supported** when every deciding check supports it, **contradicted** when none supports and one "
         "contradicts, **mixed** otherwise when some support. Per-seed estimates are detail. Every number quoted is "
@@ -346,8 +373,8 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
         "|---|---|---|---|---|",
     ]
     for c in claims:
-        out.append(f"| {c.number} | {c.title} | **{c.outcome(**boot)}** | {c.outcome_counts(**boot)} | "
-                   f"{claim_sentence(c, boot, rob)} |")
+        out.append(f"| {c.number} | {_cell(c.title)} | **{c.outcome(**boot)}** | {c.outcome_counts(**boot)} | "
+                   f"{_cell(claim_sentence(c, boot, rob))} |")
     for c in claims:
         out += ["", f"## Claim {c.number}: {c.title}", "", f"*Paper:* {c.paper}", "", f"*Rule:* {c.rule}", ""]
         if c.missing:
@@ -389,7 +416,8 @@ def render(claims: list[R.ClaimResult], config: dict, times: pd.DataFrame, evide
 
 
 VERDICT_COLUMNS = ["claim", "check", "seed", "verdict", "context", "kind", "sesoi", "estimate", "low", "high", "mde",
-                   "seeds_agreeing", "n_seeds", "n_units", "statistic", "value", "op", "threshold"]
+                   "seeds_agreeing", "n_seeds", "n_units", "statistic", "value", "op", "threshold",
+                   "sesoi_flip_below", "verdict_below", "sesoi_flip_above", "verdict_above"]
 
 
 def verdict_rows(claims: list[R.ClaimResult], boot: dict | None = None) -> pd.DataFrame:
@@ -404,10 +432,13 @@ def verdict_rows(claims: list[R.ClaimResult], boot: dict | None = None) -> pd.Da
         for name in c.check_names():
             o = c.check_outcome(name, **boot)
             first = c.checks_named(name)[0]
+            below, above = (None, None) if first.exact else outcome_flips(o)
             rows.append({"claim": c.number, "check": name, "seed": "all", "verdict": o.outcome, "context": c.is_context(name),
                          "kind": "exact" if first.exact else o.kind, "sesoi": o.sesoi, "estimate": o.estimate, "low": o.low,
                          "high": o.high, "mde": o.mde, "seeds_agreeing": o.seeds_agreeing, "n_seeds": o.n_seeds,
-                         "n_units": o.n_units, "statistic": first.statistic})
+                         "n_units": o.n_units, "statistic": first.statistic,
+                         "sesoi_flip_below": below[0] if below else None, "verdict_below": below[1] if below else None,
+                         "sesoi_flip_above": above[0] if above else None, "verdict_above": above[1] if above else None})
             for s, checks in c.checks_by_seed.items():
                 for ch in checks:
                     if ch.name == name:

@@ -310,8 +310,8 @@ def claim_figure(claim: int, table: list[dict], default: dict, dims: dict, notes
         idx = [k for k, c in enumerate(columns) if c[0] == axis]
         left, right = xs[idx[0]] + 0.05, xs[idx[-1]] + 0.95
         ax.plot([left, right], [-0.12, -0.12], color="black", lw=0.8, clip_on=False)
-        ax.text((left + right) / 2, -0.22, "\n".join(textwrap.wrap(rb.AXES[axis], max(6, int((right - left) * 4.6)),
-                                                                   break_long_words=False)),
+        fits = int((right - left) * cell_w / (FONT / 72 * 0.62))  # characters of bold text over the group's cells
+        ax.text((left + right) / 2, -0.22, "\n".join(textwrap.wrap(rb.AXES[axis], max(6, fits), break_long_words=False)),
                 ha="center", va="bottom", fontsize=FONT, fontweight="bold")
     title = f"Claim {claim}: {claim_module(claim).TITLE}"
     fig.text(0.02, 1 - 0.12 / H, "\n".join(textwrap.wrap(title, 95)), ha="left", va="top", fontsize=FONT + 1, fontweight="bold")
