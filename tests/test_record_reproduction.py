@@ -310,3 +310,25 @@ def test_compare_refuses_a_record_of_the_old_format(tmp_path):
     old.write_text("claim,check,seed,verdict,statistic,value,low,high,op,threshold\n1,,all,held,,,,,,\n")
     with pytest.raises(files.InputError, match="re-record it"):
         record_reproduction.main(["--compare", str(run), "--against", str(old)])
+
+
+def test_the_run_tables_are_committed_and_linked(tmp_path):
+    run, repo = make_run(tmp_path)
+    tables = run / "results" / "tables"
+    tables.mkdir()
+    (tables / "paper_table1_gmm.md").write_text("# Paper Table 1\n")
+    (tables / "paper_table1_gmm.csv").write_text("metric,ours\nrate,0.015\n")
+    big = "unit,value\n" + "".join(f"{i},{i / 7:.12f}\n" for i in range(4000))  # over the 50 kB limit
+    (tables / "table2_mnist_trajectories.csv").write_text(big)
+    (tables / "table2_mnist_trajectories.html").write_text("<table></table>")  # a rendering: not copied
+    report = (run / "results" / "REPORT.md").read_text() + "\nSee [Table 1](tables/paper_table1_gmm.md).\n"
+    (run / "results" / "REPORT.md").write_text(report)
+    record("--run", run, "--repo", repo)
+
+    dest = repo / "docs" / "reproduction" / "tables"
+    assert sorted(p.name for p in dest.iterdir()) == ["paper_table1_gmm.csv", "paper_table1_gmm.md",
+                                                       "table2_mnist_trajectories.csv.gz"]
+    assert gzip.decompress((dest / "table2_mnist_trajectories.csv.gz").read_bytes()).decode() == big
+    text = (repo / "docs" / "REPRODUCTION.md").read_text()
+    assert "(reproduction/tables/paper_table1_gmm.md)" in text  # the link follows the copy
+    assert "[reproduction/tables/](reproduction/tables/)" in text

@@ -12,6 +12,8 @@ Recording writes, for the run of ``config.yaml`` (the paper's stated setup):
   seeds, seed ``all``; each check per seed as detail), signed estimates and intervals (> 0: the paper's side);
 - ``docs/reproduction/units.csv.gz``: the signed per-unit values behind every outcome, gzip with mtime 0
   (re-recording the same run writes the same bytes);
+- ``docs/reproduction/tables/``: the run's tables (Tables 1 and 2 in the paper's layout, Tables 1-6 of the
+  report), Markdown and CSV (a CSV over 50 kB gzipped), linked from the record;
 - ``docs/reproduction/sensitivity.csv`` and the per-claim sensitivity figures (Figs 22-29, PNG) in
   ``docs/figures/``, where the run has a sensitivity study (``results/robustness/sensitivity.csv``);
 
@@ -243,9 +245,11 @@ def setup_of(config: dict) -> str:
     return "; ".join(parts)
 
 
-def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str, copied: tuple[str, ...] = ()) -> None:
+def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str, copied: tuple[str, ...] = (),
+               tables: tuple[str, ...] = ()) -> None:
     """Copy one run's REPORT.md under a header to ``out``; links to the figures in ``copied`` point to their copies
-    in docs/figures/, every other link into the run's results/."""
+    in docs/figures/, to the tables in ``tables`` to docs/reproduction/tables/, every other link into the run's
+    results/."""
     # the configuration the run resolved (config.yaml, a --configfile on top, the schema's defaults), as its
     # run_config rule wrote it: a variant's folder holds no config.yaml of its own
     config_file = run / RUN_FILES["config"][0]
@@ -255,6 +259,8 @@ def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str, co
         target = m.group(1)
         if target.startswith("figures/") and target[len("figures/"):] in copied:
             return f"]({target})"  # docs/figures/<name>, relative to docs/
+        if target.startswith("tables/") and target[len("tables/"):] in tables:
+            return f"](reproduction/{target})"  # docs/reproduction/tables/<name>
         return f"](results/{target})"
 
     # links in REPORT.md are relative to results/
@@ -268,7 +274,9 @@ def record_one(run: Path, out: Path, commit: str, dirty: str, now, what: str, co
         f"{' (with uncommitted changes)' if dirty not in ('', 'unknown') else ''}, "
         f"resolved config (`results/report/config.json`) sha256 `{hashlib.sha256(config_file.read_bytes()).hexdigest()[:16]}`"
         f"{f' ({setup})' if setup else ''}. "
-        "Links below (`results/...`) refer to that run's folder; regenerate everything with the README's first command.\n\n"
+        + ("Its tables (Tables 1 and 2 in the paper's layout, and ours) are in [reproduction/tables/](reproduction/tables/). "
+           if tables else "")
+        + "Links below (`results/...`) refer to that run's folder; regenerate everything with the README's first command.\n\n"
     )
     with files.atomic_path(out, suffix=".md") as tmp:
         tmp.write_text(header + body)
@@ -283,6 +291,30 @@ def write_gzip(source: Path, out: Path) -> None:
     with files.atomic_path(out, suffix=".gz") as tmp, open(tmp, "wb") as raw:
         with gzip.GzipFile(filename=out.name.removesuffix(".gz"), mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
             gz.write(data)
+
+
+TABLE_GZIP_BYTES = 50_000  # a table CSV larger than this is committed gzipped
+
+
+def copy_tables(run: Path, dest: Path) -> list[str]:
+    """Copy the run's tables (results/tables/*.md and *.csv: Tables 1 and 2 in the paper's layout, ours 1-6) to
+    ``dest``, a CSV over ``TABLE_GZIP_BYTES`` gzipped; return the names of the Markdown tables copied (what the
+    report links to). Numbers only: no table holds a face image."""
+    source = run / "results" / "tables"
+    if not source.is_dir():
+        return []
+    dest.mkdir(parents=True, exist_ok=True)
+    linked = []
+    for src in sorted(source.iterdir()):
+        if src.suffix == ".md":
+            shutil.copyfile(src, dest / src.name)
+            linked.append(src.name)
+        elif src.suffix == ".csv":
+            if src.stat().st_size > TABLE_GZIP_BYTES:
+                write_gzip(src, dest / f"{src.name}.gz")
+            else:
+                shutil.copyfile(src, dest / src.name)
+    return linked
 
 
 def copy_figures(run: Path, gallery: Path, names: list[str]) -> list[str]:
@@ -363,8 +395,11 @@ def main(argv=None):
         names = sorted({f.name for pattern in SENSITIVITY_FIGURES for f in (run / "results" / "figures").glob(pattern)})
         study_figures = copy_figures(run, figures, names)
 
+    tables = copy_tables(run, record / "tables")
+    if tables:
+        written.append("docs/reproduction/tables/")
     record_one(run, docs / "REPRODUCTION.md", commit, dirty, now, "the paper's stated setup (`config.yaml`)",
-               tuple(gallery + study_figures))
+               tuple(gallery + study_figures), tuple(tables))
     shutil.copyfile(run / RUN_FILES["verdicts"][0], record / "verdicts.csv")
     write_gzip(run / RUN_FILES["units"][0], record / "units.csv.gz")
     written += ["docs/REPRODUCTION.md", "docs/reproduction/verdicts.csv", "docs/reproduction/units.csv.gz"]
