@@ -37,7 +37,10 @@ def mirror() -> Path:
 
 def snakemake_command(workdir: Path, *args: str, snakefile: Path | None = None, env: dict | None = None) -> tuple[list[str], dict]:
     """The command line and environment that run the repository's Snakefile (or ``snakefile``) in ``workdir``."""
-    cmd = [str(BIN / "snakemake"), "-s", str(snakefile or ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    # Snakemake's own one-second job-rate timers, not the default profile's one-minute ones: Snakemake waits for its
+    # last timers before it exits, up to a minute a run under the profile (profiles/default/profile.yaml says why)
+    cmd = [str(BIN / "snakemake"), "-s", str(snakefile or ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+           "--max-jobs-per-timespan", "100/1s", *args]
     environ = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     mirror = data_mirror()
     if mirror is not None:
