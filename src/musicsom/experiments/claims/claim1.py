@@ -26,8 +26,8 @@ MNIST (§5.3.1, every seed; the unit is the test code, grouped by its anchor), e
 all K prototypes. Each distinct anchor costs one SVD of the (K − 1) × D anchored system (0.18 s at K = 900,
 D = 712 on one core; 10,000 test codes use about 680 anchors), so the pipeline inverts the test codes of a seeded
 sample of anchors (:func:`anchor_sample`, ``mnist.inversion.n_anchors``); the bootstrap resamples anchors above
-their codes, since the codes of one anchor share its system and its round-off. Where the prototypes span fewer than D dimensions (the numerical rank of the anchored system, at a
-relative cut-off of 1e-10, is below D) the inversion is the minimum-norm least-squares one
+their codes, since the codes of one anchor share its system and its round-off. Where the prototypes span fewer
+than D dimensions (the numerical rank of the anchored system, at a relative cut-off of 1e-10, is below D) the inversion is the minimum-norm least-squares one
 (``Inverter(strict=False)``): it recovers the part of the code inside the prototypes' span and loses the rest.
 The checks are then still measured, and say so (the rank, D and the reason are evidence):
 

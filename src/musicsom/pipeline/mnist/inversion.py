@@ -7,8 +7,8 @@
 For each test code ``x`` (whitened latent) whose BMU is one of ``n_anchors`` BMUs drawn with ``--seed``
 (:func:`musicsom.experiments.claims.claim1.anchor_sample`; 0 = every test code) the squared distances to all K
 prototypes are computed directly, the anchored system is formed on the BMU with all other prototypes, and
-``x̂`` solved by least squares (:func:`musicsom.experiments.claims.claim1.invert_codes`): one SVD per anchor. Records, per code,
-the relative latent error ``||x̂ − x|| / ||x||`` and the largest absolute pixel error of the decoded
+``x̂`` solved by least squares (:func:`musicsom.experiments.claims.claim1.invert_codes`): one SVD per anchor.
+Records, per code, the relative latent error ``||x̂ − x|| / ||x||`` and the largest absolute pixel error of the decoded
 reconstruction against the decoded code (through the whitening's inverse; pixel units, the images' range
 being [0, 1]); and the numerical rank, σ_min and condition number of the anchored systems. When the prototypes
 span fewer than D dimensions (K < D + 1, or a rank-deficient system) exact inversion is impossible: the stage

@@ -209,20 +209,21 @@ def outcomes_of(c: R.ClaimResult, boot: dict) -> dict:
     return {n: c.check_outcome(n, **boot) for n in c.check_names()}
 
 
-def outcome_flips(o) -> tuple:
-    """:func:`sesoi_flips` of a pooled outcome; (None, None) where its interval alone does not give its outcome (an
+def outcome_flips(o) -> tuple | None:
+    """:func:`sesoi_flips` of a pooled outcome; None where its interval alone does not give its outcome (an
     unmeasurable check, or "on every pair", decided pair by pair)."""
     if not (math.isfinite(o.low) and math.isfinite(o.high)) or classify(o.low, o.high, o.sesoi, o.kind) != o.outcome:
-        return None, None
+        return None
     return sesoi_flips(o.low, o.high, o.sesoi, o.kind)
 
 
 def flips_text(o) -> str:
     """Where the pooled outcome would change if the SESOI moved (the SESOI is an argued choice, not a fact): e.g.
     "< 0.0022: undetermined; > 0.231: negligible"; "the same at any SESOI" where no SESOI changes it."""
-    if not (math.isfinite(o.low) and math.isfinite(o.high)) or classify(o.low, o.high, o.sesoi, o.kind) != o.outcome:
+    flips = outcome_flips(o)
+    if flips is None:
         return ""
-    below, above = outcome_flips(o)
+    below, above = flips
     parts = ([f"< {_num(below[0])}: {below[1]}"] if below else []) + ([f"> {_num(above[0])}: {above[1]}"] if above else [])
     return "; ".join(parts) or "the same at any SESOI"
 
@@ -432,7 +433,7 @@ def verdict_rows(claims: list[R.ClaimResult], boot: dict | None = None) -> pd.Da
         for name in c.check_names():
             o = c.check_outcome(name, **boot)
             first = c.checks_named(name)[0]
-            below, above = (None, None) if first.exact else outcome_flips(o)
+            below, above = (None if first.exact else outcome_flips(o)) or (None, None)
             rows.append({"claim": c.number, "check": name, "seed": "all", "verdict": o.outcome, "context": c.is_context(name),
                          "kind": "exact" if first.exact else o.kind, "sesoi": o.sesoi, "estimate": o.estimate, "low": o.low,
                          "high": o.high, "mde": o.mde, "seeds_agreeing": o.seeds_agreeing, "n_seeds": o.n_seeds,
